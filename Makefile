@@ -1,0 +1,38 @@
+# The two commands a newcomer types: `make run` and `make test`.
+# Both install what is missing (deploy/install-deps.sh), then build with CMake.
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+GRPC_ADDRESS ?= 0.0.0.0:8001
+METRICS_ADDRESS ?= 0.0.0.0:8002
+# Keep make test within 2 cores' worth of memory and time.
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps test-deps configure build run test bench clean
+
+all: build
+
+deps:
+	deploy/install-deps.sh build
+
+test-deps:
+	deploy/install-deps.sh test
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+configure: $(BUILD_DIR)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/bin/mlpserve --model-repository models \
+	  --grpc-address $(GRPC_ADDRESS) --metrics-address $(METRICS_ADDRESS)
+
+test: test-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mlpserve needs, and only those that are missing.
+#
+#   deploy/install-deps.sh build     # compilers, libraries and tools to build mlpserve
+#   deploy/install-deps.sh test      # build + what the test suite drives (torch, onnx,
+#                                    # grpcio, prometheus, chromium)
+#   deploy/install-deps.sh runtime   # shared libraries the mlpserve binaries load
+#
+# Runs as root, or through sudo otherwise. Used by the Makefile and the Dockerfile.
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libdnnl-dev ocl-icd-opencl-dev prometheus-cpp-dev libonnx-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libspdlog-dev nlohmann-json3-dev
+)
+test_pkgs=(
+  python3 python3-torch python3-onnx python3-numpy python3-grpcio python3-grpc-tools
+  prometheus chromium curl openssl procps
+)
+runtime_pkgs=(
+  libgrpc++1.51 libgrpc29 libprotobuf32 libdnnl2 libonnx1 libspdlog1.10
+  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 ca-certificates
+)
+
+case "${1:-build}" in
+  build) wanted=("${build_pkgs[@]}") ;;
+  test) wanted=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  runtime) wanted=("${runtime_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|runtime" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+((${#missing[@]})) || exit 0
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q >/dev/null
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,98 @@
+// An Mlp compiled into oneDNN primitives, and the per-thread context that
+// executes it.
+//
+// CompiledMlp is built once per model version at load: weights are reordered
+// into the layout oneDNN picks (format_tag::any) once, and for every
+// batch-size bucket (see BatchBuckets) one matmul primitive per dense layer is
+// created with its bias and, where oneDNN can, its activation fused as an
+// eltwise post-op (Leaky ReLU = eltwise_relu with alpha, ReLU, tanh,
+// logistic). PReLU runs as a prelu_forward primitive in place on the matmul
+// output; Softmax as a softmax_forward primitive. All primitives use
+// prop_kind::forward_inference. A CompiledMlp is immutable after Create and
+// shared by every ExecutionContext of the model (shared_ptr<const>).
+//
+// ExecutionContext (a BatchRunner) owns what one executor thread needs: a oneDNN stream, its
+// scratchpad and the activation buffers for each bucket. It is NOT
+// thread-safe: one context per executor thread. Nothing is allocated per
+// request.
+#ifndef MLPSERVE_SERVER_ENGINE_COMPILED_MLP_H_
+#define MLPSERVE_SERVER_ENGINE_COMPILED_MLP_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "server/engine/activation_counts.h"
+#include "server/engine/batch_runner.h"
+#include "server/model/mlp.h"
+
+namespace mlpserve {
+
+// The batch sizes primitives are created for: 1, 2, 3, 4, 6, 8, 12, 16, ...
+// (powers of two and 1.5x between them) up to and including max_batch_size.
+std::vector<int64_t> BatchBuckets(int64_t max_batch_size);
+
+class CompiledMlp {
+ public:
+  struct Options {
+    // Largest batch (rows) that will ever be run; >= 1.
+    int64_t max_batch_size = 64;
+  };
+
+  // INVALID_ARGUMENT if mlp.Validate() fails; INTERNAL naming the layer if
+  // oneDNN refuses a primitive (dnnl::error is caught here).
+  static absl::StatusOr<std::shared_ptr<const CompiledMlp>> Create(Mlp mlp, const Options& options);
+
+  ~CompiledMlp();
+  CompiledMlp(const CompiledMlp&) = delete;
+  CompiledMlp& operator=(const CompiledMlp&) = delete;
+
+  const Mlp& mlp() const;
+  int64_t max_batch_size() const;
+  int64_t input_features() const { return mlp().input_features(); }
+  int64_t output_features() const { return mlp().output_features(); }
+  // Bytes held by reordered weights and biases.
+  int64_t weight_bytes() const;
+
+  struct Impl;  // oneDNN objects; defined in compiled_mlp.cc
+
+ private:
+  explicit CompiledMlp(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class ExecutionContext;
+};
+
+class ExecutionContext : public BatchRunner {
+ public:
+  struct Options {
+    // oneDNN (OpenMP) threads used by Run on the calling thread; >= 1.
+    int threads = 1;
+  };
+
+  static absl::StatusOr<std::unique_ptr<ExecutionContext>> Create(
+      std::shared_ptr<const CompiledMlp> model, const Options& options);
+  ~ExecutionContext() override;
+
+  // BatchRunner. Sets the calling thread's OpenMP thread count to
+  // Options::threads before running.
+  absl::StatusOr<absl::Span<const float>> Run(absl::Span<const absl::string_view> inputs,
+                                              int64_t rows, BatchActivationCounts* counts) override;
+  int64_t input_features() const override { return model_->input_features(); }
+  int64_t output_features() const override { return model_->output_features(); }
+
+  const CompiledMlp& model() const { return *model_; }
+
+  struct State;  // stream, scratchpad and buffers; defined in the .cc
+
+ private:
+  ExecutionContext(std::shared_ptr<const CompiledMlp> model, std::unique_ptr<State> state);
+  std::shared_ptr<const CompiledMlp> model_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_ENGINE_COMPILED_MLP_H_

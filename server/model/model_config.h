@@ -1,0 +1,45 @@
+// config.pbtxt: reading it, and completing it from the model's graph.
+//
+// A config is mlpserve::ModelConfig (proto/model_config.proto) in protobuf
+// text format. Every field is optional; CompleteModelConfig fills what is
+// missing from the Mlp (tensor names and dims) and the documented defaults
+// (max_batch_size 64, instance_count 1, threads_per_instance 1,
+// activation_stats enabled with sample_every 1 and dead_window_rows 1000,
+// dynamic_batching.max_queue_size 1024 when dynamic_batching is present), and
+// refuses a config that contradicts the graph.
+//
+// Free functions; thread-safe.
+#ifndef MLPSERVE_SERVER_MODEL_MODEL_CONFIG_H_
+#define MLPSERVE_SERVER_MODEL_MODEL_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/model_config.pb.h"
+#include "server/model/mlp.h"
+
+namespace mlpserve {
+
+inline constexpr int32_t kDefaultMaxBatchSize = 64;
+inline constexpr uint64_t kDefaultMaxQueueSize = 1024;
+inline constexpr uint64_t kDefaultDeadWindowRows = 1000;
+
+// Reads <model_dir>/config.pbtxt; a missing file yields an empty config with
+// `name` set to `model_name`. INVALID_ARGUMENT (naming the file and, where
+// protobuf says it, line and column) for text that does not parse, a name
+// that differs from `model_name`, or out-of-range values.
+absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
+                                            absl::string_view model_name);
+
+// Parses config text; `source` names it in errors. Same checks as above.
+absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::string_view source,
+                                             absl::string_view model_name);
+
+// Returns `config` with every default and graph-derived field filled in.
+// INVALID_ARGUMENT when an input/output name or dims disagree with `mlp`.
+absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& mlp);
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_MODEL_MODEL_CONFIG_H_

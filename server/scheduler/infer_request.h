@@ -1,0 +1,52 @@
+// One decoded inference request on its way through the scheduler.
+//
+// Ownership: the rpc layer creates it and hands it to ModelScheduler::Submit
+// as a unique_ptr; from then on the scheduler owns it and calls `done`
+// exactly once, on an executor thread (or, if Submit fails, never: Submit
+// returns the error instead). The input bytes are a view on the gRPC request
+// message, which the rpc layer keeps alive until `done` has run.
+#ifndef MLPSERVE_SERVER_SCHEDULER_INFER_REQUEST_H_
+#define MLPSERVE_SERVER_SCHEDULER_INFER_REQUEST_H_
+
+#include <cstdint>
+#include <functional>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace mlpserve {
+
+// What the scheduler reports back with a successful result.
+struct InferTiming {
+  absl::Duration queue;    // enqueue -> batch start
+  absl::Duration compute;  // the batch's engine run
+  int64_t batch_rows = 0;  // rows in the batch this request ran in
+};
+
+struct InferRequest {
+  // Rows in `input`: 1 <= rows <= max_batch_size (checked by the rpc layer).
+  int64_t rows = 0;
+  // rows * input_features little-endian FP32 values, row-major.
+  absl::string_view input;
+  // When the client stops waiting; absl::InfiniteFuture() if never.
+  absl::Time deadline = absl::InfiniteFuture();
+  // Polled before the request is put into a batch; true drops it with
+  // CANCELLED. May be empty.
+  std::function<bool()> is_cancelled;
+  // Called exactly once with the request's [rows, output_features] result
+  // (valid only during the call) or with the error that ended it:
+  // DEADLINE_EXCEEDED, CANCELLED, UNAVAILABLE (scheduler shut down), or an
+  // engine error. Must not block.
+  absl::AnyInvocable<void(absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing)>
+      done;
+
+  // Set by the scheduler at Submit.
+  absl::Time enqueue_time;
+};
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_SCHEDULER_INFER_REQUEST_H_

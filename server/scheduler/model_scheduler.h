@@ -1,0 +1,79 @@
+// Per-model-version request scheduler: a queue, batch formation, and a fixed
+// pool of executor threads each owning a BatchRunner (the engine's
+// ExecutionContext in production).
+//
+// Without dynamic batching every request runs alone, on the first idle
+// executor. With it, requests are concatenated into batches of whole
+// requests (a request is never split) of at most max_batch_size rows; a batch
+// starts when it is full, when it reaches a preferred size, when its oldest
+// request has waited max_queue_delay — and at once when an executor is idle
+// and the delay is 0. Requests whose deadline has passed, or that report
+// cancellation, are answered without being computed.
+//
+// Thread-safety: Submit and the accessors are thread-safe and never block on
+// computation. The destructor stops intake, answers every queued request
+// (runs it if it can still be computed) and joins the executors; it must not
+// run on an executor thread.
+#ifndef MLPSERVE_SERVER_SCHEDULER_MODEL_SCHEDULER_H_
+#define MLPSERVE_SERVER_SCHEDULER_MODEL_SCHEDULER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/common/clock.h"
+#include "server/engine/batch_runner.h"
+#include "server/scheduler/batch_observer.h"
+#include "server/scheduler/infer_request.h"
+
+namespace mlpserve {
+
+struct SchedulerOptions {
+  // Name used in thread names and log lines ("model:version").
+  std::string name;
+  // Rows per executed batch, at most; also the per-request limit. Default 64.
+  int64_t max_batch_size = 64;
+  // false: every request runs alone (no queue delay, no merging).
+  bool dynamic_batching = false;
+  // How long the oldest queued request may wait for the batch to fill.
+  absl::Duration max_queue_delay = absl::ZeroDuration();
+  // Row counts at which a batch starts without waiting; ascending, each
+  // <= max_batch_size. Empty: only full batches and the delay start one.
+  std::vector<int64_t> preferred_batch_sizes;
+  // Queued requests beyond which Submit answers RESOURCE_EXHAUSTED.
+  size_t max_queue_size = 1024;
+  // Executor threads, each with its own ExecutionContext. Default 1.
+  int instance_count = 1;
+  // Observe activation signs on one batch in this many; 0 never.
+  int activation_sample_every = 1;
+  // Time source for delays and deadlines; not owned; default the real clock.
+  Clock* clock = Clock::Real();
+  // Told about every executed batch; not owned; may be null. Must outlive
+  // the scheduler.
+  BatchObserver* observer = nullptr;
+};
+
+class ModelScheduler {
+ public:
+  // Starts options.instance_count executors; each makes its runner with
+  // `runner_factory` on its own thread before serving. An error from the
+  // factory fails Create (no executor is left running).
+  static absl::StatusOr<std::unique_ptr<ModelScheduler>> Create(BatchRunnerFactory runner_factory,
+                                                                const SchedulerOptions& options);
+  virtual ~ModelScheduler() = default;
+
+  // Queues `request`. RESOURCE_EXHAUSTED when the queue is full and
+  // UNAVAILABLE after shutdown began, returned at once; `request->done` is
+  // then never called. OK: `done` will be called exactly once.
+  virtual absl::Status Submit(std::unique_ptr<InferRequest> request) = 0;
+
+  // Requests waiting for a batch (not counting those computing).
+  virtual size_t queue_depth() const = 0;
+};
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_SCHEDULER_MODEL_SCHEDULER_H_
