@@ -1,23 +1,38 @@
 // An Mlp compiled into oneDNN primitives, and the per-thread context that
 // executes it.
 //
-// CompiledMlp is built once per model version at load: weights are reordered
-// into the layout oneDNN picks (format_tag::any) once, and for every
-// batch-size bucket (see BatchBuckets) one matmul primitive per dense layer is
-// created with its bias and, where oneDNN can, its activation fused as an
-// eltwise post-op (Leaky ReLU = eltwise_relu with alpha, ReLU, tanh,
-// logistic). PReLU runs as a prelu_forward primitive in place on the matmul
-// output; Softmax as a softmax_forward primitive. All primitives use
-// prop_kind::forward_inference. A CompiledMlp is immutable after Create and
-// shared by every ExecutionContext of the model (shared_ptr<const>).
+// CompiledMlp is built once per model version at load: for every batch-size
+// bucket (see BatchBuckets) one matmul primitive per dense layer is created
+// (src [M,K] and dst [M,N] plain row-major, weights [K,N] format_tag::any,
+// bias [1,N]) with, where oneDNN can, its activation fused as an eltwise
+// post-op (Leaky ReLU = eltwise_relu with alpha >= 0, ReLU, tanh, logistic).
+// The weights are reordered once per distinct layout the matmuls pick (when
+// that layout is the model's own "ab" they are used in place). PReLU, and
+// Leaky ReLU with a negative alpha, run as a prelu_forward primitive in place
+// on the matmul output; Softmax as a softmax_forward on axis 1. All
+// primitives use prop_kind::forward_inference and scratchpad_mode::user. A
+// CompiledMlp is immutable after Create and shared by every ExecutionContext
+// of the model (shared_ptr<const>); it is thread-safe.
 //
-// ExecutionContext (a BatchRunner) owns what one executor thread needs: a oneDNN stream, its
-// scratchpad and the activation buffers for each bucket. It is NOT
-// thread-safe: one context per executor thread. Nothing is allocated per
-// request.
+// ExecutionContext (a BatchRunner) owns what one executor thread needs: a
+// oneDNN stream, its scratchpad, the input and per-layer output buffers
+// (sized for max_batch_size) and the bound primitive arguments of every
+// bucket. It is NOT thread-safe: one context per executor thread. Nothing is
+// allocated by the engine per request (the BatchActivationCounts vectors
+// grow on first use and are then reused; oneDNN may allocate internally).
+//
+// Run picks the smallest bucket >= rows, copies the input pieces into the
+// bucket buffer, zeroes the padding rows and executes. Activation counts
+// (activation_counts.h) are taken over the first `rows` rows: from the layer
+// output for the fused kinds (ReLU / Leaky ReLU alpha 0: out <= 0 is
+// negative; Leaky ReLU alpha > 0 and tanh: sign of out; sigmoid: out vs 0.5),
+// and from the matmul output, i.e. the pre-activation itself, for PReLU (the
+// output of a negative-slope unit is >= 0 whatever the sign of x); there a
+// zero-slope unit counts x == 0 as negative, like ReLU.
 #ifndef MLPSERVE_SERVER_ENGINE_COMPILED_MLP_H_
 #define MLPSERVE_SERVER_ENGINE_COMPILED_MLP_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -54,7 +69,7 @@ class CompiledMlp {
   int64_t max_batch_size() const;
   int64_t input_features() const { return mlp().input_features(); }
   int64_t output_features() const { return mlp().output_features(); }
-  // Bytes held by reordered weights and biases.
+  // Bytes of the weight, bias and PReLU slope tensors the primitives read.
   int64_t weight_bytes() const;
 
   struct Impl;  // oneDNN objects; defined in compiled_mlp.cc
@@ -89,6 +104,8 @@ class ExecutionContext : public BatchRunner {
 
  private:
   ExecutionContext(std::shared_ptr<const CompiledMlp> model, std::unique_ptr<State> state);
+  absl::Status Forward(size_t bucket_index, int64_t rows, BatchActivationCounts* counts);
+  void CountLayer(size_t layer, int64_t rows, BatchActivationCounts& counts);
   std::shared_ptr<const CompiledMlp> model_;
   std::unique_ptr<State> state_;
 };

@@ -1,0 +1,230 @@
+#include "server/engine/compiled_mlp.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "oneapi/dnnl/dnnl.hpp"
+#include "server/engine/compiled_mlp_impl.h"
+
+namespace mlpserve {
+namespace {
+
+using dnnl::memory;
+using engine_internal::LayerPlan;
+using engine_internal::LayerPrimitives;
+using engine_internal::LayerTensors;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+std::string Where(const Mlp& mlp, int index) {
+  return absl::StrCat("layer ", index, " (node '", mlp.layers[index].node, "')");
+}
+
+// Decides how layer `layer` runs and how its signs are counted.
+LayerPlan MakePlan(const DenseLayer& layer, int* observed) {
+  LayerPlan plan;
+  const Activation& act = layer.activation;
+  const size_t units = static_cast<size_t>(layer.out);
+  plan.zero_is_negative.assign(units, 0);
+  switch (act.kind) {
+    case ActivationKind::kNone:
+      break;
+    case ActivationKind::kRelu:
+      plan.fused = dnnl::algorithm::eltwise_relu;
+      plan.zero_is_negative.assign(units, 1);  // out == 0 for every x <= 0
+      break;
+    case ActivationKind::kLeakyRelu:
+      if (act.alpha >= 0.0f) {
+        plan.fused = dnnl::algorithm::eltwise_relu;
+        plan.fused_alpha = act.alpha;
+        plan.zero_is_negative.assign(units, act.alpha == 0.0f ? 1 : 0);
+      } else {
+        // f(x) >= 0 for every x: the output cannot tell the sign, so run it
+        // as a PReLU and count the matmul output before it.
+        plan.prelu = true;
+        plan.count_pre_activation = true;
+      }
+      break;
+    case ActivationKind::kPRelu:
+      plan.prelu = true;
+      plan.count_pre_activation = true;
+      // Same result as reading the output where the slope is >= 0 (a zero
+      // slope cannot tell x == 0 from x < 0); exact where it is negative.
+      for (size_t c = 0; c < units; ++c) plan.zero_is_negative[c] = act.slope[c] == 0.0f ? 1 : 0;
+      break;
+    case ActivationKind::kSigmoid:
+      plan.fused = dnnl::algorithm::eltwise_logistic;
+      plan.threshold = 0.5f;
+      break;
+    case ActivationKind::kTanh:
+      plan.fused = dnnl::algorithm::eltwise_tanh;
+      break;
+    case ActivationKind::kSoftmax:
+      plan.softmax = true;
+      break;
+  }
+  if (IsObservedActivation(act.kind)) plan.count_slot = (*observed)++;
+  return plan;
+}
+
+dnnl::primitive_attr MakeAttr(const LayerPlan* plan) {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (plan != nullptr && plan->fused != dnnl::algorithm::undef) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, plan->fused, plan->fused_alpha, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  return attr;
+}
+
+// Index of the weights in layout `want`, reordering the user's "ab" weights
+// into a new copy the first time a blocked layout is asked for (gemm-based
+// matmuls on AVX2 keep "ab": then the DenseLayer's own buffer is used).
+int WeightsCopy(const memory::desc& want, memory& user_weights, LayerTensors& tensors,
+                const dnnl::engine& engine, dnnl::stream& stream) {
+  for (size_t k = 0; k < tensors.weights.size(); ++k) {
+    if (tensors.weights[k].get_desc() == want) return static_cast<int>(k);
+  }
+  if (want == user_weights.get_desc()) {
+    tensors.weights.push_back(user_weights);  // already "ab": use DenseLayer::weights in place
+  } else {
+    memory copy(want, engine);
+    dnnl::reorder(user_weights, copy).execute(stream, user_weights, copy);
+    stream.wait();
+    tensors.weights.push_back(copy);
+  }
+  return static_cast<int>(tensors.weights.size()) - 1;
+}
+
+// Creates layer `index`'s primitives for every bucket; throws dnnl::error.
+// `stage` names what is being built, for the error message.
+void BuildLayerOrThrow(CompiledMlp::Impl& impl, int index, dnnl::stream& stream,
+                       std::string* stage) {
+  const DenseLayer& layer = impl.mlp.layers[index];
+  const LayerPlan& plan = impl.plans[index];
+  LayerTensors& tensors = impl.tensors[index];
+  const dnnl::engine& engine = impl.engine;
+  const memory::dims weight_dims = {layer.in, layer.out};
+  const memory::desc unit_row({1, layer.out}, dt::f32, tag::ab);
+
+  *stage = "weights and bias";
+  memory user_weights({weight_dims, dt::f32, tag::ab}, engine,
+                      const_cast<float*>(layer.weights.data()));
+  tensors.bias = memory(unit_row, engine, const_cast<float*>(layer.bias.data()));
+  if (plan.prelu) {
+    const Activation& act = layer.activation;
+    tensors.slope_values = act.kind == ActivationKind::kPRelu
+                               ? act.slope
+                               : std::vector<float>(static_cast<size_t>(layer.out), act.alpha);
+    tensors.slopes = memory(unit_row, engine, tensors.slope_values.data());
+  }
+  const dnnl::primitive_attr matmul_attr = MakeAttr(&plan);
+  const dnnl::primitive_attr plain_attr = MakeAttr(nullptr);
+  const auto inference = dnnl::prop_kind::forward_inference;
+
+  for (engine_internal::Bucket& bucket : impl.buckets) {
+    *stage = absl::StrCat("matmul for batch size ", bucket.rows);
+    LayerPrimitives p;
+    p.src = memory::desc({bucket.rows, layer.in}, dt::f32, tag::ab);
+    p.dst = memory::desc({bucket.rows, layer.out}, dt::f32, tag::ab);
+    const memory::desc any_weights(weight_dims, dt::f32, tag::any);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p.src, any_weights, unit_row, p.dst),
+                                    matmul_attr, engine);
+    p.weights_copy = WeightsCopy(pd.weights_desc(), user_weights, tensors, engine, stream);
+    p.matmul = dnnl::matmul(pd);
+    p.matmul_scratchpad = pd.scratchpad_desc();
+    if (plan.prelu) {
+      *stage = absl::StrCat("prelu_forward for batch size ", bucket.rows);
+      dnnl::prelu_forward::primitive_desc post_pd(
+          dnnl::prelu_forward::desc(inference, p.dst, unit_row), plain_attr, engine);
+      p.post = dnnl::prelu_forward(post_pd);
+      p.post_scratchpad = post_pd.scratchpad_desc();
+    } else if (plan.softmax) {
+      *stage = absl::StrCat("softmax_forward for batch size ", bucket.rows);
+      dnnl::softmax_forward::primitive_desc post_pd(
+          dnnl::softmax_forward::desc(inference, p.dst, /*softmax_axis=*/1), plain_attr, engine);
+      p.post = dnnl::softmax_forward(post_pd);
+      p.post_scratchpad = post_pd.scratchpad_desc();
+    }
+    impl.scratchpad_bytes = std::max(
+        {impl.scratchpad_bytes, p.matmul_scratchpad.get_size(), p.post_scratchpad.get_size()});
+    bucket.layers.push_back(std::move(p));
+  }
+}
+
+absl::Status BuildLayer(CompiledMlp::Impl& impl, int index, dnnl::stream& stream) {
+  std::string stage;
+  try {
+    BuildLayerOrThrow(impl, index, stream, &stage);
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(absl::StrCat(Where(impl.mlp, index), ": oneDNN could not create ",
+                                            stage, ": ", e.what(), " (status ", e.status, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<int64_t> BatchBuckets(int64_t max_batch_size) {
+  std::vector<int64_t> buckets;
+  if (max_batch_size < 1) return buckets;
+  buckets.push_back(1);
+  for (int64_t p = 2; p <= max_batch_size; p *= 2) {
+    buckets.push_back(p);
+    if (p / 2 <= max_batch_size - p) buckets.push_back(p + p / 2);
+    if (p > max_batch_size / 2) break;  // p * 2 > max (and no overflow)
+  }
+  if (buckets.back() != max_batch_size) buckets.push_back(max_batch_size);
+  return buckets;
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledMlp>> CompiledMlp::Create(Mlp mlp,
+                                                                       const Options& options) {
+  if (absl::Status valid = mlp.Validate(); !valid.ok()) {
+    return absl::InvalidArgumentError(valid.message());
+  }
+  if (options.max_batch_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_batch_size must be >= 1, got ", options.max_batch_size));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->mlp = std::move(mlp);
+  impl->max_batch_size = options.max_batch_size;
+  const int num_layers = static_cast<int>(impl->mlp.layers.size());
+  for (const DenseLayer& layer : impl->mlp.layers) {
+    impl->plans.push_back(MakePlan(layer, &impl->observed_layers));
+    impl->max_units = std::max(impl->max_units, layer.out);
+  }
+  impl->tensors.resize(num_layers);
+  for (int64_t rows : BatchBuckets(options.max_batch_size)) {
+    impl->buckets.emplace_back().rows = rows;
+  }
+  dnnl::stream stream;
+  try {
+    impl->engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
+    stream = dnnl::stream(impl->engine);
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(absl::StrCat("oneDNN could not create a CPU engine: ", e.what()));
+  }
+  for (int i = 0; i < num_layers; ++i) {
+    if (absl::Status built = BuildLayer(*impl, i, stream); !built.ok()) return built;
+  }
+  for (const LayerTensors& tensors : impl->tensors) {
+    for (const memory& copy : tensors.weights) impl->weight_bytes += copy.get_desc().get_size();
+    impl->weight_bytes += tensors.bias.get_desc().get_size();
+    impl->weight_bytes += static_cast<int64_t>(tensors.slope_values.size() * sizeof(float));
+  }
+  return std::shared_ptr<const CompiledMlp>(new CompiledMlp(std::move(impl)));
+}
+
+CompiledMlp::CompiledMlp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CompiledMlp::~CompiledMlp() = default;
+
+const Mlp& CompiledMlp::mlp() const { return impl_->mlp; }
+int64_t CompiledMlp::max_batch_size() const { return impl_->max_batch_size; }
+int64_t CompiledMlp::weight_bytes() const { return impl_->weight_bytes; }
+
+}  // namespace mlpserve
