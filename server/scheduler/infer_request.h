@@ -40,7 +40,8 @@ struct InferRequest {
   // (valid only during the call) or with the error that ended it:
   // DEADLINE_EXCEEDED, CANCELLED, UNAVAILABLE (scheduler shut down), or an
   // engine error. Must not block.
-  absl::AnyInvocable<void(absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing)>
+  absl::AnyInvocable<void(absl::StatusOr<absl::Span<const float>> output,
+                          const InferTiming& timing)>
       done;
 
   // Set by the scheduler at Submit.

@@ -50,6 +50,9 @@ struct SchedulerOptions {
   // Observe activation signs on one batch in this many; 0 never.
   int activation_sample_every = 1;
   // Time source for delays and deadlines; not owned; default the real clock.
+  // With any other clock (a FakeClock in tests) a waiting executor reads the
+  // clock again at least every millisecond of real time, so advancing it
+  // takes effect promptly.
   Clock* clock = Clock::Real();
   // Told about every executed batch; not owned; may be null. Must outlive
   // the scheduler.
@@ -60,14 +63,20 @@ class ModelScheduler {
  public:
   // Starts options.instance_count executors; each makes its runner with
   // `runner_factory` on its own thread before serving. An error from the
-  // factory fails Create (no executor is left running).
+  // factory fails Create (no executor is left running); so do invalid
+  // options (INVALID_ARGUMENT: max_batch_size < 1, instance_count < 1,
+  // negative delay, preferred sizes not ascending within max_batch_size).
+  // A preferred size starts a batch when a FIFO prefix of whole requests has
+  // exactly that many rows (the longest such prefix is taken).
   static absl::StatusOr<std::unique_ptr<ModelScheduler>> Create(BatchRunnerFactory runner_factory,
                                                                 const SchedulerOptions& options);
   virtual ~ModelScheduler() = default;
 
   // Queues `request`. RESOURCE_EXHAUSTED when the queue is full and
-  // UNAVAILABLE after shutdown began, returned at once; `request->done` is
-  // then never called. OK: `done` will be called exactly once.
+  // UNAVAILABLE after shutdown began, returned at once; INVALID_ARGUMENT for
+  // a malformed request (no `done`, rows outside [1, max_batch_size], input
+  // not rows * input_features * 4 bytes). On error `request->done` is never
+  // called. OK: `done` will be called exactly once.
   virtual absl::Status Submit(std::unique_ptr<InferRequest> request) = 0;
 
   // Requests waiting for a batch (not counting those computing).

@@ -1,0 +1,161 @@
+#include "server/scheduler/batch_queue.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace mlpserve {
+namespace {
+
+absl::Status Invalid(const BatchQueueOptions& options, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("model '", options.name, "': ", what));
+}
+
+}  // namespace
+
+absl::Status BatchQueue::Validate(const BatchQueueOptions& options) {
+  if (options.max_batch_size < 1) {
+    return Invalid(options,
+                   absl::StrCat("max_batch_size must be >= 1, got ", options.max_batch_size));
+  }
+  if (options.max_queue_delay < absl::ZeroDuration() ||
+      options.max_queue_delay == absl::InfiniteDuration()) {
+    return Invalid(options, absl::StrCat("max_queue_delay must be finite and >= 0, got ",
+                                         absl::FormatDuration(options.max_queue_delay)));
+  }
+  if (options.max_queue_size < 1) {
+    return Invalid(options, "max_queue_size must be >= 1");
+  }
+  int64_t previous = 0;
+  for (int64_t size : options.preferred_batch_sizes) {
+    if (size <= previous || size > options.max_batch_size) {
+      return Invalid(options,
+                     absl::StrCat("preferred_batch_sizes [",
+                                  absl::StrJoin(options.preferred_batch_sizes, ", "),
+                                  "] must be strictly ascending, each in [1, max_batch_size=",
+                                  options.max_batch_size, "]"));
+    }
+    previous = size;
+  }
+  return absl::OkStatus();
+}
+
+BatchQueue::BatchQueue(BatchQueueOptions options) : options_(std::move(options)) {}
+
+absl::Status BatchQueue::Push(std::unique_ptr<InferRequest> request, absl::Time now) {
+  if (request->rows < 1 || request->rows > options_.max_batch_size) {
+    return absl::InvalidArgumentError(absl::StrCat("model '", options_.name, "': request has ",
+                                                   request->rows, " rows, must be in [1, ",
+                                                   options_.max_batch_size, "]"));
+  }
+  if (queue_.size() >= options_.max_queue_size) {
+    return absl::ResourceExhaustedError(absl::StrCat("model '", options_.name, "' queue is full (",
+                                                     options_.max_queue_size, " requests)"));
+  }
+  request->enqueue_time = now;
+  if (request->deadline != absl::InfiniteFuture()) deadlines_.insert(request->deadline);
+  queue_.push_back(std::move(request));
+  return absl::OkStatus();
+}
+
+BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
+  BatchDecision decision;
+  if (!deadlines_.empty() && *deadlines_.begin() <= now) RemoveExpired(now, &decision.dropped);
+
+  // Take the candidate batch off the head: the longest prefix of live
+  // requests that fits, dropping cancelled ones on the way.
+  std::vector<std::unique_ptr<InferRequest>> candidate;
+  int64_t rows = 0;
+  size_t preferred_prefix = 0;  // requests in the longest preferred-size prefix
+  int64_t preferred_rows = 0;
+  bool full = false;
+  while (!queue_.empty()) {
+    std::unique_ptr<InferRequest>& head = queue_.front();
+    if (head->is_cancelled && head->is_cancelled()) {
+      ForgetDeadline(*head);
+      decision.dropped.push_back(
+          {std::move(head), absl::CancelledError(absl::StrCat(
+                                "model '", options_.name, "': request cancelled while queued"))});
+      queue_.pop_front();
+      continue;
+    }
+    if (rows + head->rows > options_.max_batch_size) {
+      full = true;
+      break;
+    }
+    rows += head->rows;
+    candidate.push_back(std::move(head));
+    queue_.pop_front();
+    if (IsPreferred(rows)) {
+      preferred_prefix = candidate.size();
+      preferred_rows = rows;
+    }
+    if (!options_.dynamic_batching) break;
+    if (rows == options_.max_batch_size) {
+      full = true;
+      break;
+    }
+  }
+  if (candidate.empty()) {
+    decision.wake_at = EarliestDeadline();
+    return decision;
+  }
+
+  const absl::Time delay_end = candidate.front()->enqueue_time + options_.max_queue_delay;
+  size_t take = 0;
+  if (!options_.dynamic_batching || full || flush || now >= delay_end) {
+    take = candidate.size();
+  } else if (preferred_prefix > 0) {
+    take = preferred_prefix;
+    rows = preferred_rows;
+  }
+  // Whatever is not taken goes back to the head, in order.
+  for (size_t i = candidate.size(); i > take; --i) {
+    queue_.push_front(std::move(candidate[i - 1]));
+  }
+  candidate.resize(take);
+  if (take == 0) {
+    decision.wake_at = std::min(delay_end, EarliestDeadline());
+    return decision;
+  }
+  for (const auto& request : candidate) ForgetDeadline(*request);
+  decision.batch = std::move(candidate);
+  decision.rows = rows;
+  return decision;
+}
+
+void BatchQueue::RemoveExpired(absl::Time now, std::vector<DroppedRequest>* dropped) {
+  std::deque<std::unique_ptr<InferRequest>> live;
+  for (auto& request : queue_) {
+    if (request->deadline <= now) {
+      ForgetDeadline(*request);
+      const absl::Duration waited = now - request->enqueue_time;
+      dropped->push_back(
+          {std::move(request), absl::DeadlineExceededError(absl::StrCat(
+                                   "model '", options_.name, "': deadline exceeded after ",
+                                   absl::FormatDuration(waited), " in queue"))});
+    } else {
+      live.push_back(std::move(request));
+    }
+  }
+  queue_ = std::move(live);
+}
+
+void BatchQueue::ForgetDeadline(const InferRequest& request) {
+  if (request.deadline == absl::InfiniteFuture()) return;
+  auto it = deadlines_.find(request.deadline);
+  if (it != deadlines_.end()) deadlines_.erase(it);
+}
+
+bool BatchQueue::IsPreferred(int64_t rows) const {
+  return std::binary_search(options_.preferred_batch_sizes.begin(),
+                            options_.preferred_batch_sizes.end(), rows);
+}
+
+absl::Time BatchQueue::EarliestDeadline() const {
+  return deadlines_.empty() ? absl::InfiniteFuture() : *deadlines_.begin();
+}
+
+}  // namespace mlpserve

@@ -1,0 +1,220 @@
+#include "server/scheduler/model_scheduler.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/memory/memory.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "server/scheduler/batch_execution.h"
+#include "server/scheduler/batch_queue.h"
+
+namespace mlpserve {
+namespace {
+
+// With a clock other than the real one (a FakeClock in tests) a wait in
+// real time says nothing about when the clock reaches the wake-up time, so
+// executors look at the clock again at least this often.
+constexpr absl::Duration kOtherClockPoll = absl::Milliseconds(1);
+
+BatchQueueOptions QueueOptions(const SchedulerOptions& options) {
+  BatchQueueOptions queue;
+  queue.name = options.name;
+  queue.max_batch_size = options.max_batch_size;
+  queue.dynamic_batching = options.dynamic_batching;
+  queue.max_queue_delay = options.max_queue_delay;
+  queue.preferred_batch_sizes = options.preferred_batch_sizes;
+  queue.max_queue_size = options.max_queue_size;
+  return queue;
+}
+
+absl::Status ValidateOptions(const BatchRunnerFactory& factory, const SchedulerOptions& options) {
+  const std::string prefix = absl::StrCat("model '", options.name, "': ");
+  if (!factory) return absl::InvalidArgumentError(prefix + "no runner factory");
+  if (options.clock == nullptr) return absl::InvalidArgumentError(prefix + "clock is null");
+  if (options.instance_count < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "instance_count must be >= 1, got ", options.instance_count));
+  }
+  if (options.activation_sample_every < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "activation_sample_every must be >= 0, got ", options.activation_sample_every));
+  }
+  return BatchQueue::Validate(QueueOptions(options));
+}
+
+class SchedulerImpl final : public ModelScheduler {
+ public:
+  SchedulerImpl(BatchRunnerFactory factory, const SchedulerOptions& options)
+      : factory_(std::move(factory)), options_(options), queue_(QueueOptions(options)) {}
+
+  // Stops intake, lets the executors drain the queue, joins them.
+  ~SchedulerImpl() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    work_cv_.SignalAll();
+    for (std::thread& thread : threads_) thread.join();
+  }
+
+  // Starts the executors and waits until each has made its runner. On error
+  // the caller destroys *this, which stops and joins them.
+  absl::Status Start() {
+    threads_.reserve(options_.instance_count);
+    for (int i = 0; i < options_.instance_count; ++i) {
+      threads_.emplace_back([this, i] { ExecutorMain(i); });
+    }
+    absl::MutexLock lock(&mu_);
+    while (runners_reported_ < options_.instance_count) started_cv_.Wait(&mu_);
+    return startup_status_;
+  }
+
+  absl::Status Submit(std::unique_ptr<InferRequest> request) override {
+    if (absl::Status status = CheckRequest(request.get()); !status.ok()) return status;
+    size_t depth = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) {
+        return absl::UnavailableError(absl::StrCat("model '", options_.name, "' is shutting down"));
+      }
+      if (absl::Status status = queue_.Push(std::move(request), options_.clock->Now());
+          !status.ok()) {
+        return status;
+      }
+      depth = queue_.size();
+    }
+    work_cv_.Signal();
+    if (options_.observer != nullptr) options_.observer->OnQueueDepth(depth);
+    return absl::OkStatus();
+  }
+
+  size_t queue_depth() const override {
+    absl::MutexLock lock(&mu_);
+    return queue_.size();
+  }
+
+ private:
+  absl::Status CheckRequest(const InferRequest* request) const {
+    const std::string prefix = absl::StrCat("model '", options_.name, "': ");
+    if (request == nullptr) return absl::InvalidArgumentError(prefix + "null request");
+    if (!request->done) return absl::InvalidArgumentError(prefix + "request without done");
+    // Rows are checked by BatchQueue::Push; input_features_ is set before
+    // Create returns and never changes after.
+    const int64_t expected = request->rows * input_features_ * 4;
+    if (request->rows >= 1 && static_cast<int64_t>(request->input.size()) != expected) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          prefix, "request input has ", request->input.size(), " bytes, expected ", expected, " (",
+          request->rows, " rows of ", input_features_, " FP32 features)"));
+    }
+    return absl::OkStatus();
+  }
+
+  void ExecutorMain(int index) {
+    const std::string thread_name = absl::StrCat(options_.name, "/", index).substr(0, 15);
+    pthread_setname_np(pthread_self(), thread_name.c_str());
+
+    absl::StatusOr<std::unique_ptr<BatchRunner>> runner = factory_();
+    if (runner.ok() && *runner == nullptr) {
+      runner = absl::InternalError("runner factory returned null");
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (!runner.ok() && startup_status_.ok()) {
+        startup_status_ =
+            absl::Status(runner.status().code(),
+                         absl::StrCat("model '", options_.name, "': cannot make executor ", index,
+                                      ": ", runner.status().message()));
+      } else if (runner.ok() && index == 0) {
+        input_features_ = (*runner)->input_features();
+      }
+      ++runners_reported_;
+    }
+    started_cv_.Signal();
+    if (runner.ok()) Serve(**runner);
+  }
+
+  // The executor loop: take a batch (or requests to drop), answer it outside
+  // the lock, repeat; returns once stopping and the queue is empty.
+  void Serve(BatchRunner& runner) {
+    int64_t batches = 0;
+    BatchActivationCounts counts;
+    while (true) {
+      BatchDecision decision;
+      absl::Time now;
+      size_t depth = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        while (true) {
+          now = options_.clock->Now();
+          decision = queue_.Next(now, stopping_);
+          if (!decision.batch.empty() || !decision.dropped.empty()) break;
+          // Flushing answers every queued request, so the queue is empty.
+          if (stopping_) return;
+          WaitLocked(decision.wake_at, now);
+        }
+        depth = queue_.size();
+      }
+      if (depth > 0) work_cv_.Signal();  // another idle executor may take the rest
+      if (options_.observer != nullptr) options_.observer->OnQueueDepth(depth);
+      AnswerDropped(std::move(decision.dropped), now);
+      if (decision.batch.empty()) continue;
+
+      BatchActivationCounts* sample = nullptr;
+      if (options_.activation_sample_every > 0 &&
+          batches++ % options_.activation_sample_every == 0) {
+        counts = BatchActivationCounts();
+        sample = &counts;
+      }
+      const BatchReport report = ExecuteBatch(options_.name, runner, *options_.clock,
+                                              std::move(decision.batch), decision.rows, sample);
+      if (options_.observer != nullptr) options_.observer->OnBatch(report);
+    }
+  }
+
+  void WaitLocked(absl::Time wake_at, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (wake_at == absl::InfiniteFuture()) {  // empty queue: only Submit changes that
+      work_cv_.Wait(&mu_);
+      return;
+    }
+    absl::Duration timeout = wake_at - now;
+    if (options_.clock != Clock::Real()) timeout = std::min(timeout, kOtherClockPoll);
+    work_cv_.WaitWithTimeout(&mu_, timeout);
+  }
+
+  const BatchRunnerFactory factory_;
+  const SchedulerOptions options_;
+  // Written by executor 0 before it reports, read after Create returns.
+  int64_t input_features_ = 0;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar work_cv_;     // the queue changed, or shutdown began
+  absl::CondVar started_cv_;  // an executor made its runner, or failed to
+  BatchQueue queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int runners_reported_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status startup_status_ ABSL_GUARDED_BY(mu_);
+  // Touched only by Start and the destructor.
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ModelScheduler>> ModelScheduler::Create(
+    BatchRunnerFactory runner_factory, const SchedulerOptions& options) {
+  if (absl::Status status = ValidateOptions(runner_factory, options); !status.ok()) {
+    return status;
+  }
+  auto scheduler = std::make_unique<SchedulerImpl>(std::move(runner_factory), options);
+  if (absl::Status status = scheduler->Start(); !status.ok()) return status;
+  return std::unique_ptr<ModelScheduler>(std::move(scheduler));
+}
+
+}  // namespace mlpserve

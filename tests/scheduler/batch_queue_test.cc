@@ -1,0 +1,326 @@
+// BatchQueue: the batching policy, driven by a FakeClock; no threads, no
+// sleeps.
+#include "server/scheduler/batch_queue.h"
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/common/clock.h"
+
+namespace mlpserve {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class BatchQueueTest : public ::testing::Test {
+ protected:
+  BatchQueueOptions Options(int64_t max_batch_size, absl::Duration delay) {
+    BatchQueueOptions options;
+    options.name = "m:1";
+    options.max_batch_size = max_batch_size;
+    options.dynamic_batching = true;
+    options.max_queue_delay = delay;
+    return options;
+  }
+
+  // A request whose `input` is its name, so batches can be compared by name.
+  std::unique_ptr<InferRequest> Request(const std::string& name, int64_t rows,
+                                        absl::Time deadline = absl::InfiniteFuture()) {
+    names_.push_back(name);
+    auto request = std::make_unique<InferRequest>();
+    request->rows = rows;
+    request->input = names_.back();
+    request->deadline = deadline;
+    return request;
+  }
+
+  void Push(BatchQueue& queue, const std::string& name, int64_t rows,
+            absl::Time deadline = absl::InfiniteFuture()) {
+    ASSERT_TRUE(queue.Push(Request(name, rows, deadline), clock_.Now()).ok());
+  }
+
+  static std::vector<std::string> Names(const BatchDecision& decision) {
+    std::vector<std::string> names;
+    for (const auto& request : decision.batch) names.emplace_back(request->input);
+    return names;
+  }
+
+  static std::vector<std::string> DroppedNames(const BatchDecision& decision) {
+    std::vector<std::string> names;
+    for (const auto& dropped : decision.dropped) names.emplace_back(dropped.request->input);
+    return names;
+  }
+
+  FakeClock clock_;
+  std::deque<std::string> names_;  // stable addresses for the inputs' views
+};
+
+TEST_F(BatchQueueTest, EmptyQueueWaitsForARequest) {
+  BatchQueue queue(Options(8, absl::Milliseconds(5)));
+  BatchDecision decision = queue.Next(clock_.Now(), /*flush=*/false);
+  EXPECT_THAT(decision.batch, IsEmpty());
+  EXPECT_THAT(decision.dropped, IsEmpty());
+  EXPECT_EQ(decision.wake_at, absl::InfiniteFuture());
+}
+
+TEST_F(BatchQueueTest, BatchNeverExceedsMaxBatchSize) {
+  BatchQueue queue(Options(8, absl::Seconds(1)));
+  for (int i = 0; i < 10; ++i) Push(queue, "r" + std::to_string(i), 1);
+
+  BatchDecision first = queue.Next(clock_.Now(), false);
+  EXPECT_EQ(first.rows, 8);
+  EXPECT_THAT(Names(first), ElementsAre("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"));
+  EXPECT_EQ(queue.size(), 2u);
+
+  // The rest is not full: it waits for the delay.
+  BatchDecision second = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(second.batch, IsEmpty());
+  EXPECT_EQ(second.wake_at, clock_.Now() + absl::Seconds(1));
+}
+
+TEST_F(BatchQueueTest, FullWhenNextRequestDoesNotFit) {
+  BatchQueue queue(Options(8, absl::Seconds(1)));
+  Push(queue, "a", 3);
+  Push(queue, "b", 3);
+  EXPECT_THAT(queue.Next(clock_.Now(), false).batch, IsEmpty());
+  Push(queue, "c", 3);  // 9 > 8: a+b is as full as it gets
+  BatchDecision decision = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(decision), ElementsAre("a", "b"));
+  EXPECT_EQ(decision.rows, 6);
+  EXPECT_EQ(queue.size(), 1u);
+}
+
+TEST_F(BatchQueueTest, RequestIsNeverSplit) {
+  BatchQueue queue(Options(8, absl::Milliseconds(10)));
+  Push(queue, "a", 5);
+  Push(queue, "b", 5);
+  BatchDecision first = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(first), ElementsAre("a"));
+  EXPECT_EQ(first.rows, 5);
+
+  EXPECT_THAT(queue.Next(clock_.Now(), false).batch, IsEmpty());
+  clock_.Advance(absl::Milliseconds(10));
+  BatchDecision second = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(second), ElementsAre("b"));
+  EXPECT_EQ(second.rows, 5);
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST_F(BatchQueueTest, BatchExactlyMaxStartsAtOnce) {
+  BatchQueue queue(Options(8, absl::Seconds(1)));
+  Push(queue, "a", 4);
+  Push(queue, "b", 4);
+  BatchDecision decision = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(decision), ElementsAre("a", "b"));
+  EXPECT_EQ(decision.rows, 8);
+}
+
+TEST_F(BatchQueueTest, PreferredSizeStartsBatch) {
+  BatchQueueOptions options = Options(16, absl::Seconds(1));
+  options.preferred_batch_sizes = {4, 8};
+  BatchQueue queue(options);
+  for (int i = 0; i < 3; ++i) Push(queue, "r" + std::to_string(i), 1);
+  EXPECT_THAT(queue.Next(clock_.Now(), false).batch, IsEmpty());
+
+  Push(queue, "r3", 1);
+  BatchDecision decision = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(decision), ElementsAre("r0", "r1", "r2", "r3"));
+  EXPECT_EQ(decision.rows, 4);
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST_F(BatchQueueTest, LongestPreferredPrefixIsTakenAndRestWaits) {
+  BatchQueueOptions options = Options(16, absl::Seconds(1));
+  options.preferred_batch_sizes = {4, 8};
+  BatchQueue queue(options);
+  for (int i = 0; i < 6; ++i) Push(queue, "r" + std::to_string(i), 2);  // prefixes 2,4,..,12
+
+  BatchDecision decision = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(decision), ElementsAre("r0", "r1", "r2", "r3"));
+  EXPECT_EQ(decision.rows, 8);
+  EXPECT_EQ(queue.size(), 2u);  // 4 rows is preferred too, so it goes at once
+  BatchDecision rest = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(rest), ElementsAre("r4", "r5"));
+}
+
+TEST_F(BatchQueueTest, RowsNotHittingAPreferredSizeWaitForTheDelay) {
+  BatchQueueOptions options = Options(16, absl::Milliseconds(3));
+  options.preferred_batch_sizes = {4};
+  BatchQueue queue(options);
+  Push(queue, "a", 3);
+  Push(queue, "b", 3);  // prefixes 3, 6: never exactly 4
+  EXPECT_THAT(queue.Next(clock_.Now(), false).batch, IsEmpty());
+  clock_.Advance(absl::Milliseconds(3));
+  EXPECT_THAT(Names(queue.Next(clock_.Now(), false)), ElementsAre("a", "b"));
+}
+
+TEST_F(BatchQueueTest, DelayExpiry) {
+  BatchQueue queue(Options(8, absl::Milliseconds(10)));
+  const absl::Time start = clock_.Now();
+  Push(queue, "a", 1);
+  clock_.Advance(absl::Milliseconds(4));
+  Push(queue, "b", 1);
+
+  clock_.Advance(absl::Milliseconds(6) - absl::Microseconds(1));  // just below the delay
+  BatchDecision early = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(early.batch, IsEmpty());
+  EXPECT_EQ(early.wake_at, start + absl::Milliseconds(10));  // the oldest request decides
+
+  clock_.Advance(absl::Microseconds(1));  // exactly the delay
+  BatchDecision decision = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(decision), ElementsAre("a", "b"));
+  EXPECT_EQ(decision.batch[0]->enqueue_time, start);
+}
+
+TEST_F(BatchQueueTest, ZeroDelayStartsAtOnce) {
+  BatchQueue queue(Options(8, absl::ZeroDuration()));
+  Push(queue, "a", 1);
+  Push(queue, "b", 2);
+  BatchDecision decision = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(decision), ElementsAre("a", "b"));
+  EXPECT_EQ(decision.rows, 3);
+}
+
+TEST_F(BatchQueueTest, FlushIgnoresTheDelay) {
+  BatchQueue queue(Options(8, absl::Hours(1)));
+  Push(queue, "a", 1);
+  EXPECT_THAT(queue.Next(clock_.Now(), false).batch, IsEmpty());
+  EXPECT_THAT(Names(queue.Next(clock_.Now(), /*flush=*/true)), ElementsAre("a"));
+}
+
+TEST_F(BatchQueueTest, DeadlineExpiresWhileQueued) {
+  BatchQueue queue(Options(8, absl::Milliseconds(100)));
+  const absl::Time deadline = clock_.Now() + absl::Milliseconds(5);
+  Push(queue, "a", 1);
+  Push(queue, "b", 1, deadline);
+  Push(queue, "c", 1);
+
+  // The wake-up time is the deadline, not the end of the delay.
+  BatchDecision waiting = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(waiting.batch, IsEmpty());
+  EXPECT_EQ(waiting.wake_at, deadline);
+
+  clock_.Advance(absl::Milliseconds(5));
+  BatchDecision expired = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(expired.batch, IsEmpty());
+  ASSERT_THAT(DroppedNames(expired), ElementsAre("b"));
+  EXPECT_EQ(expired.dropped[0].status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(expired.dropped[0].status.message(), HasSubstr("m:1"));
+  EXPECT_EQ(expired.wake_at, clock_.Now() + absl::Milliseconds(95));
+  EXPECT_EQ(queue.size(), 2u);
+
+  clock_.Advance(absl::Milliseconds(95));
+  EXPECT_THAT(Names(queue.Next(clock_.Now(), false)), ElementsAre("a", "c"));
+}
+
+TEST_F(BatchQueueTest, ExpiredRequestsAreDroppedEvenWhenFlushing) {
+  BatchQueue queue(Options(8, absl::ZeroDuration()));
+  Push(queue, "late", 1, clock_.Now() + absl::Milliseconds(1));
+  Push(queue, "ok", 1);
+  clock_.Advance(absl::Milliseconds(1));
+  BatchDecision decision = queue.Next(clock_.Now(), /*flush=*/true);
+  EXPECT_THAT(DroppedNames(decision), ElementsAre("late"));
+  EXPECT_THAT(Names(decision), ElementsAre("ok"));
+}
+
+TEST_F(BatchQueueTest, CancelledRequestsAreDropped) {
+  BatchQueue queue(Options(8, absl::ZeroDuration()));
+  std::atomic<bool> cancelled{false};
+  Push(queue, "a", 1);
+  auto b = Request("b", 1);
+  b->is_cancelled = [&cancelled] { return cancelled.load(); };
+  ASSERT_TRUE(queue.Push(std::move(b), clock_.Now()).ok());
+  Push(queue, "c", 1);
+  cancelled = true;
+
+  BatchDecision decision = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(Names(decision), ElementsAre("a", "c"));
+  ASSERT_THAT(DroppedNames(decision), ElementsAre("b"));
+  EXPECT_EQ(decision.dropped[0].status.code(), absl::StatusCode::kCancelled);
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST_F(BatchQueueTest, FifoOrderKeptAcrossBatches) {
+  BatchQueue queue(Options(4, absl::ZeroDuration()));
+  const std::vector<int64_t> rows = {1, 3, 2, 2, 4, 1, 1, 1};
+  for (size_t i = 0; i < rows.size(); ++i) Push(queue, "r" + std::to_string(i), rows[i]);
+  std::vector<std::string> order;
+  std::vector<int64_t> batch_rows;
+  while (!queue.empty()) {
+    BatchDecision decision = queue.Next(clock_.Now(), false);
+    ASSERT_FALSE(decision.batch.empty());
+    for (const std::string& name : Names(decision)) order.push_back(name);
+    batch_rows.push_back(decision.rows);
+  }
+  EXPECT_THAT(order, ElementsAre("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"));
+  EXPECT_THAT(batch_rows, ElementsAre(4, 4, 4, 3));
+}
+
+TEST_F(BatchQueueTest, QueueFullIsResourceExhausted) {
+  BatchQueueOptions options = Options(8, absl::Seconds(1));
+  options.name = "x:1";
+  options.max_queue_size = 3;
+  BatchQueue queue(options);
+  for (int i = 0; i < 3; ++i) Push(queue, "r" + std::to_string(i), 1);
+  absl::Status status = queue.Push(Request("extra", 1), clock_.Now());
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(status.message(), "model 'x:1' queue is full (3 requests)");
+  EXPECT_EQ(queue.size(), 3u);
+}
+
+TEST_F(BatchQueueTest, RowsOutOfRangeAreRejected) {
+  BatchQueue queue(Options(8, absl::Seconds(1)));
+  EXPECT_EQ(queue.Push(Request("big", 9), clock_.Now()).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue.Push(Request("none", 0), clock_.Now()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST_F(BatchQueueTest, WithoutDynamicBatchingEveryRequestIsItsOwnBatch) {
+  BatchQueueOptions options = Options(8, absl::Seconds(10));
+  options.dynamic_batching = false;
+  options.preferred_batch_sizes = {2};
+  BatchQueue queue(options);
+  Push(queue, "a", 1);
+  Push(queue, "b", 1);
+  Push(queue, "c", 3);
+  for (const char* name : {"a", "b", "c"}) {
+    BatchDecision decision = queue.Next(clock_.Now(), false);
+    EXPECT_THAT(Names(decision), ElementsAre(name));
+  }
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST_F(BatchQueueTest, ValidateRejectsBadOptions) {
+  BatchQueueOptions options = Options(8, absl::Milliseconds(1));
+  EXPECT_TRUE(BatchQueue::Validate(options).ok());
+
+  BatchQueueOptions zero = options;
+  zero.max_batch_size = 0;
+  EXPECT_EQ(BatchQueue::Validate(zero).code(), absl::StatusCode::kInvalidArgument);
+
+  BatchQueueOptions negative_delay = options;
+  negative_delay.max_queue_delay = -absl::Milliseconds(1);
+  EXPECT_EQ(BatchQueue::Validate(negative_delay).code(), absl::StatusCode::kInvalidArgument);
+
+  BatchQueueOptions too_big = options;
+  too_big.preferred_batch_sizes = {4, 16};
+  EXPECT_EQ(BatchQueue::Validate(too_big).code(), absl::StatusCode::kInvalidArgument);
+
+  BatchQueueOptions unordered = options;
+  unordered.preferred_batch_sizes = {4, 2};
+  EXPECT_EQ(BatchQueue::Validate(unordered).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace mlpserve
