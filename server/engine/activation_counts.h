@@ -2,10 +2,12 @@
 // measures on the layer outputs and hands to the activation statistics.
 //
 // "Negative" and "positive" refer to the pre-activation x of the layer's
-// activation, derived exactly from the output where the activation keeps or
-// flips the sign (Leaky ReLU / PReLU with slope > 0 keep it, slope < 0 flips
-// it; sigmoid is compared with 0.5). Where the output cannot tell x < 0 from
-// x == 0 (ReLU, slope == 0), x == 0 counts as negative.
+// activation. Where the output shows the sign of x (Leaky ReLU / PReLU with
+// slope > 0, tanh; sigmoid compared with 0.5) it is read from the output.
+// With a negative slope the output is >= 0 on both sides and cannot tell, so
+// such layers are counted on the matmul output before the activation runs.
+// Where the output cannot tell x < 0 from x == 0 (ReLU, slope == 0), x == 0
+// counts as negative.
 #ifndef MLPSERVE_SERVER_ENGINE_ACTIVATION_COUNTS_H_
 #define MLPSERVE_SERVER_ENGINE_ACTIVATION_COUNTS_H_
 
