@@ -4,8 +4,22 @@
 // Activation sign counts are folded into an ActivationTracker whose windowed
 // view also feeds the /v1/activations JSON and the /activations page.
 //
-// Thread-safety: every method is thread-safe and non-blocking (atomic
-// counters; the tracker takes a short mutex per observed batch).
+// What each call records (see metrics_registry.h for the names):
+//   OnBatch       executions_total and inferences_total (+rows) when the batch
+//                 succeeded, compute_duration_seconds and batch_size for every
+//                 batch, and the batch's activation counts, if any, into
+//                 activations() (counts that do not match the model are
+//                 dropped).
+//   OnQueueDepth  queue_depth.
+//   RecordRequest requests_total{code}, request_duration_seconds (total) and,
+//                 with `timing`, queue_duration_seconds (timing->queue).
+//
+// Lifetime: created by MetricsRegistry::AddModel, must be destroyed before the
+// registry; no method may be called during or after destruction.
+//
+// Thread-safety: every method is thread-safe and non-blocking (cached
+// prometheus series, atomic counters; the tracker takes a short mutex per
+// observed batch; SetReady takes the registry's mutex).
 #ifndef MLPSERVE_SERVER_METRICS_MODEL_METRICS_H_
 #define MLPSERVE_SERVER_METRICS_MODEL_METRICS_H_
 

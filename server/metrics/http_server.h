@@ -1,0 +1,57 @@
+// The metrics HTTP endpoint (civetweb), next to the gRPC port:
+//   GET /metrics                 Prometheus text format 0.0.4 of
+//                                MetricsRegistry::Collect()
+//   GET /v1/activations          {"models": [...]}: models with activation stats
+//   GET /v1/activations/<model>  that model's per-layer, per-unit view
+//                                (activation_json.h); 404 {"error": ...} when no
+//                                live version of <model> has activation stats
+//   GET /activations             HTML heatmaps of every model (activation_page.h)
+//   GET /-/healthy               200 "OK"
+// Anything else is 404.
+//
+// Ownership: the registry is not owned and must outlive the server.
+// Destroying the server stops it (in-flight requests finish first).
+//
+// Thread-safety: port() is thread-safe; handlers run on civetweb's threads.
+#ifndef MLPSERVE_SERVER_METRICS_HTTP_SERVER_H_
+#define MLPSERVE_SERVER_METRICS_HTTP_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/metrics/metrics_registry.h"
+
+class CivetHandler;
+class CivetServer;
+
+namespace mlpserve {
+
+class MetricsHttpServer {
+ public:
+  // Listens on `address` ("HOST:PORT"; HOST an IPv4 address, "[IPv6]" or
+  // "localhost"; PORT 0 picks a free port). INVALID_ARGUMENT for a malformed
+  // address, UNAVAILABLE when the port cannot be bound.
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Create(const std::string& address,
+                                                                   MetricsRegistry* registry);
+  ~MetricsHttpServer();
+
+  MetricsHttpServer(const MetricsHttpServer&) = delete;
+  MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
+
+  // The bound port.
+  int port() const { return port_; }
+
+ private:
+  MetricsHttpServer() = default;
+
+  // Declared before server_: the handlers outlive the server's threads.
+  std::vector<std::unique_ptr<CivetHandler>> handlers_;
+  std::unique_ptr<CivetServer> server_;
+  int port_ = 0;
+};
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_METRICS_HTTP_SERVER_H_

@@ -1,0 +1,198 @@
+// /metrics, /v1/activations, /activations and /-/healthy over real loopback
+// HTTP, against a registry fed known batches and requests.
+#include <map>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/metrics/fed_server.h"
+
+namespace mlpserve::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kTiny[] = "model=\"tiny\",version=\"1\"";
+
+std::string Series(const std::string& name, const std::string& labels) {
+  return name + "{" + labels + "}";
+}
+
+class MetricsHttpTest : public FedServerTest {};
+
+TEST_F(MetricsHttpTest, ExportsRequestAndBatchMetrics) {
+  HttpResponse r = HttpGet(http_->port(), "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.content_type, HasSubstr("text/plain; version=0.0.4"));
+  std::map<std::string, double> s = ParseSamples(r.body);
+  EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)], 2);
+  EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"INVALID_ARGUMENT\",") + kTiny)],
+            1);
+  EXPECT_EQ(s[Series("mlpserve_requests_total", "code=\"NOT_FOUND\",model=\"\",version=\"\"")], 1);
+  EXPECT_EQ(s.count(Series("mlpserve_requests_total", std::string("code=\"CANCELLED\",") + kTiny)),
+            0u);
+  EXPECT_EQ(s[Series("mlpserve_inferences_total", kTiny)], 4);
+  EXPECT_EQ(s[Series("mlpserve_executions_total", kTiny)], 1);
+  EXPECT_EQ(s[Series("mlpserve_request_duration_seconds_count", kTiny)], 3);
+  EXPECT_NEAR(s[Series("mlpserve_request_duration_seconds_sum", kTiny)], 0.0061, 1e-12);
+  EXPECT_EQ(
+      s[Series("mlpserve_request_duration_seconds_bucket", std::string(kTiny) + ",le=\"0.00025\"")],
+      1);
+  EXPECT_EQ(
+      s[Series("mlpserve_request_duration_seconds_bucket", std::string(kTiny) + ",le=\"0.005\"")],
+      3);
+  EXPECT_EQ(s[Series("mlpserve_queue_duration_seconds_count", kTiny)], 2);
+  EXPECT_NEAR(s[Series("mlpserve_queue_duration_seconds_sum", kTiny)], 0.001, 1e-12);
+  EXPECT_EQ(s[Series("mlpserve_compute_duration_seconds_count", kTiny)], 2);
+  EXPECT_NEAR(s[Series("mlpserve_compute_duration_seconds_sum", kTiny)], 0.003, 1e-12);
+  EXPECT_EQ(s[Series("mlpserve_batch_size_bucket", std::string(kTiny) + ",le=\"1\"")], 0);
+  EXPECT_EQ(s[Series("mlpserve_batch_size_bucket", std::string(kTiny) + ",le=\"2\"")], 1);
+  EXPECT_EQ(s[Series("mlpserve_batch_size_bucket", std::string(kTiny) + ",le=\"4\"")], 2);
+  EXPECT_EQ(s[Series("mlpserve_batch_size_bucket", std::string(kTiny) + ",le=\"65536\"")], 2);
+  EXPECT_EQ(s[Series("mlpserve_batch_size_sum", kTiny)], 6);
+  EXPECT_EQ(s[Series("mlpserve_queue_depth", kTiny)], 3);
+  EXPECT_EQ(s[Series("mlpserve_model_ready", kTiny)], 1);
+}
+
+TEST_F(MetricsHttpTest, ExportsActivationMetrics) {
+  std::map<std::string, double> s = ParseSamples(Scrape());
+  const std::string l0 = std::string(kTiny) + ",layer=\"0\"";
+  const std::string l1 = std::string(kTiny) + ",layer=\"1\"";
+  EXPECT_EQ(
+      s[Series("mlpserve_layer_info", l0 + ",node=\"act0\",activation=\"leaky_relu\",units=\"3\"")],
+      1);
+  EXPECT_EQ(
+      s[Series("mlpserve_layer_info", l1 + ",node=\"act1\",activation=\"prelu\",units=\"5\"")], 1);
+  EXPECT_EQ(s[Series("mlpserve_layer_units", l0)], 3);
+  EXPECT_EQ(s[Series("mlpserve_layer_units", l1)], 5);
+  EXPECT_EQ(s[Series("mlpserve_activation_values_total", l0)], 12);
+  EXPECT_EQ(s[Series("mlpserve_activation_negative_total", l0)], 4);
+  EXPECT_DOUBLE_EQ(s[Series("mlpserve_activation_negative_ratio", l0)], 4.0 / 12.0);
+  EXPECT_EQ(s[Series("mlpserve_dead_neurons", l0)], 1);
+  EXPECT_EQ(s[Series("mlpserve_activation_values_total", l1)], 20);
+  EXPECT_EQ(s[Series("mlpserve_activation_negative_total", l1)], 0);
+  EXPECT_EQ(s[Series("mlpserve_dead_neurons", l1)], 0);
+}
+
+TEST_F(MetricsHttpTest, ExportsBuildAndProcessMetrics) {
+  const std::string text = Scrape();
+  EXPECT_THAT(text, HasSubstr("mlpserve_build_info{grpc=\""));
+  std::map<std::string, double> s = ParseSamples(text);
+  EXPECT_GT(s["process_resident_memory_bytes"], 0);
+  EXPECT_GT(s["process_virtual_memory_bytes"], 0);
+  EXPECT_GT(s["process_open_fds"], 2);
+  EXPECT_GT(s["process_start_time_seconds"], 1.6e9);
+  EXPECT_GE(s["process_cpu_seconds_total"], 0);
+  EXPECT_EQ(s.count("process_cpu_seconds_total"), 1u);
+}
+
+TEST_F(MetricsHttpTest, UnloadingRemovesTheModelsSeries) {
+  model_.reset();
+  const std::string text = Scrape();
+  EXPECT_THAT(text, Not(HasSubstr("model=\"tiny\"")));
+  EXPECT_THAT(text, HasSubstr("code=\"NOT_FOUND\",model=\"\",version=\"\""));
+  // Loading it again starts from zero.
+  model_ = registry_->AddModel("tiny", 1, SmallMlp(), ActivationStats());
+  std::map<std::string, double> s = ParseSamples(Scrape());
+  EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)], 0);
+  EXPECT_EQ(s[Series("mlpserve_model_ready", kTiny)], 0);
+  EXPECT_EQ(s[Series("mlpserve_activation_values_total", std::string(kTiny) + ",layer=\"0\"")], 0);
+  // No rows observed yet: no ratio or dead-neuron gauge.
+  EXPECT_EQ(s.count(Series("mlpserve_dead_neurons", std::string(kTiny) + ",layer=\"0\"")), 0u);
+}
+
+TEST_F(MetricsHttpTest, ReloadedVersionSharesSeriesUntilTheLastInstanceGoes) {
+  ActivationStats stats;
+  std::unique_ptr<ModelMetrics> reloaded = registry_->AddModel("tiny", 1, SmallMlp(), stats);
+  reloaded->SetReady(true);
+  model_->SetReady(false);  // the old instance drains
+  model_.reset();
+  std::map<std::string, double> s = ParseSamples(Scrape());
+  EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)], 2);
+  EXPECT_EQ(s[Series("mlpserve_model_ready", kTiny)], 1);
+  reloaded->RecordRequest(absl::StatusCode::kOk, absl::Milliseconds(1), nullptr);
+  s = ParseSamples(Scrape());
+  EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)], 3);
+  reloaded.reset();
+  EXPECT_THAT(Scrape(), Not(HasSubstr("model=\"tiny\"")));
+}
+
+TEST_F(MetricsHttpTest, DisabledActivationStatsExportNoActivationSeries) {
+  ActivationStats stats;
+  stats.set_enabled(false);
+  std::unique_ptr<ModelMetrics> other = registry_->AddModel("plain", 3, SmallMlp(), stats);
+  BatchActivationCounts counts = SmallCounts(4, {{4, 0, 4}, {4, 4, 4, 4, 4}});
+  BatchReport report;
+  report.rows = 4;
+  report.activations = &counts;
+  other->OnBatch(report);
+  const std::string text = Scrape();
+  EXPECT_THAT(text, HasSubstr("mlpserve_executions_total{model=\"plain\",version=\"3\"} 1"));
+  EXPECT_THAT(text, Not(HasSubstr("layer_info{model=\"plain\"")));
+  EXPECT_THAT(text, Not(HasSubstr("activation_values_total{model=\"plain\"")));
+  EXPECT_EQ(HttpGet(http_->port(), "/v1/activations/plain").status, 404);
+}
+
+TEST_F(MetricsHttpTest, ActivationsJson) {
+  HttpResponse r = HttpGet(http_->port(), "/v1/activations/tiny");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.content_type, HasSubstr("application/json"));
+  nlohmann::json j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["model"], "tiny");
+  ASSERT_EQ(j["versions"].size(), 1u);
+  const nlohmann::json& v = j["versions"][0];
+  EXPECT_EQ(v["version"], 1);
+  EXPECT_EQ(v["rows_seen"], 4);
+  ASSERT_EQ(v["layers"].size(), 2u);
+  const nlohmann::json& l0 = v["layers"][0];
+  EXPECT_EQ(l0["layer"], 0);
+  EXPECT_EQ(l0["node"], "act0");
+  EXPECT_EQ(l0["activation"], "leaky_relu");
+  EXPECT_EQ(l0["units"], 3);
+  EXPECT_EQ(l0["window_rows"], 4);
+  EXPECT_DOUBLE_EQ(l0["negative_ratio"].get<double>(), 4.0 / 12.0);
+  EXPECT_EQ(l0["dead_units"], 1);
+  EXPECT_EQ(l0["dead"], nlohmann::json({false, true, false}));
+  EXPECT_EQ(l0["positive_rate"], nlohmann::json({1.0, 0.0, 1.0}));
+  EXPECT_EQ(v["layers"][1]["units"], 5);
+
+  HttpResponse list = HttpGet(http_->port(), "/v1/activations");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(list.body),
+            nlohmann::json::parse(R"({"models":[{"model":"tiny","versions":[1]}]})"));
+
+  HttpResponse missing = HttpGet(http_->port(), "/v1/activations/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_THAT(nlohmann::json::parse(missing.body)["error"].get<std::string>(), HasSubstr("nope"));
+}
+
+TEST_F(MetricsHttpTest, ActivationsPageAndHealth) {
+  HttpResponse page = HttpGet(http_->port(), "/activations");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_THAT(page.content_type, HasSubstr("text/html"));
+  EXPECT_THAT(page.body, HasSubstr("id=\"layer-tiny-1-0\""));
+  EXPECT_THAT(page.body, HasSubstr("id=\"layer-tiny-1-1\""));
+  EXPECT_THAT(page.body, HasSubstr("class=\"unit dead\""));
+  EXPECT_THAT(page.body, Not(HasSubstr("<script")));
+  HttpResponse health = HttpGet(http_->port(), "/-/healthy");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(HttpGet(http_->port(), "/nothing-here").status, 404);
+}
+
+TEST(MetricsHttpServerTest, RejectsBadAddresses) {
+  absl::StatusOr<std::unique_ptr<MetricsRegistry>> registry = MetricsRegistry::Create();
+  ASSERT_TRUE(registry.ok());
+  EXPECT_EQ(MetricsHttpServer::Create("no-port", registry->get()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<std::unique_ptr<MetricsHttpServer>> first =
+      MetricsHttpServer::Create("127.0.0.1:0", registry->get());
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string taken = "127.0.0.1:" + std::to_string((*first)->port());
+  EXPECT_EQ(MetricsHttpServer::Create(taken, registry->get()).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace mlpserve::testing

@@ -1,0 +1,120 @@
+// The metrics endpoint against the real tools that consume it: promtool's
+// exposition checker, a real Prometheus scraping it, and headless Chromium
+// rendering /activations. Each test skips when its tool is not installed.
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/metrics/fed_server.h"
+
+namespace mlpserve::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class MetricsToolsTest : public FedServerTest {};
+
+TEST_F(MetricsToolsTest, PromtoolAcceptsTheExposition) {
+  if (!HaveProgram("promtool")) GTEST_SKIP() << "promtool is not installed";
+  const std::string dir = TempDir("promtool");
+  const std::string file = dir + "/metrics.txt";
+  std::ofstream(file) << Scrape();
+  CommandResult r = RunCommand(absl::StrCat("promtool check metrics < ", file), 60);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// Polls Prometheus' query API for `query` until it returns a non-empty
+// vector; returns the result array (empty on timeout).
+nlohmann::json QueryUntilPresent(int port, const std::string& query, int timeout_seconds) {
+  for (int i = 0; i < timeout_seconds * 4; ++i) {
+    HttpResponse r = HttpGet(port, "/api/v1/query?query=" + query);
+    if (r.status == 200) {
+      nlohmann::json j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j["status"] == "success" && !j["data"]["result"].empty()) {
+        return j["data"]["result"];
+      }
+    }
+    usleep(250 * 1000);
+  }
+  return nlohmann::json::array();
+}
+
+TEST_F(MetricsToolsTest, RealPrometheusScrapesTheServer) {
+  if (!HaveProgram("prometheus")) GTEST_SKIP() << "prometheus is not installed";
+  const std::string dir = TempDir("prometheus");
+  ASSERT_FALSE(dir.empty());
+  const std::string deploy = std::string(MLPSERVE_SOURCE_DIR) + "/deploy/prometheus/";
+  std::string config = ReadFile(deploy + "prometheus.yml");
+  ASSERT_THAT(config, HasSubstr("localhost:8002"));
+  config =
+      absl::StrReplaceAll(config, {{"localhost:8002", absl::StrCat("127.0.0.1:", http_->port())},
+                                   {"scrape_interval: 15s", "scrape_interval: 1s"},
+                                   {"evaluation_interval: 15s", "evaluation_interval: 1s"}});
+  std::ofstream(dir + "/prometheus.yml") << config;
+  std::ofstream(dir + "/alerts.yml") << ReadFile(deploy + "alerts.yml");
+
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  const std::string log = dir + "/prometheus.log";
+  const int pid = Spawn({"prometheus", "--config.file=" + dir + "/prometheus.yml",
+                         "--storage.tsdb.path=" + dir + "/data",
+                         absl::StrCat("--web.listen-address=127.0.0.1:", port), "--log.level=warn"},
+                        log);
+  ASSERT_GT(pid, 0);
+  nlohmann::json requests = QueryUntilPresent(port, "mlpserve_requests_total", 30);
+  nlohmann::json dead =
+      QueryUntilPresent(port, "mlpserve_dead_neurons%7Bmodel%3D%22tiny%22%7D", 10);
+  nlohmann::json up = QueryUntilPresent(port, "up%7Bjob%3D%22mlpserve%22%7D", 5);
+  StopProcess(pid, 10);
+
+  ASSERT_FALSE(requests.empty()) << "no scrape within 30 s; log:\n" << ReadFile(log);
+  bool saw_ok = false;
+  for (const nlohmann::json& series : requests) {
+    if (series["metric"]["code"] == "OK" && series["metric"]["model"] == "tiny") {
+      saw_ok = true;
+      EXPECT_EQ(series["metric"]["job"], "mlpserve");
+      EXPECT_EQ(series["value"][1], "2");
+    }
+  }
+  EXPECT_TRUE(saw_ok) << requests.dump();
+  ASSERT_EQ(dead.size(), 2u) << dead.dump();
+  for (const nlohmann::json& series : dead) {
+    EXPECT_EQ(series["value"][1], series["metric"]["layer"] == "0" ? "1" : "0") << series.dump();
+  }
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0]["value"][1], "1");
+}
+
+TEST_F(MetricsToolsTest, ChromiumRendersTheActivationsPage) {
+  std::string browser;
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    if (HaveProgram(name)) {
+      browser = name;
+      break;
+    }
+  }
+  if (browser.empty()) GTEST_SKIP() << "chromium is not installed";
+  const std::string dir = TempDir("chromium");
+  ASSERT_FALSE(dir.empty());
+  CommandResult r = RunCommand(
+      absl::StrCat(browser,
+                   " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+                   " --disable-background-networking --disable-component-update --disable-sync"
+                   " --disable-crash-reporter --user-data-dir=",
+                   dir, " --dump-dom http://127.0.0.1:", http_->port(), "/activations"),
+      120);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("id=\"layer-tiny-1-0\""));
+  EXPECT_THAT(r.output, HasSubstr("id=\"layer-tiny-1-1\""));
+  EXPECT_THAT(r.output, HasSubstr("class=\"unit dead\""));
+  EXPECT_THAT(r.output, HasSubstr("<svg"));
+}
+
+}  // namespace
+}  // namespace mlpserve::testing
