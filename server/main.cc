@@ -1,0 +1,144 @@
+// mlpserve: serves the MLPs of a model repository over KServe v2 gRPC, with
+// Prometheus metrics on a second port. This file only parses flags and wires
+// the parts together; each part documents itself in its header.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "CLI/CLI.hpp"
+#include "server/common/host_port.h"
+#include "server/metrics/http_server.h"
+#include "server/metrics/metrics_registry.h"
+#include "server/repository/model_repository.h"
+#include "server/rpc/grpc_server.h"
+#include "server/rpc/inference_service.h"
+#include "spdlog/spdlog.h"
+
+namespace mlpserve {
+namespace {
+
+struct Flags {
+  std::string model_repository;
+  std::string grpc_address = "0.0.0.0:8001";
+  std::string metrics_address = "0.0.0.0:8002";
+  std::string log_level = "info";
+  int shutdown_grace_secs = 30;
+};
+
+void AddFlags(CLI::App& app, Flags& flags) {
+  app.add_option("--model-repository", flags.model_repository,
+                 "Directory with one folder per model: <model>/config.pbtxt (optional) and "
+                 "<model>/<version>/model.onnx")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--grpc-address", flags.grpc_address,
+                 "HOST:PORT of the KServe v2 gRPC endpoint; port 0 picks a free port")
+      ->capture_default_str();
+  app.add_option("--metrics-address", flags.metrics_address,
+                 "HOST:PORT of the HTTP endpoint serving /metrics and /activations; port 0 "
+                 "picks a free port")
+      ->capture_default_str();
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--shutdown-grace-secs", flags.shutdown_grace_secs,
+                 "On SIGTERM/SIGINT, how long requests in flight may take to finish")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
+// Blocks SIGINT and SIGTERM in every thread started after this call, so that
+// WaitForTerminationSignal can take them synchronously.
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int WaitForTerminationSignal(const sigset_t& signals) {
+  int signal = 0;
+  sigwait(&signals, &signal);
+  return signal;
+}
+
+int Serve(const Flags& flags) {
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  for (const auto& [address, flag] : {std::pair{flags.grpc_address, "--grpc-address"},
+                                      std::pair{flags.metrics_address, "--metrics-address"}}) {
+    if (absl::StatusOr<HostPort> parsed = ParseHostPort(address, flag); !parsed.ok()) {
+      spdlog::critical("{}", std::string(parsed.status().message()));
+      return 2;
+    }
+  }
+  const sigset_t signals = BlockTerminationSignals();
+
+  absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
+  if (!metrics.ok()) {
+    spdlog::critical("metrics: {}", std::string(metrics.status().message()));
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+      MetricsHttpServer::Create(flags.metrics_address, metrics->get());
+  if (!http.ok()) {
+    spdlog::critical("{}", std::string(http.status().message()));
+    return 1;
+  }
+  ModelRepository::Options repository_options;
+  repository_options.root = flags.model_repository;
+  repository_options.metrics = metrics->get();
+  absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
+      ModelRepository::Create(repository_options);
+  if (!repository.ok()) {
+    spdlog::critical("{}", std::string(repository.status().message()));
+    return 1;
+  }
+
+  InferenceService::Options service_options;
+  service_options.repository = repository->get();
+  service_options.metrics = metrics->get();
+  service_options.server_version = MLPSERVE_VERSION;
+  InferenceService service(service_options);
+  GrpcServer::Options grpc_options;
+  grpc_options.address = flags.grpc_address;
+  grpc_options.service = &service;
+  absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
+  if (!grpc.ok()) {
+    spdlog::critical("{}", std::string(grpc.status().message()));
+    return 1;
+  }
+  spdlog::info("mlpserve {} listening: gRPC on port {}, metrics on port {}", MLPSERVE_VERSION,
+               (*grpc)->port(), (*http)->port());
+
+  (*repository)->LoadAll();
+  service.SetReady(true);
+  (*grpc)->SetServing(true);
+  spdlog::info("ready: serving model repository '{}'", flags.model_repository);
+
+  const int signal = WaitForTerminationSignal(signals);
+  spdlog::info("received {}: draining for up to {}s", strsignal(signal), flags.shutdown_grace_secs);
+  service.SetReady(false);
+  (*grpc)->Shutdown(absl::Seconds(flags.shutdown_grace_secs));
+  repository->reset();  // answers whatever is still queued
+  spdlog::info("shut down cleanly");
+  return 0;
+}
+
+}  // namespace
+}  // namespace mlpserve
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlpserve: serves ONNX MLPs over the KServe v2 gRPC protocol", "mlpserve"};
+  mlpserve::Flags flags;
+  mlpserve::AddFlags(app, flags);
+  CLI11_PARSE(app, argc, argv);
+  return mlpserve::Serve(flags);
+}

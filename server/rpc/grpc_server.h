@@ -1,0 +1,54 @@
+// The gRPC server: the inference service, gRPC's standard health service
+// (grpc.health.v1.Health) and server reflection, on one listening address.
+//
+// Thread-safety: SetServing and port are thread-safe; Shutdown is called
+// once, from the thread that owns the server.
+#ifndef MLPSERVE_SERVER_RPC_GRPC_SERVER_H_
+#define MLPSERVE_SERVER_RPC_GRPC_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+
+namespace mlpserve {
+
+class InferenceService;
+
+class GrpcServer {
+ public:
+  struct Options {
+    // "host:port"; port 0 picks a free port (see port()).
+    std::string address = "0.0.0.0:8001";
+    // Not owned; must outlive the server.
+    InferenceService* service = nullptr;
+    // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
+    int max_receive_message_bytes = 64 << 20;
+  };
+
+  // UNAVAILABLE naming the address when it cannot be bound.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const Options& options);
+  ~GrpcServer();
+
+  // The bound port.
+  int port() const { return port_; }
+
+  // The health service's answer for the server ("") and every service name.
+  void SetServing(bool serving);
+
+  // Stops accepting calls, lets calls in flight finish until `grace` has
+  // passed, then cancels the rest. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  GrpcServer(std::unique_ptr<grpc::Server> server, int port)
+      : server_(std::move(server)), port_(port) {}
+  std::unique_ptr<grpc::Server> server_;
+  const int port_;
+};
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_RPC_GRPC_SERVER_H_

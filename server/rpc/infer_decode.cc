@@ -1,0 +1,131 @@
+#include "server/rpc/infer_decode.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace mlpserve {
+namespace {
+
+using Input = inference::ModelInferRequest::InferInputTensor;
+
+absl::Status Invalid(const TensorContract& c, absl::string_view tensor, absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("model '", c.model, "' version ", c.version, " input '", tensor, "': ", what));
+}
+
+bool HasOtherTypedContents(const inference::InferTensorContents& c) {
+  return c.bool_contents_size() || c.int_contents_size() || c.int64_contents_size() ||
+         c.uint_contents_size() || c.uint64_contents_size() || c.fp64_contents_size() ||
+         c.bytes_contents_size();
+}
+
+absl::StatusOr<int64_t> CheckShape(const Input& input, const TensorContract& c) {
+  if (input.datatype() != "FP32") {
+    return Invalid(c, input.name(),
+                   absl::StrCat("datatype must be FP32, got '", input.datatype(), "'"));
+  }
+  const std::string shape = absl::StrCat("[", absl::StrJoin(input.shape(), ", "), "]");
+  if (input.shape_size() != 2) {
+    return Invalid(c, input.name(),
+                   absl::StrCat("shape must be [N, ", c.input_features, "] (rank 2), got ", shape));
+  }
+  const int64_t rows = input.shape(0);
+  const int64_t features = input.shape(1);
+  if (rows <= 0 || features <= 0) {
+    return Invalid(c, input.name(), absl::StrCat("dims must be positive, got ", shape));
+  }
+  if (features != c.input_features) {
+    return Invalid(
+        c, input.name(),
+        absl::StrCat("expected ", c.input_features, " features per row, got shape ", shape));
+  }
+  if (rows > c.max_batch_size) {
+    return Invalid(c, input.name(),
+                   absl::StrCat(rows, " rows exceed max_batch_size ", c.max_batch_size));
+  }
+  return rows;
+}
+
+absl::StatusOr<absl::string_view> InputBytes(const inference::ModelInferRequest& request,
+                                             const TensorContract& c, int64_t rows) {
+  const Input& input = request.inputs(0);
+  const size_t want = static_cast<size_t>(rows * c.input_features) * sizeof(float);
+  const bool typed = input.has_contents() && (input.contents().fp32_contents_size() > 0 ||
+                                              HasOtherTypedContents(input.contents()));
+  if (request.raw_input_contents_size() > 0) {
+    if (typed) {
+      return Invalid(c, input.name(),
+                     "both raw_input_contents and typed contents are set; send one of them");
+    }
+    if (request.raw_input_contents_size() != 1) {
+      return Invalid(c, input.name(),
+                     absl::StrCat("expected 1 raw_input_contents entry (one per input), got ",
+                                  request.raw_input_contents_size()));
+    }
+    const std::string& raw = request.raw_input_contents(0);
+    if (raw.size() != want) {
+      return Invalid(c, input.name(),
+                     absl::StrCat("raw contents hold ", raw.size(), " bytes, shape needs ", want,
+                                  " (", rows, " x ", c.input_features, " FP32)"));
+    }
+    return absl::string_view(raw);
+  }
+  if (HasOtherTypedContents(input.contents())) {
+    return Invalid(c, input.name(), "typed contents must be fp32_contents for FP32");
+  }
+  const auto& values = input.contents().fp32_contents();
+  if (static_cast<size_t>(values.size()) * sizeof(float) != want) {
+    return Invalid(c, input.name(),
+                   absl::StrCat("fp32_contents hold ", values.size(), " values, shape needs ",
+                                rows * c.input_features));
+  }
+  return absl::string_view(reinterpret_cast<const char*>(values.data()), want);
+}
+
+absl::Status CheckFinite(absl::string_view bytes, const TensorContract& c) {
+  for (size_t i = 0; i + sizeof(float) <= bytes.size(); i += sizeof(float)) {
+    float v;
+    std::memcpy(&v, bytes.data() + i, sizeof(float));
+    if (!std::isfinite(v)) {
+      return Invalid(c, c.input_name,
+                     absl::StrCat("value ", i / sizeof(float),
+                                  " is not finite and the model sets reject_non_finite"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferRequest& request,
+                                                const TensorContract& c) {
+  if (request.inputs_size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model '", c.model, "' takes 1 input ('", c.input_name, "'), got ", request.inputs_size()));
+  }
+  const Input& input = request.inputs(0);
+  if (input.name() != c.input_name) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model '", c.model, "' has no input '", input.name(), "'; expected '", c.input_name, "'"));
+  }
+  for (const auto& output : request.outputs()) {
+    if (output.name() != c.output_name) {
+      return absl::InvalidArgumentError(absl::StrCat("model '", c.model, "' has no output '",
+                                                     output.name(), "'; it has '", c.output_name,
+                                                     "'"));
+    }
+  }
+  absl::StatusOr<int64_t> rows = CheckShape(input, c);
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<absl::string_view> bytes = InputBytes(request, c, *rows);
+  if (!bytes.ok()) return bytes.status();
+  if (c.reject_non_finite) {
+    if (absl::Status s = CheckFinite(*bytes, c); !s.ok()) return s;
+  }
+  return DecodedInput{*rows, *bytes};
+}
+
+}  // namespace mlpserve

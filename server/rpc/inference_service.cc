@@ -1,0 +1,78 @@
+// Health and metadata handlers. ModelInfer lives in model_infer.cc.
+#include "server/rpc/inference_service.h"
+
+#include <string>
+
+#include "server/rpc/status_mapping.h"
+
+namespace mlpserve {
+namespace {
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+void AddTensor(
+    const ModelTensor& tensor,
+    google::protobuf::RepeatedPtrField<inference::ModelMetadataResponse::TensorMetadata>* out) {
+  inference::ModelMetadataResponse::TensorMetadata* meta = out->Add();
+  meta->set_name(tensor.name());
+  meta->set_datatype("FP32");
+  meta->add_shape(-1);  // the batch dimension
+  for (int64_t dim : tensor.dims()) meta->add_shape(dim);
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* InferenceService::ServerLive(grpc::CallbackServerContext* context,
+                                                       const inference::ServerLiveRequest*,
+                                                       inference::ServerLiveResponse* response) {
+  response->set_live(true);
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ServerReady(grpc::CallbackServerContext* context,
+                                                        const inference::ServerReadyRequest*,
+                                                        inference::ServerReadyResponse* response) {
+  response->set_ready(ready_.load(std::memory_order_acquire));
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerContext* context,
+                                                       const inference::ModelReadyRequest* request,
+                                                       inference::ModelReadyResponse* response) {
+  if (!options_.repository->HasModel(request->name())) {
+    return Finish(context, absl::NotFoundError("unknown model '" + request->name() + "'"));
+  }
+  response->set_ready(options_.repository->Get(request->name(), request->version()).ok());
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
+    grpc::CallbackServerContext* context, const inference::ServerMetadataRequest*,
+    inference::ServerMetadataResponse* response) {
+  response->set_name(options_.server_name);
+  response->set_version(options_.server_version);
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
+    grpc::CallbackServerContext* context, const inference::ModelMetadataRequest* request,
+    inference::ModelMetadataResponse* response) {
+  absl::StatusOr<std::shared_ptr<const ServableModel>> model =
+      options_.repository->Get(request->name(), request->version());
+  if (!model.ok()) return Finish(context, model.status());
+  const ModelConfig& config = (*model)->config();
+  response->set_name((*model)->name());
+  for (int64_t version : options_.repository->ReadyVersions(request->name())) {
+    response->add_versions(std::to_string(version));
+  }
+  response->set_platform(config.platform());
+  for (const ModelTensor& input : config.input()) AddTensor(input, response->mutable_inputs());
+  for (const ModelTensor& output : config.output()) AddTensor(output, response->mutable_outputs());
+  return Finish(context, absl::OkStatus());
+}
+
+}  // namespace mlpserve

@@ -1,0 +1,66 @@
+// The KServe v2 GRPCInferenceService, on gRPC's callback API.
+//
+// ModelInfer never blocks a gRPC thread: it validates the request, hands it
+// to the model version's scheduler and returns; the executor that computes
+// the batch encodes the response and finishes the call. Every outcome is
+// counted in the metrics with its status code.
+//
+// Thread-safety: all RPC handlers run concurrently; SetReady is thread-safe.
+// Not owned: the repository and metrics registry, which must outlive the
+// gRPC server this service is registered with.
+#ifndef MLPSERVE_SERVER_RPC_INFERENCE_SERVICE_H_
+#define MLPSERVE_SERVER_RPC_INFERENCE_SERVICE_H_
+
+#include <atomic>
+#include <string>
+
+#include "proto/inference.grpc.pb.h"
+#include "server/common/clock.h"
+#include "server/metrics/metrics_registry.h"
+#include "server/repository/model_repository.h"
+
+namespace mlpserve {
+
+class InferenceService final : public inference::GRPCInferenceService::CallbackService {
+ public:
+  struct Options {
+    ModelRepository* repository = nullptr;  // required
+    MetricsRegistry* metrics = nullptr;     // required
+    std::string server_name = "mlpserve";
+    std::string server_version;
+    Clock* clock = Clock::Real();
+  };
+
+  explicit InferenceService(const Options& options) : options_(options) {}
+
+  // ServerReady's answer; false until the repository has been loaded, and
+  // again once shutdown begins.
+  void SetReady(bool ready) { ready_.store(ready, std::memory_order_release); }
+
+  grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context,
+                                       const inference::ServerLiveRequest* request,
+                                       inference::ServerLiveResponse* response) override;
+  grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* context,
+                                        const inference::ServerReadyRequest* request,
+                                        inference::ServerReadyResponse* response) override;
+  grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context,
+                                       const inference::ModelReadyRequest* request,
+                                       inference::ModelReadyResponse* response) override;
+  grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* context,
+                                           const inference::ServerMetadataRequest* request,
+                                           inference::ServerMetadataResponse* response) override;
+  grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
+                                          const inference::ModelMetadataRequest* request,
+                                          inference::ModelMetadataResponse* response) override;
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
+                                       const inference::ModelInferRequest* request,
+                                       inference::ModelInferResponse* response) override;
+
+ private:
+  const Options options_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_RPC_INFERENCE_SERVICE_H_

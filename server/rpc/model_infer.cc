@@ -1,0 +1,109 @@
+// ModelInfer: decode, hand to the scheduler, finish from the executor.
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "server/rpc/infer_decode.h"
+#include "server/rpc/inference_service.h"
+#include "server/rpc/status_mapping.h"
+
+namespace mlpserve {
+namespace {
+
+absl::Time ToAbslTime(std::chrono::system_clock::time_point deadline) {
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+TensorContract ContractOf(const ServableModel& model) {
+  const ModelConfig& config = model.config();
+  TensorContract contract;
+  contract.model = model.name();
+  contract.version = model.version_string();
+  contract.input_name = config.input(0).name();
+  contract.output_name = config.output(0).name();
+  contract.input_features = model.compiled().input_features();
+  contract.max_batch_size = config.max_batch_size();
+  contract.reject_non_finite = config.reject_non_finite();
+  return contract;
+}
+
+// What the executor needs to answer one call; owned by the request's `done`.
+struct PendingCall {
+  grpc::ServerUnaryReactor* reactor;
+  const inference::ModelInferRequest* request;
+  inference::ModelInferResponse* response;
+  ModelMetrics* metrics;
+  Clock* clock;
+  absl::Time start;
+  std::string model_name;
+  std::string version;
+  std::string output_name;
+  int64_t output_features;
+
+  void Answer(absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
+    const absl::StatusCode code = output.status().code();
+    if (output.ok()) Encode(*output);
+    metrics->RecordRequest(code, clock->Now() - start, output.ok() ? &timing : nullptr);
+    reactor->Finish(ToGrpcStatus(output.status()));
+  }
+
+  void Encode(absl::Span<const float> output) {
+    const int64_t rows = static_cast<int64_t>(output.size()) / output_features;
+    response->set_model_name(model_name);
+    response->set_model_version(version);
+    response->set_id(request->id());
+    auto* tensor = response->add_outputs();
+    tensor->set_name(output_name);
+    tensor->set_datatype("FP32");
+    tensor->add_shape(rows);
+    tensor->add_shape(output_features);
+    response->add_raw_output_contents()->assign(reinterpret_cast<const char*>(output.data()),
+                                                output.size() * sizeof(float));
+  }
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
+                                                       const inference::ModelInferRequest* request,
+                                                       inference::ModelInferResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = options_.clock->Now();
+  absl::StatusOr<std::shared_ptr<const ServableModel>> model =
+      options_.repository->Get(request->model_name(), request->model_version());
+  if (!model.ok()) {
+    options_.metrics->RecordUnroutedRequest(model.status().code());
+    reactor->Finish(ToGrpcStatus(model.status()));
+    return reactor;
+  }
+  const ServableModel& servable = **model;
+  absl::StatusOr<DecodedInput> input = DecodeInferRequest(*request, ContractOf(servable));
+  if (!input.ok()) {
+    servable.metrics().RecordRequest(input.status().code(), options_.clock->Now() - start, nullptr);
+    reactor->Finish(ToGrpcStatus(input.status()));
+    return reactor;
+  }
+
+  auto call = std::make_shared<PendingCall>(
+      PendingCall{reactor, request, response, &servable.metrics(), options_.clock, start,
+                  servable.name(), servable.version_string(), servable.config().output(0).name(),
+                  servable.compiled().output_features()});
+  auto infer = std::make_unique<InferRequest>();
+  infer->rows = input->rows;
+  infer->input = input->bytes;
+  infer->deadline = ToAbslTime(context->deadline());
+  infer->is_cancelled = [context] { return context->IsCancelled(); };
+  infer->done = [call](absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
+    call->Answer(std::move(output), timing);
+  };
+  // After a successful Submit the call may already be finished: touch nothing
+  // of it here.
+  if (absl::Status status = servable.scheduler().Submit(std::move(infer)); !status.ok()) {
+    call->Answer(status, InferTiming{});
+  }
+  return reactor;
+}
+
+}  // namespace mlpserve

@@ -1,0 +1,166 @@
+// The real binaries, as a user runs them: flags, exit codes, logged ports,
+// the CLI client, PyTorch parity through the server, and SIGTERM.
+#include <signal.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "proto/inference.grpc.pb.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_server.h"
+
+namespace mlpserve::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kServer = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve";
+const std::string kClient = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve-client";
+const std::string kModels = std::string(MLPSERVE_SOURCE_DIR) + "/models";
+const std::string kPython = "/usr/bin/python3";
+
+// A server process on free loopback ports, stopped with SIGTERM at the end.
+class RunningServer {
+ public:
+  explicit RunningServer(const std::string& repository)
+      : log_(MakeTempDir("server_log") + "/mlpserve.log"),
+        process_(Subprocess::Start({kServer, "--model-repository", repository, "--grpc-address",
+                                    "127.0.0.1:0", "--metrics-address", "127.0.0.1:0"},
+                                   log_)) {
+    grpc_port_ = WaitForLog(log_, "gRPC on port ([0-9]+)", absl::Seconds(60)).value_or("");
+    ready_ = WaitForLog(log_, "(ready): serving", absl::Seconds(60)).has_value();
+  }
+  bool ready() const { return ready_ && !grpc_port_.empty(); }
+  std::string url() const { return "127.0.0.1:" + grpc_port_; }
+  std::string log() const { return ReadFile(log_); }
+  std::optional<int> Stop() {
+    process_.Signal(SIGTERM);
+    return process_.Wait(absl::Seconds(30));
+  }
+
+ private:
+  std::string log_;
+  Subprocess process_;
+  std::string grpc_port_;
+  bool ready_ = false;
+};
+
+TEST(ServerBinaryTest, HelpDocumentsEveryFlag) {
+  RunResult result = Run({kServer, "--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* flag : {"--model-repository", "--grpc-address", "--metrics-address",
+                           "--log-level", "--shutdown-grace-secs"}) {
+    EXPECT_THAT(result.output, HasSubstr(flag));
+  }
+}
+
+TEST(ServerBinaryTest, BadInvocationsExitNonZeroWithAMessage) {
+  RunResult missing = Run({kServer, "--model-repository", "/no/such/dir"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.output, HasSubstr("/no/such/dir"));
+
+  RunResult no_repo = Run({kServer});
+  EXPECT_NE(no_repo.exit_code, 0);
+  EXPECT_THAT(no_repo.output, HasSubstr("--model-repository"));
+
+  RunResult unknown = Run({kServer, "--model-repository", kModels, "--frobnicate"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_THAT(unknown.output, HasSubstr("frobnicate"));
+
+  RunResult address = Run({kServer, "--model-repository", kModels, "--grpc-address", "nope"});
+  EXPECT_NE(address.exit_code, 0);
+  EXPECT_THAT(address.output, HasSubstr("--grpc-address"));
+
+  RunResult level = Run({kServer, "--model-repository", kModels, "--log-level", "loud"});
+  EXPECT_NE(level.exit_code, 0);
+  EXPECT_THAT(level.output, HasSubstr("--log-level"));
+}
+
+TEST(ServerBinaryTest, ServesBundledModelsToTheCliAndStopsCleanlyOnSigterm) {
+  RunningServer server(kModels);
+  ASSERT_TRUE(server.ready()) << server.log();
+
+  RunResult health = Run({kClient, "--url", server.url(), "health"});
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_THAT(health.output, HasSubstr("SERVING"));
+
+  for (const std::string model : {"leaky_mlp", "prelu_mlp"}) {
+    for (const std::string encoding : {"--raw", "--typed"}) {
+      RunResult infer = Run(
+          {kClient, "--url", server.url(), "infer", model, "--random", "--batch", "4", encoding});
+      ASSERT_EQ(infer.exit_code, 0) << infer.output;
+      nlohmann::json json = nlohmann::json::parse(infer.output, nullptr, false);
+      ASSERT_FALSE(json.is_discarded()) << infer.output;
+      EXPECT_EQ(json["model_name"], model);
+      EXPECT_EQ(json["outputs"][0]["shape"], nlohmann::json::array({4, 10}));
+      EXPECT_EQ(json["outputs"][0]["data"].size(), 40u);
+    }
+  }
+  RunResult metadata = Run({kClient, "--url", server.url(), "metadata", "leaky_mlp"});
+  EXPECT_EQ(metadata.exit_code, 0) << metadata.output;
+  EXPECT_THAT(metadata.output, HasSubstr("leaky_mlp"));
+
+  EXPECT_EQ(server.Stop(), std::optional<int>(0)) << server.log();
+  EXPECT_THAT(server.log(), HasSubstr("shut down cleanly"));
+}
+
+std::vector<float> ReadFloats(const std::string& path) {
+  const std::string bytes = ReadFile(path);
+  std::vector<float> values(bytes.size() / sizeof(float));
+  std::memcpy(values.data(), bytes.data(), values.size() * sizeof(float));
+  return values;
+}
+
+TEST(ServerBinaryTest, MatchesPyTorchOnAnExportedLeakyAndPReluMlp) {
+  if (Run({kPython, "-c", "import torch, onnx"}).exit_code != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 cannot import torch and onnx (make test installs them)";
+  }
+  const std::string dir = MakeTempDir("torch_parity");
+  RunResult exported =
+      Run({kPython, std::string(MLPSERVE_SOURCE_DIR) + "/tests/tools/export_torch_mlp.py", dir,
+           "--rows", "16"},
+          absl::Seconds(120));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const nlohmann::json meta = nlohmann::json::parse(ReadFile(dir + "/meta.json"));
+  const int64_t rows = meta["rows"];
+  const int64_t features = meta["in_features"];
+  const std::vector<float> input = ReadFloats(dir + "/input.bin");
+  const std::vector<float> expected = ReadFloats(dir + "/expected.bin");
+
+  RunningServer server(dir);
+  ASSERT_TRUE(server.ready()) << server.log();
+  auto stub = inference::GRPCInferenceService::NewStub(
+      grpc::CreateChannel(server.url(), grpc::InsecureChannelCredentials()));
+  inference::ModelInferRequest request;
+  request.set_model_name(meta["model"].get<std::string>());
+  auto* tensor = request.add_inputs();
+  tensor->set_name(meta.value("input_name", "input"));
+  tensor->set_datatype("FP32");
+  tensor->add_shape(rows);
+  tensor->add_shape(features);
+  request.add_raw_input_contents(
+      std::string(reinterpret_cast<const char*>(input.data()), input.size() * sizeof(float)));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  inference::ModelInferResponse response;
+  grpc::Status status = stub->ModelInfer(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << server.log();
+  const std::string& raw = response.raw_output_contents(0);
+  ASSERT_EQ(raw.size(), expected.size() * sizeof(float));
+  std::vector<float> got(expected.size());
+  std::memcpy(got.data(), raw.data(), raw.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i], expected[i], 1e-5 * std::max(1.f, std::fabs(expected[i]))) << i;
+  }
+  EXPECT_EQ(server.Stop(), std::optional<int>(0));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mlpserve::testing

@@ -1,0 +1,124 @@
+// Repository layout, version policies and failure isolation on real files.
+#include "server/repository/model_repository.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_server.h"
+
+namespace mlpserve {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+VersionPolicy Policy(const std::string& text) {
+  VersionPolicy policy;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &policy)) << text;
+  return policy;
+}
+
+TEST(SelectVersionsTest, DefaultIsTheLatestOne) {
+  EXPECT_THAT(SelectVersions(VersionPolicy(), false, {1, 2, 5}), ElementsAre(5));
+  EXPECT_THAT(SelectVersions(VersionPolicy(), false, {}), ElementsAre());
+}
+
+TEST(SelectVersionsTest, LatestAllSpecific) {
+  EXPECT_THAT(SelectVersions(Policy("latest { num_versions: 2 }"), true, {1, 2, 5}),
+              ElementsAre(2, 5));
+  EXPECT_THAT(SelectVersions(Policy("latest { num_versions: 9 }"), true, {1, 2}),
+              ElementsAre(1, 2));
+  EXPECT_THAT(SelectVersions(Policy("all {}"), true, {1, 2, 5}), ElementsAre(1, 2, 5));
+  EXPECT_THAT(SelectVersions(Policy("specific { versions: [1, 3, 5] }"), true, {1, 2, 5}),
+              ElementsAre(1, 5));
+}
+
+class ModelRepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = testing::MakeTempDir("repo");
+    metrics_ = *MetricsRegistry::Create();
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::unique_ptr<ModelRepository> Open() {
+    ModelRepository::Options options;
+    options.root = root_;
+    options.metrics = metrics_.get();
+    return *ModelRepository::Create(options);
+  }
+
+  // <root>/<name>/<version>/model.onnx copied from the bundled leaky_mlp.
+  void AddVersion(const std::string& name, int version) {
+    fs::create_directories(fs::path(root_) / name / std::to_string(version));
+    fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
+                  fs::path(root_) / name / std::to_string(version) / "model.onnx");
+  }
+
+  std::string root_;
+  std::unique_ptr<MetricsRegistry> metrics_;
+};
+
+TEST_F(ModelRepositoryTest, MissingRootIsNotFound) {
+  ModelRepository::Options options;
+  options.root = root_ + "/nope";
+  options.metrics = metrics_.get();
+  absl::StatusOr<std::unique_ptr<ModelRepository>> repo = ModelRepository::Create(options);
+  EXPECT_EQ(repo.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(repo.status().message(), HasSubstr("/nope"));
+}
+
+TEST_F(ModelRepositoryTest, HighestVersionServesByDefault) {
+  AddVersion("m", 1);
+  AddVersion("m", 3);
+  fs::create_directories(fs::path(root_) / "m" / "not_a_version");
+  auto repo = Open();
+  EXPECT_EQ(repo->LoadAll(), 1);
+  EXPECT_THAT(repo->ReadyVersions("m"), ElementsAre(3));
+  EXPECT_EQ((*repo->Get("m", ""))->version(), 3);
+  EXPECT_EQ(repo->Get("m", "1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(repo->Get("x", "").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ModelRepositoryTest, VersionPolicyFromConfig) {
+  AddVersion("m", 1);
+  AddVersion("m", 2);
+  AddVersion("m", 3);
+  std::ofstream(fs::path(root_) / "m" / "config.pbtxt")
+      << "version_policy { specific { versions: [1, 3] } }";
+  auto repo = Open();
+  EXPECT_EQ(repo->LoadAll(), 2);
+  EXPECT_THAT(repo->ReadyVersions("m"), ElementsAre(1, 3));
+  EXPECT_EQ((*repo->Get("m", "1"))->version(), 1);
+}
+
+TEST_F(ModelRepositoryTest, BrokenModelsAreUnavailableWithTheReasonAndOthersServe) {
+  AddVersion("good", 1);
+  fs::create_directories(fs::path(root_) / "bad_onnx" / "1");
+  std::ofstream(fs::path(root_) / "bad_onnx" / "1" / "model.onnx") << "garbage";
+  AddVersion("bad_config", 1);
+  std::ofstream(fs::path(root_) / "bad_config" / "config.pbtxt") << "max_batch_size: -4";
+  fs::create_directories(fs::path(root_) / "empty");
+
+  auto repo = Open();
+  EXPECT_EQ(repo->LoadAll(), 1);
+  EXPECT_TRUE(repo->Get("good", "").ok());
+  EXPECT_TRUE(repo->HasModel("bad_onnx"));
+  std::map<std::string, ModelVersionStatus> by_name;
+  for (const ModelVersionStatus& s : repo->Index()) by_name[s.name] = s;
+  ASSERT_EQ(by_name.size(), 4u);
+  EXPECT_EQ(by_name["good"].state, ModelState::kReady);
+  EXPECT_EQ(by_name["bad_onnx"].state, ModelState::kUnavailable);
+  EXPECT_THAT(by_name["bad_onnx"].reason, HasSubstr("bad_onnx/1/model.onnx"));
+  EXPECT_EQ(by_name["bad_config"].state, ModelState::kUnavailable);
+  EXPECT_THAT(by_name["bad_config"].reason, HasSubstr("config.pbtxt"));
+  EXPECT_EQ(by_name["empty"].state, ModelState::kUnavailable);
+  EXPECT_THAT(by_name["empty"].reason, HasSubstr("no version"));
+}
+
+}  // namespace
+}  // namespace mlpserve

@@ -1,0 +1,315 @@
+// The KServe v2 service over real loopback gRPC with the generated stub,
+// checked against the naive reference on the bundled example models.
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "server/model/onnx_import.h"
+#include "tests/support/reference_mlp.h"
+#include "tests/support/test_server.h"
+
+namespace mlpserve::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int kFeatures = 64;
+constexpr int kOutputs = 10;
+
+std::vector<float> RandomRows(int64_t rows, int features, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  std::vector<float> values(rows * features);
+  for (float& v : values) v = dist(rng);
+  return values;
+}
+
+inference::ModelInferRequest MakeRequest(const std::string& model, const std::vector<float>& values,
+                                         int64_t rows, bool raw) {
+  inference::ModelInferRequest request;
+  request.set_model_name(model);
+  request.set_id("req-" + std::to_string(rows));
+  auto* input = request.add_inputs();
+  input->set_name("input");
+  input->set_datatype("FP32");
+  input->add_shape(rows);
+  input->add_shape(static_cast<int64_t>(values.size()) / rows);
+  if (raw) {
+    request.add_raw_input_contents(
+        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  } else {
+    for (float v : values) input->mutable_contents()->add_fp32_contents(v);
+  }
+  return request;
+}
+
+std::vector<float> RawOutput(const inference::ModelInferResponse& response) {
+  const std::string& raw = response.raw_output_contents(0);
+  std::vector<float> out(raw.size() / sizeof(float));
+  std::memcpy(out.data(), raw.data(), raw.size());
+  return out;
+}
+
+void ExpectNear(const std::vector<float>& got, const std::vector<float>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_NEAR(got[i], want[i], 1e-5 * std::max(1.f, std::fabs(want[i]))) << "element " << i;
+  }
+}
+
+class InferenceServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    repository_ = new std::string(MakeTempDir("rpc_repo"));
+    CopyBundledModel("leaky_mlp", *repository_);
+    CopyBundledModel("prelu_mlp", *repository_);
+    // A model that cannot load must not keep the others from serving.
+    std::filesystem::create_directories(*repository_ + "/broken/1");
+    std::ofstream(*repository_ + "/broken/1/model.onnx") << "this is not an onnx file";
+    server_ = TestServer::Start(*repository_)->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    std::filesystem::remove_all(*repository_);
+    delete repository_;
+  }
+
+  std::vector<float> Reference(const std::string& model, const std::vector<float>& input,
+                               int64_t rows) {
+    absl::StatusOr<Mlp> mlp = ImportOnnxFile(*repository_ + "/" + model + "/1/model.onnx");
+    EXPECT_TRUE(mlp.ok()) << mlp.status();
+    return ReferenceForward(*mlp, input, rows);
+  }
+
+  grpc::Status Infer(const inference::ModelInferRequest& request,
+                     inference::ModelInferResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return stub_->ModelInfer(&context, request, response);
+  }
+
+  static std::string* repository_;
+  static TestServer* server_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_ = server_->NewStub();
+};
+
+std::string* InferenceServiceTest::repository_ = nullptr;
+TestServer* InferenceServiceTest::server_ = nullptr;
+
+TEST_F(InferenceServiceTest, ServerLiveReadyAndMetadata) {
+  grpc::ClientContext c1, c2, c3;
+  inference::ServerLiveResponse live;
+  ASSERT_TRUE(stub_->ServerLive(&c1, {}, &live).ok());
+  EXPECT_TRUE(live.live());
+  inference::ServerReadyResponse ready;
+  ASSERT_TRUE(stub_->ServerReady(&c2, {}, &ready).ok());
+  EXPECT_TRUE(ready.ready());
+  inference::ServerMetadataResponse meta;
+  ASSERT_TRUE(stub_->ServerMetadata(&c3, {}, &meta).ok());
+  EXPECT_EQ(meta.name(), "mlpserve");
+  EXPECT_EQ(meta.version(), MLPSERVE_VERSION);
+}
+
+TEST_F(InferenceServiceTest, ModelReadyPerModel) {
+  auto ready = [&](const std::string& name, const std::string& version, bool* out) {
+    grpc::ClientContext context;
+    inference::ModelReadyRequest request;
+    request.set_name(name);
+    request.set_version(version);
+    inference::ModelReadyResponse response;
+    grpc::Status status = stub_->ModelReady(&context, request, &response);
+    *out = response.ready();
+    return status;
+  };
+  bool is_ready = false;
+  ASSERT_TRUE(ready("leaky_mlp", "", &is_ready).ok());
+  EXPECT_TRUE(is_ready);
+  ASSERT_TRUE(ready("prelu_mlp", "1", &is_ready).ok());
+  EXPECT_TRUE(is_ready);
+  ASSERT_TRUE(ready("leaky_mlp", "2", &is_ready).ok());
+  EXPECT_FALSE(is_ready);
+  ASSERT_TRUE(ready("broken", "", &is_ready).ok());
+  EXPECT_FALSE(is_ready);
+  EXPECT_EQ(ready("no_such_model", "", &is_ready).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(InferenceServiceTest, ModelMetadataReportsBatchDimensionAsMinusOne) {
+  grpc::ClientContext context;
+  inference::ModelMetadataRequest request;
+  request.set_name("leaky_mlp");
+  inference::ModelMetadataResponse meta;
+  ASSERT_TRUE(stub_->ModelMetadata(&context, request, &meta).ok());
+  EXPECT_EQ(meta.name(), "leaky_mlp");
+  ASSERT_EQ(meta.versions_size(), 1);
+  EXPECT_EQ(meta.versions(0), "1");
+  ASSERT_EQ(meta.inputs_size(), 1);
+  EXPECT_EQ(meta.inputs(0).name(), "input");
+  EXPECT_EQ(meta.inputs(0).datatype(), "FP32");
+  EXPECT_THAT(meta.inputs(0).shape(), ::testing::ElementsAre(-1, kFeatures));
+  ASSERT_EQ(meta.outputs_size(), 1);
+  EXPECT_EQ(meta.outputs(0).name(), "output");
+  EXPECT_THAT(meta.outputs(0).shape(), ::testing::ElementsAre(-1, kOutputs));
+
+  grpc::ClientContext unknown_context;
+  request.set_name("nope");
+  EXPECT_EQ(stub_->ModelMetadata(&unknown_context, request, &meta).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(InferenceServiceTest, InferMatchesReferenceRawAndTyped) {
+  for (const std::string model : {"leaky_mlp", "prelu_mlp"}) {
+    for (int64_t rows : {1, 7, 64}) {
+      for (bool raw : {true, false}) {
+        SCOPED_TRACE(model + " rows " + std::to_string(rows) + (raw ? " raw" : " typed"));
+        const std::vector<float> input = RandomRows(rows, kFeatures, rows * 31 + raw);
+        inference::ModelInferResponse response;
+        grpc::Status status = Infer(MakeRequest(model, input, rows, raw), &response);
+        ASSERT_TRUE(status.ok()) << status.error_message();
+        EXPECT_EQ(response.model_name(), model);
+        EXPECT_EQ(response.model_version(), "1");
+        EXPECT_EQ(response.id(), "req-" + std::to_string(rows));
+        ASSERT_EQ(response.outputs_size(), 1);
+        EXPECT_EQ(response.outputs(0).name(), "output");
+        EXPECT_EQ(response.outputs(0).datatype(), "FP32");
+        EXPECT_THAT(response.outputs(0).shape(), ::testing::ElementsAre(rows, kOutputs));
+        ExpectNear(RawOutput(response), Reference(model, input, rows));
+      }
+    }
+  }
+}
+
+TEST_F(InferenceServiceTest, HonoursRequestedOutputAndVersion) {
+  const std::vector<float> input = RandomRows(2, kFeatures, 5);
+  inference::ModelInferRequest request = MakeRequest("leaky_mlp", input, 2, true);
+  request.set_model_version("1");
+  request.add_outputs()->set_name("output");
+  inference::ModelInferResponse response;
+  ASSERT_TRUE(Infer(request, &response).ok());
+  ExpectNear(RawOutput(response), Reference("leaky_mlp", input, 2));
+}
+
+struct BadRequestCase {
+  std::string name;
+  std::function<void(inference::ModelInferRequest&)> mutate;
+  grpc::StatusCode code;
+  std::string message;
+};
+
+TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
+  const std::vector<float> input = RandomRows(3, kFeatures, 9);
+  const std::vector<BadRequestCase> cases = {
+      {"unknown model", [](auto& r) { r.set_model_name("nope"); }, grpc::StatusCode::NOT_FOUND,
+       "unknown model 'nope'"},
+      {"unknown version", [](auto& r) { r.set_model_version("9"); }, grpc::StatusCode::NOT_FOUND,
+       "version 9"},
+      {"bad version", [](auto& r) { r.set_model_version("x"); }, grpc::StatusCode::NOT_FOUND,
+       "no version 'x'"},
+      {"datatype", [](auto& r) { r.mutable_inputs(0)->set_datatype("FP64"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "datatype must be FP32, got 'FP64'"},
+      {"rank 1",
+       [](auto& r) {
+         r.mutable_inputs(0)->clear_shape();
+         r.mutable_inputs(0)->add_shape(3 * kFeatures);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "rank 2"},
+      {"rank 3", [](auto& r) { r.mutable_inputs(0)->add_shape(1); },
+       grpc::StatusCode::INVALID_ARGUMENT, "rank 2"},
+      {"feature count", [](auto& r) { r.mutable_inputs(0)->set_shape(1, 63); },
+       grpc::StatusCode::INVALID_ARGUMENT, "expected 64 features per row"},
+      {"zero rows", [](auto& r) { r.mutable_inputs(0)->set_shape(0, 0); },
+       grpc::StatusCode::INVALID_ARGUMENT, "dims must be positive"},
+      {"negative dim", [](auto& r) { r.mutable_inputs(0)->set_shape(0, -3); },
+       grpc::StatusCode::INVALID_ARGUMENT, "dims must be positive"},
+      {"raw byte count", [](auto& r) { r.mutable_raw_input_contents(0)->pop_back(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "raw contents hold"},
+      {"raw and typed",
+       [](auto& r) { r.mutable_inputs(0)->mutable_contents()->add_fp32_contents(1); },
+       grpc::StatusCode::INVALID_ARGUMENT, "both raw_input_contents and typed contents"},
+      {"two raw entries", [](auto& r) { r.add_raw_input_contents("x"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "expected 1 raw_input_contents entry"},
+      {"no input", [](auto& r) { r.clear_inputs(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "takes 1 input ('input'), got 0"},
+      {"unknown input", [](auto& r) { r.mutable_inputs(0)->set_name("x"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "has no input 'x'"},
+      {"unknown output", [](auto& r) { r.add_outputs()->set_name("logits"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "has no output 'logits'"},
+      {"too many rows",
+       [](auto& r) {
+         r.mutable_inputs(0)->set_shape(0, 65);
+         r.mutable_raw_input_contents(0)->resize(65 * kFeatures * sizeof(float));
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "65 rows exceed max_batch_size 64"},
+      {"typed count",
+       [](auto& r) {
+         r.clear_raw_input_contents();
+         r.mutable_inputs(0)->mutable_contents()->add_fp32_contents(1);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "fp32_contents hold 1 values"},
+      {"typed wrong type",
+       [](auto& r) {
+         r.clear_raw_input_contents();
+         r.mutable_inputs(0)->mutable_contents()->add_int_contents(1);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "fp32_contents for FP32"},
+  };
+  for (const BadRequestCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    inference::ModelInferRequest request = MakeRequest("leaky_mlp", input, 3, true);
+    c.mutate(request);
+    inference::ModelInferResponse response;
+    grpc::Status status = Infer(request, &response);
+    EXPECT_EQ(status.error_code(), c.code) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+  }
+  // None of it disturbed the model.
+  inference::ModelInferResponse response;
+  ASSERT_TRUE(Infer(MakeRequest("leaky_mlp", input, 3, true), &response).ok());
+  ExpectNear(RawOutput(response), Reference("leaky_mlp", input, 3));
+}
+
+TEST_F(InferenceServiceTest, ConcurrentClientsEachGetTheirOwnRows) {
+  constexpr int kClients = 32;
+  constexpr int kRequestsEach = 20;
+  const std::vector<float> any_input = RandomRows(1, kFeatures, 1);
+  absl::StatusOr<Mlp> mlp = ImportOnnxFile(*repository_ + "/leaky_mlp/1/model.onnx");
+  ASSERT_TRUE(mlp.ok());
+  std::vector<std::thread> clients;
+  std::vector<int> failures(kClients, 0);
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = server_->NewStub();
+      for (int i = 0; i < kRequestsEach; ++i) {
+        const int64_t rows = 1 + (c + i) % 5;
+        const std::vector<float> input = RandomRows(rows, kFeatures, c * 1000 + i);
+        const std::vector<float> want = ReferenceForward(*mlp, input, rows);
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        inference::ModelInferResponse response;
+        if (!stub->ModelInfer(&context, MakeRequest("leaky_mlp", input, rows, c % 2), &response)
+                 .ok()) {
+          ++failures[c];
+          continue;
+        }
+        const std::vector<float> got = RawOutput(response);
+        bool same = got.size() == want.size();
+        for (size_t k = 0; same && k < got.size(); ++k) {
+          same = std::fabs(got[k] - want[k]) <= 1e-5 * std::max(1.f, std::fabs(want[k]));
+        }
+        if (!same) ++failures[c];
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  for (int c = 0; c < kClients; ++c) EXPECT_EQ(failures[c], 0) << "client " << c;
+}
+
+}  // namespace
+}  // namespace mlpserve::testing

@@ -1,0 +1,70 @@
+#include "tests/support/test_server.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace mlpserve::testing {
+
+absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string& repository) {
+  std::unique_ptr<TestServer> server(new TestServer());
+  absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
+  if (!metrics.ok()) return metrics.status();
+  server->metrics_ = *std::move(metrics);
+  absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+      MetricsHttpServer::Create("127.0.0.1:0", server->metrics_.get());
+  if (!http.ok()) return http.status();
+  server->http_ = *std::move(http);
+
+  ModelRepository::Options repository_options;
+  repository_options.root = repository;
+  repository_options.metrics = server->metrics_.get();
+  absl::StatusOr<std::unique_ptr<ModelRepository>> repo =
+      ModelRepository::Create(repository_options);
+  if (!repo.ok()) return repo.status();
+  server->repository_ = *std::move(repo);
+  server->repository_->LoadAll();
+
+  InferenceService::Options service_options;
+  service_options.repository = server->repository_.get();
+  service_options.metrics = server->metrics_.get();
+  service_options.server_version = MLPSERVE_VERSION;
+  server->service_ = std::make_unique<InferenceService>(service_options);
+  GrpcServer::Options grpc_options;
+  grpc_options.address = "127.0.0.1:0";
+  grpc_options.service = server->service_.get();
+  absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
+  if (!grpc.ok()) return grpc.status();
+  server->grpc_ = *std::move(grpc);
+  server->service_->SetReady(true);
+  server->grpc_->SetServing(true);
+  return server;
+}
+
+TestServer::~TestServer() {
+  if (grpc_) grpc_->Shutdown(absl::Seconds(5));
+  repository_.reset();
+}
+
+std::unique_ptr<inference::GRPCInferenceService::Stub> TestServer::NewStub() const {
+  return inference::GRPCInferenceService::NewStub(
+      grpc::CreateChannel(grpc_target(), grpc::InsecureChannelCredentials()));
+}
+
+std::string MakeTempDir(const std::string& prefix) {
+  const char* base = getenv("TEST_TMPDIR");
+  std::string pattern = std::string(base ? base : "/tmp") + "/" + prefix + "XXXXXX";
+  char* made = mkdtemp(pattern.data());
+  return made ? std::string(made) : std::string();
+}
+
+void CopyBundledModel(const std::string& name, const std::string& repository) {
+  std::filesystem::copy(std::filesystem::path(MLPSERVE_SOURCE_DIR) / "models" / name,
+                        std::filesystem::path(repository) / name,
+                        std::filesystem::copy_options::recursive);
+}
+
+}  // namespace mlpserve::testing

@@ -1,0 +1,49 @@
+// The whole server stack in-process (metrics registry, model repository,
+// inference service, gRPC server on 127.0.0.1:0, metrics HTTP server on
+// 127.0.0.1:0), for tests that talk to it over real loopback sockets.
+#ifndef MLPSERVE_TESTS_SUPPORT_TEST_SERVER_H_
+#define MLPSERVE_TESTS_SUPPORT_TEST_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/inference.grpc.pb.h"
+#include "server/metrics/http_server.h"
+#include "server/metrics/metrics_registry.h"
+#include "server/repository/model_repository.h"
+#include "server/rpc/grpc_server.h"
+#include "server/rpc/inference_service.h"
+
+namespace mlpserve::testing {
+
+class TestServer {
+ public:
+  // Loads every model under `repository` and starts serving.
+  static absl::StatusOr<std::unique_ptr<TestServer>> Start(const std::string& repository);
+  ~TestServer();
+
+  int grpc_port() const { return grpc_->port(); }
+  int metrics_port() const { return http_->port(); }
+  std::string grpc_target() const { return "127.0.0.1:" + std::to_string(grpc_port()); }
+  std::unique_ptr<inference::GRPCInferenceService::Stub> NewStub() const;
+  ModelRepository& repository() { return *repository_; }
+
+ private:
+  TestServer() = default;
+  std::unique_ptr<MetricsRegistry> metrics_;
+  std::unique_ptr<MetricsHttpServer> http_;
+  std::unique_ptr<ModelRepository> repository_;
+  std::unique_ptr<InferenceService> service_;
+  std::unique_ptr<GrpcServer> grpc_;
+};
+
+// A fresh directory under the test's temporary directory.
+std::string MakeTempDir(const std::string& prefix);
+
+// Copies the bundled example model `name` from models/ into `repository`.
+void CopyBundledModel(const std::string& name, const std::string& repository);
+
+}  // namespace mlpserve::testing
+
+#endif  // MLPSERVE_TESTS_SUPPORT_TEST_SERVER_H_
