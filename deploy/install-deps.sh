@@ -18,11 +18,14 @@ build_pkgs=(
 )
 test_pkgs=(
   python3 python3-torch python3-onnx python3-numpy python3-grpcio python3-grpc-tools
-  prometheus chromium curl openssl procps
+  prometheus chromium curl openssl procps python3-yaml
 )
+# What the mlpserve and mlpserve-client binaries load (ldd), by Debian 12 name;
+# their own dependencies (c-ares, re2, ssl, civetweb, OpenCL ICD loader) follow.
 runtime_pkgs=(
-  libgrpc++1.51 libgrpc29 libprotobuf32 libdnnl2 libonnx1 libspdlog1.10
-  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 ca-certificates
+  libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libdnnl2 libonnx1
+  libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0
+  ca-certificates
 )
 
 case "${1:-build}" in
