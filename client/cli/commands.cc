@@ -1,0 +1,164 @@
+#include "client/cli/commands.h"
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "client/lib/infer_codec.h"
+#include "client/lib/tensor_json.h"
+#include "nlohmann/json.hpp"
+#include "spdlog/spdlog.h"
+
+namespace mlpserve::client::cli {
+namespace {
+
+struct InferFlags {
+  std::string model;
+  std::string version;
+  std::string input;
+  bool random = false;
+  int64_t batch = 1;
+  bool raw = false;
+  bool typed = false;
+  uint64_t seed = 0;
+  std::string id;
+  bool pretty = false;
+};
+
+int RunHealth(const GlobalFlags& flags) {
+  std::unique_ptr<InferenceClient> client = MakeClient(flags);
+  if (!client) return 2;
+  nlohmann::json out;
+  absl::StatusOr<bool> live = client->ServerLive();
+  absl::StatusOr<bool> ready = client->ServerReady();
+  absl::StatusOr<std::string> health = client->Health();
+  out["live"] = live.ok() ? nlohmann::json(*live) : nlohmann::json(nullptr);
+  out["ready"] = ready.ok() ? nlohmann::json(*ready) : nlohmann::json(nullptr);
+  out["health"] = health.ok() ? *health : std::string("UNREACHABLE");
+  for (const absl::Status& s : {live.status(), ready.status(), health.status()}) {
+    if (!s.ok()) {
+      out["error"] = std::string(s.message());
+      break;
+    }
+  }
+  std::cout << out.dump(2) << std::endl;
+  return health.ok() && *health == "SERVING" ? 0 : 1;
+}
+
+int RunMetadata(const GlobalFlags& flags, const std::string& model, const std::string& version) {
+  std::unique_ptr<InferenceClient> client = MakeClient(flags);
+  if (!client) return 2;
+  absl::StatusOr<inference::ModelMetadataResponse> metadata = client->ModelMetadata(model, version);
+  if (!metadata.ok()) {
+    spdlog::error("{}", std::string(metadata.status().message()));
+    return 1;
+  }
+  std::cout << MetadataToJson(*metadata).dump(2) << std::endl;
+  return 0;
+}
+
+int RunInfer(const GlobalFlags& flags, const InferFlags& f) {
+  std::unique_ptr<InferenceClient> client = MakeClient(flags);
+  if (!client) return 2;
+  absl::StatusOr<inference::ModelMetadataResponse> metadata =
+      client->ModelMetadata(f.model, f.version);
+  if (!metadata.ok()) {
+    spdlog::error("{}", std::string(metadata.status().message()));
+    return 1;
+  }
+  absl::StatusOr<InputSignature> signature = InputSignatureFromMetadata(*metadata);
+  if (!signature.ok()) {
+    spdlog::error("{}", std::string(signature.status().message()));
+    return 1;
+  }
+  Tensor input;
+  if (f.random) {
+    input = RandomInput(signature->name, f.batch, signature->features, f.seed);
+  } else {
+    absl::StatusOr<Tensor> parsed = ReadInputJsonFile(f.input);
+    if (!parsed.ok()) {
+      spdlog::error("{}", std::string(parsed.status().message()));
+      return 2;
+    }
+    if (parsed->shape[1] != signature->features) {
+      spdlog::error("{}: rows have {} values, model '{}' input '{}' takes {} features", f.input,
+                    parsed->shape[1], f.model, signature->name, signature->features);
+      return 2;
+    }
+    input = std::move(*parsed);
+    input.name = signature->name;
+  }
+  InferSpec spec{f.model, f.version, f.id, f.typed};
+  absl::StatusOr<InferResult> result = client->Infer(spec, input);
+  if (!result.ok()) {
+    spdlog::error("{}", std::string(result.status().message()));
+    return 1;
+  }
+  std::cout << InferResultToJson(*result).dump(f.pretty ? 2 : -1) << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags) {
+  InferenceClient::Options options;
+  options.url = flags.url;
+  options.timeout = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000));
+  absl::StatusOr<std::unique_ptr<InferenceClient>> client = InferenceClient::Create(options);
+  if (!client.ok()) {
+    spdlog::error("{}", std::string(client.status().message()));
+    return nullptr;
+  }
+  return std::move(*client);
+}
+
+void AddHealthCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
+  CLI::App* sub = app->add_subcommand(
+      "health", "Liveness, readiness and grpc.health.v1 status as JSON; exit 0 iff SERVING");
+  sub->callback([flags, exit_code] { *exit_code = RunHealth(*flags); });
+}
+
+void AddMetadataCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
+  CLI::App* sub = app->add_subcommand("metadata", "A model's metadata as JSON");
+  auto model = std::make_shared<std::string>();
+  auto version = std::make_shared<std::string>();
+  sub->add_option("model", *model, "Model name")->required();
+  sub->add_option("--version", *version, "Model version (default: the server picks)");
+  sub->callback([=] { *exit_code = RunMetadata(*flags, *model, *version); });
+}
+
+void AddInferCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
+  CLI::App* sub = app->add_subcommand(
+      "infer",
+      "One inference; prints {model_name, model_version, id, outputs:[{name, datatype, "
+      "shape, data}]}.\nInput file: {\"inputs\": [[row], ...]} or {\"data\": [...], "
+      "\"shape\": [N, F]}");
+  auto f = std::make_shared<InferFlags>();
+  sub->add_option("model", f->model, "Model name")->required();
+  sub->add_option("--version", f->version, "Model version (default: the server picks)");
+  auto* input = sub->add_option("--input", f->input, "JSON input file")->check(CLI::ExistingFile);
+  auto* random = sub->add_flag("--random", f->random,
+                               "Random rows, uniform in [-1, 1), features from metadata");
+  input->excludes(random);
+  sub->add_option("--batch", f->batch, "Rows for --random")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->needs(random);
+  auto* raw = sub->add_flag("--raw", f->raw, "Send raw_input_contents (default)");
+  auto* typed = sub->add_flag("--typed", f->typed, "Send contents.fp32_contents");
+  raw->excludes(typed);
+  sub->add_option("--seed", f->seed, "Seed for --random")->capture_default_str();
+  sub->add_option("--id", f->id, "Request id, echoed back");
+  sub->add_flag("--pretty", f->pretty, "Indent the JSON output");
+  sub->callback([=] {
+    if (f->input.empty() && !f->random) {
+      spdlog::error("infer: give --input FILE.json or --random");
+      *exit_code = 2;
+      return;
+    }
+    *exit_code = RunInfer(*flags, *f);
+  });
+}
+
+}  // namespace mlpserve::client::cli

@@ -1,0 +1,35 @@
+// Subcommands of mlpserve-client. Each Add*Command registers one CLI11
+// subcommand on `app`; when it runs, its callback writes the process exit
+// code to *exit_code (0 success, 1 failure, 2 usage). Flags shared by all
+// subcommands live in GlobalFlags, parsed before any callback runs.
+#ifndef MLPSERVE_CLIENT_CLI_COMMANDS_H_
+#define MLPSERVE_CLIENT_CLI_COMMANDS_H_
+
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "client/lib/inference_client.h"
+
+namespace mlpserve::client::cli {
+
+struct GlobalFlags {
+  std::string url = "localhost:8001";  // --url host:port
+  double timeout_s = 10;               // --timeout, per-call deadline in seconds
+};
+
+// A client for the global flags; logs and returns null on bad flags.
+std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags);
+
+// `health`: {"live", "ready", "health"} as JSON; exit 0 only when SERVING.
+void AddHealthCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
+// `metadata MODEL [--version V]`: the model's metadata as JSON.
+void AddMetadataCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
+// `infer MODEL (--input FILE | --random) ...`: one inference, result as JSON.
+void AddInferCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
+// `perf MODEL ...`: the load generator (perf_command.cc).
+void AddPerfCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
+
+}  // namespace mlpserve::client::cli
+
+#endif  // MLPSERVE_CLIENT_CLI_COMMANDS_H_

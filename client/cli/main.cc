@@ -1,0 +1,33 @@
+// mlpserve-client: talks to an mlpserve (or any KServe v2 gRPC) server.
+//   mlpserve-client [--url host:port] [--timeout S] health
+//   mlpserve-client metadata MODEL [--version V]
+//   mlpserve-client infer MODEL (--input FILE.json | --random) [--batch N] ...
+//   mlpserve-client perf MODEL [--concurrency 1,4,16] [--duration 10s] ...
+// Run any subcommand with --help for its flags.
+#include "CLI/CLI.hpp"
+#include "client/cli/commands.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+int main(int argc, char** argv) {
+  // Logs go to stderr; stdout carries only results (JSON, tables).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("mlpserve-client"));
+  spdlog::set_pattern("%^%l%$: %v");
+
+  namespace cli = mlpserve::client::cli;
+  CLI::App app{"mlpserve-client: KServe v2 gRPC client and load generator for mlpserve"};
+  cli::GlobalFlags flags;
+  app.add_option("--url", flags.url, "Server address host:port")->capture_default_str();
+  app.add_option("--timeout", flags.timeout_s, "Deadline of each call, in seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.require_subcommand(1);
+
+  int exit_code = 1;
+  cli::AddHealthCommand(&app, &flags, &exit_code);
+  cli::AddMetadataCommand(&app, &flags, &exit_code);
+  cli::AddInferCommand(&app, &flags, &exit_code);
+  cli::AddPerfCommand(&app, &flags, &exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

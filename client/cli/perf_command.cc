@@ -1,0 +1,176 @@
+// `perf`: runs PerfRunner over each concurrency level (or one request rate)
+// and prints the table; --json also writes the machine-readable report.
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "client/cli/commands.h"
+#include "client/lib/infer_codec.h"
+#include "client/lib/perf_report.h"
+#include "client/lib/perf_runner.h"
+#include "spdlog/spdlog.h"
+
+namespace mlpserve::client::cli {
+namespace {
+
+struct PerfFlags {
+  std::string model;
+  std::string version;
+  std::string rpc = "infer";
+  std::vector<int> concurrency = {1, 4, 16, 64};
+  std::string duration = "10s";
+  int64_t requests = 0;
+  int64_t batch = 1;
+  double request_rate = 0;
+  int max_in_flight = 1024;
+  std::string warmup = "1s";
+  std::string json_path;
+  int connections = 1;
+  bool typed = false;
+  uint64_t seed = 0;
+};
+
+// The ModelInfer request every call sends: random rows shaped by metadata.
+absl::StatusOr<inference::ModelInferRequest> MakeRequest(const GlobalFlags& flags,
+                                                         const PerfFlags& f) {
+  std::unique_ptr<InferenceClient> client = MakeClient(flags);
+  if (!client) return absl::InvalidArgumentError("bad --url or --timeout");
+  absl::StatusOr<inference::ModelMetadataResponse> metadata =
+      client->ModelMetadata(f.model, f.version);
+  if (!metadata.ok()) return metadata.status();
+  absl::StatusOr<InputSignature> signature = InputSignatureFromMetadata(*metadata);
+  if (!signature.ok()) return signature.status();
+  Tensor input = RandomInput(signature->name, f.batch, signature->features, f.seed);
+  return BuildInferRequest(InferSpec{f.model, f.version, "perf", f.typed}, input);
+}
+
+absl::StatusOr<std::vector<LevelSpec>> MakeLevels(const PerfFlags& f) {
+  LevelSpec base;
+  base.requests = f.requests;
+  absl::StatusOr<std::chrono::milliseconds> duration = ParseDurationFlag(f.duration, "--duration");
+  if (!duration.ok()) return duration.status();
+  absl::StatusOr<std::chrono::milliseconds> warmup = ParseDurationFlag(f.warmup, "--warmup");
+  if (!warmup.ok()) return warmup.status();
+  base.duration = *duration;
+  base.warmup = *warmup;
+  base.max_in_flight = f.max_in_flight;
+  if (f.request_rate > 0) {
+    base.request_rate = f.request_rate;
+    return std::vector<LevelSpec>{base};
+  }
+  std::vector<LevelSpec> levels;
+  for (int c : f.concurrency) {
+    LevelSpec level = base;
+    level.concurrency = c;
+    levels.push_back(level);
+  }
+  return levels;
+}
+
+int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
+  PerfRunner::Options options;
+  options.target = InferenceClient::TargetFromUrl(flags.url);
+  options.deadline = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000));
+  options.connections = f.connections;
+  PerfContext context{options.target, f.rpc, "", 0};
+  if (f.rpc == "live") {
+    options.rpc = PerfRpc::kLive;
+    options.rows_per_request = 0;
+  } else {
+    if (f.model.empty()) {
+      spdlog::error("perf: MODEL is required unless --rpc live");
+      return 2;
+    }
+    absl::StatusOr<inference::ModelInferRequest> request = MakeRequest(flags, f);
+    if (!request.ok()) {
+      spdlog::error("{}", std::string(request.status().message()));
+      return 1;
+    }
+    options.request = std::move(*request);
+    options.rows_per_request = f.batch;
+    context.model = f.model;
+    context.batch = f.batch;
+  }
+  absl::StatusOr<std::vector<LevelSpec>> levels = MakeLevels(f);
+  absl::StatusOr<std::unique_ptr<PerfRunner>> runner = PerfRunner::Create(std::move(options));
+  for (const absl::Status& s : {levels.status(), runner.status()}) {
+    if (!s.ok()) {
+      spdlog::error("{}", std::string(s.message()));
+      return 2;
+    }
+  }
+  std::vector<LevelResult> results;
+  for (const LevelSpec& level : *levels) {
+    const std::string label = level.request_rate > 0 ? absl::StrCat("rate=", level.request_rate)
+                                                     : absl::StrCat("c=", level.concurrency);
+    PerfProgress last;
+    auto progress = [&](const PerfProgress& p) {
+      const double dt = p.elapsed_s - last.elapsed_s;
+      const double rate = dt > 0 ? (p.completed - last.completed) / dt : 0;
+      std::cerr << FormatProgress(label, p, rate) << std::endl;
+      last = p;
+    };
+    absl::StatusOr<LevelResult> result = (*runner)->RunLevel(level, progress);
+    if (!result.ok()) {
+      spdlog::error("{}", std::string(result.status().message()));
+      return 2;
+    }
+    results.push_back(std::move(*result));
+  }
+  std::cout << FormatPerfTable(context, results) << std::flush;
+  if (!f.json_path.empty()) {
+    std::ofstream out(f.json_path);
+    out << PerfReportJson(context, results).dump(2) << "\n";
+    if (!out) {
+      spdlog::error("--json: cannot write {}", f.json_path);
+      return 1;
+    }
+  }
+  // Exit 1 when some level had no successful request at all (server down,
+  // wrong model): the numbers above then measure only failures.
+  for (const LevelResult& r : results) {
+    if (r.successes == 0) return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddPerfCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
+  CLI::App* sub = app->add_subcommand(
+      "perf", "Load generator: per concurrency level, req/s, rows/s, latency percentiles");
+  auto f = std::make_shared<PerfFlags>();
+  sub->add_option("model", f->model, "Model name (not needed with --rpc live)");
+  sub->add_option("--version", f->version, "Model version (default: the server picks)");
+  sub->add_option("--rpc", f->rpc, "RPC to load: infer (ModelInfer) or live (ServerLive)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"infer", "live"}));
+  sub->add_option("--concurrency", f->concurrency, "Closed-loop levels: requests in flight")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  auto* duration = sub->add_option("--duration", f->duration, "Time per level (10s, 500ms, 2m)")
+                       ->capture_default_str();
+  auto* requests = sub->add_option("--requests", f->requests, "Requests per level instead")
+                       ->check(CLI::PositiveNumber);
+  duration->excludes(requests);
+  sub->add_option("--batch", f->batch, "Rows per request")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--request-rate", f->request_rate, "Open loop at R requests/s")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--max-inflight", f->max_in_flight, "Open loop: cap on outstanding requests")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--warmup", f->warmup, "Uncounted warm-up per level")->capture_default_str();
+  sub->add_option("--json", f->json_path, "Also write the report as JSON to this file");
+  sub->add_option("--connections", f->connections, "gRPC channels (TCP connections)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_flag("--typed", f->typed, "Send contents.fp32_contents instead of raw bytes");
+  sub->add_option("--seed", f->seed, "Seed of the random input rows")->capture_default_str();
+  sub->callback([=] { *exit_code = RunPerf(*flags, *f); });
+}
+
+}  // namespace mlpserve::client::cli

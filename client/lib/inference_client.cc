@@ -1,0 +1,118 @@
+#include "client/lib/inference_client.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/lib/status_util.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace mlpserve::client {
+
+std::string InferenceClient::TargetFromUrl(const std::string& url) {
+  for (const char* scheme : {"grpc://", "http://"}) {
+    if (absl::StartsWith(url, scheme)) return url.substr(std::string(scheme).size());
+  }
+  return url;
+}
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(const Options& options) {
+  const std::string target = TargetFromUrl(options.url);
+  if (target.empty()) return absl::InvalidArgumentError("client: empty server url");
+  if (options.timeout.count() <= 0) {
+    return absl::InvalidArgumentError("client: timeout must be positive");
+  }
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  return std::unique_ptr<InferenceClient>(new InferenceClient(options, std::move(channel)));
+}
+
+InferenceClient::InferenceClient(const Options& options, std::shared_ptr<grpc::Channel> channel)
+    : options_(options),
+      channel_(std::move(channel)),
+      stub_(inference::GRPCInferenceService::NewStub(channel_)),
+      health_stub_(grpc::health::v1::Health::NewStub(channel_)) {}
+
+void InferenceClient::SetDeadline(grpc::ClientContext* context) const {
+  context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+}
+
+absl::StatusOr<bool> InferenceClient::ServerLive() {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  inference::ServerLiveResponse response;
+  grpc::Status status = stub_->ServerLive(&context, {}, &response);
+  if (!status.ok()) return FromGrpcStatus(status, "ServerLive");
+  return response.live();
+}
+
+absl::StatusOr<bool> InferenceClient::ServerReady() {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  inference::ServerReadyResponse response;
+  grpc::Status status = stub_->ServerReady(&context, {}, &response);
+  if (!status.ok()) return FromGrpcStatus(status, "ServerReady");
+  return response.ready();
+}
+
+absl::StatusOr<bool> InferenceClient::ModelReady(const std::string& model,
+                                                 const std::string& version) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  inference::ModelReadyRequest request;
+  request.set_name(model);
+  request.set_version(version);
+  inference::ModelReadyResponse response;
+  grpc::Status status = stub_->ModelReady(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status, absl::StrCat("ModelReady(", model, ")"));
+  return response.ready();
+}
+
+absl::StatusOr<std::string> InferenceClient::Health(const std::string& service) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = health_stub_->Check(&context, request, &response);
+  if (!status.ok()) {
+    return FromGrpcStatus(status, absl::StrCat("Health/Check('", service, "')"));
+  }
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+absl::StatusOr<inference::ModelMetadataResponse> InferenceClient::ModelMetadata(
+    const std::string& model, const std::string& version) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  inference::ModelMetadataRequest request;
+  request.set_name(model);
+  request.set_version(version);
+  inference::ModelMetadataResponse response;
+  grpc::Status status = stub_->ModelMetadata(&context, request, &response);
+  if (!status.ok()) {
+    return FromGrpcStatus(status, absl::StrCat("ModelMetadata(model '", model, "')"));
+  }
+  return response;
+}
+
+absl::StatusOr<InferResult> InferenceClient::Infer(const InferSpec& spec, const Tensor& input) {
+  absl::StatusOr<inference::ModelInferRequest> request = BuildInferRequest(spec, input);
+  if (!request.ok()) return request.status();
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  inference::ModelInferResponse response;
+  grpc::Status status = stub_->ModelInfer(&context, *request, &response);
+  if (!status.ok()) {
+    return FromGrpcStatus(status, absl::StrCat("ModelInfer(model '", spec.model, "')"));
+  }
+  absl::StatusOr<InferResult> result = ParseInferResponse(response);
+  if (!result.ok()) {
+    return absl::Status(
+        result.status().code(),
+        absl::StrCat("ModelInfer(model '", spec.model, "') response: ", result.status().message()));
+  }
+  return result;
+}
+
+}  // namespace mlpserve::client

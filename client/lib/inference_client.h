@@ -1,0 +1,72 @@
+// InferenceClient: a thin synchronous wrapper over the generated
+// GRPCInferenceService and grpc.health.v1.Health stubs.
+//
+// Every call carries a deadline of Options::timeout and returns an
+// absl::Status whose code is the gRPC status code and whose message names the
+// RPC (and model) at fault. All methods are thread-safe: they share one
+// channel and keep no per-call state in the object.
+#ifndef MLPSERVE_CLIENT_LIB_INFERENCE_CLIENT_H_
+#define MLPSERVE_CLIENT_LIB_INFERENCE_CLIENT_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/lib/infer_codec.h"
+#include "client/proto/health.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "proto/inference.grpc.pb.h"
+
+namespace mlpserve::client {
+
+class InferenceClient {
+ public:
+  struct Options {
+    // "host:port"; a leading "grpc://" or "http://" is dropped. Plaintext.
+    std::string url = "localhost:8001";
+    // Deadline of every call, measured from its start.
+    std::chrono::milliseconds timeout{10000};
+  };
+
+  // Creates the channel (connection is lazy: a bad address shows up as
+  // UNAVAILABLE on the first call). Errors only on an empty url.
+  static absl::StatusOr<std::unique_ptr<InferenceClient>> Create(const Options& options);
+
+  absl::StatusOr<bool> ServerLive();
+  absl::StatusOr<bool> ServerReady();
+  absl::StatusOr<bool> ModelReady(const std::string& model, const std::string& version = "");
+
+  // grpc.health.v1.Health/Check for `service` ("" = the whole server): the
+  // ServingStatus name, e.g. "SERVING" or "NOT_SERVING".
+  absl::StatusOr<std::string> Health(const std::string& service = "");
+
+  absl::StatusOr<inference::ModelMetadataResponse> ModelMetadata(const std::string& model,
+                                                                 const std::string& version = "");
+
+  // One ModelInfer call with `input` (see BuildInferRequest), decoded by
+  // ParseInferResponse.
+  absl::StatusOr<InferResult> Infer(const InferSpec& spec, const Tensor& input);
+
+  // The raw stub and channel, for callers that drive async calls (PerfRunner).
+  inference::GRPCInferenceService::Stub* stub() { return stub_.get(); }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  const Options& options() const { return options_; }
+
+  // The url with any scheme prefix removed.
+  static std::string TargetFromUrl(const std::string& url);
+
+ private:
+  InferenceClient(const Options& options, std::shared_ptr<grpc::Channel> channel);
+
+  void SetDeadline(grpc::ClientContext* context) const;
+
+  Options options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_stub_;
+};
+
+}  // namespace mlpserve::client
+
+#endif  // MLPSERVE_CLIENT_LIB_INFERENCE_CLIENT_H_

@@ -1,0 +1,92 @@
+#include "client/lib/perf_report.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+
+namespace mlpserve::client {
+namespace {
+
+std::string LevelLabel(const LevelSpec& spec) {
+  if (spec.request_rate > 0) return absl::StrFormat("rate %g/s", spec.request_rate);
+  return absl::StrCat(spec.concurrency);
+}
+
+}  // namespace
+
+absl::StatusOr<std::chrono::milliseconds> ParseDurationFlag(absl::string_view text,
+                                                            absl::string_view flag) {
+  std::string spelled(text);
+  double seconds = 0;
+  if (absl::SimpleAtod(spelled, &seconds)) spelled += "s";
+  absl::Duration d;
+  if (!absl::ParseDuration(spelled, &d) || d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": '", text, "' is not a duration (e.g. 10s, 500ms, 2m)"));
+  }
+  return std::chrono::milliseconds(absl::ToInt64Milliseconds(d));
+}
+
+std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelResult>& levels) {
+  std::string out =
+      absl::StrFormat("# %s %s%s%s\n", context.target, context.rpc,
+                      context.model.empty() ? "" : " model=" + context.model,
+                      context.batch > 0 ? absl::StrCat(" batch=", context.batch) : "");
+  absl::StrAppendFormat(&out, "%-12s %10s %11s %8s %8s %8s %9s %8s %9s %7s\n", "concurrency",
+                        "req/s", "rows/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "ok",
+                        "errors");
+  for (const LevelResult& r : levels) {
+    const LatencySummary& l = r.latency;
+    absl::StrAppendFormat(&out, "%-12s %10.1f %11.1f %8.3f %8.3f %8.3f %9.3f %8.3f %9d %7d\n",
+                          LevelLabel(r.spec), r.requests_per_s, r.rows_per_s, l.p50_ms, l.p90_ms,
+                          l.p99_ms, l.p999_ms, l.max_ms, r.successes, r.errors);
+  }
+  for (const LevelResult& r : levels) {
+    if (r.errors == 0 && r.not_sent == 0) continue;
+    std::vector<std::string> parts;
+    for (const auto& [code, n] : r.errors_by_code) parts.push_back(absl::StrCat(code, "=", n));
+    if (r.not_sent > 0) parts.push_back(absl::StrCat("NOT_SENT(max in-flight)=", r.not_sent));
+    absl::StrAppend(&out, "errors at ", LevelLabel(r.spec), ": ", absl::StrJoin(parts, " "), "\n");
+  }
+  return out;
+}
+
+nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<LevelResult>& levels) {
+  nlohmann::json out_levels = nlohmann::json::array();
+  for (const LevelResult& r : levels) {
+    const LatencySummary& l = r.latency;
+    out_levels.push_back({
+        {"concurrency", r.spec.request_rate > 0 ? 0 : r.spec.concurrency},
+        {"request_rate", r.spec.request_rate},
+        {"successes", r.successes},
+        {"errors", r.errors},
+        {"errors_by_code", r.errors_by_code},
+        {"not_sent", r.not_sent},
+        {"elapsed_s", r.elapsed_s},
+        {"requests_per_s", r.requests_per_s},
+        {"rows_per_s", r.rows_per_s},
+        {"latency_ms",
+         {{"mean", l.mean_ms},
+          {"p50", l.p50_ms},
+          {"p90", l.p90_ms},
+          {"p99", l.p99_ms},
+          {"p99.9", l.p999_ms},
+          {"min", l.min_ms},
+          {"max", l.max_ms}}},
+    });
+  }
+  return {{"target", context.target},
+          {"rpc", context.rpc},
+          {"model", context.model},
+          {"batch", context.batch},
+          {"levels", std::move(out_levels)}};
+}
+
+std::string FormatProgress(absl::string_view label, const PerfProgress& p, double rate) {
+  return absl::StrFormat("[%s] %5.1fs  %d done  %.1f req/s  %d errors  %d in flight", label,
+                         p.elapsed_s, p.completed, rate, p.errors, p.in_flight);
+}
+
+}  // namespace mlpserve::client

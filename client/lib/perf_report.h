@@ -1,0 +1,46 @@
+// Presenting PerfRunner results: the human table, the --json document and
+// the progress line, plus parsing of duration flags ("10s", "500ms").
+#ifndef MLPSERVE_CLIENT_LIB_PERF_REPORT_H_
+#define MLPSERVE_CLIENT_LIB_PERF_REPORT_H_
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "client/lib/perf_runner.h"
+#include "nlohmann/json.hpp"
+
+namespace mlpserve::client {
+
+// What was measured, echoed in reports.
+struct PerfContext {
+  std::string target;
+  std::string rpc;    // "infer" or "live".
+  std::string model;  // Empty for "live".
+  int64_t batch = 0;  // Rows per request; 0 for "live".
+};
+
+// absl::ParseDuration syntax ("10s", "500ms", "1m30s"); a bare number means
+// seconds. Errors on a negative or unparsable value, naming `flag`.
+absl::StatusOr<std::chrono::milliseconds> ParseDurationFlag(absl::string_view text,
+                                                            absl::string_view flag);
+
+// A fixed-width table, one line per level, then one line per level with
+// errors listing them by gRPC status code name.
+std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelResult>& levels);
+
+// {"target", "rpc", "model", "batch", "levels": [{"concurrency", "request_rate",
+//  "successes", "errors", "errors_by_code": {...}, "not_sent", "elapsed_s",
+//  "requests_per_s", "rows_per_s", "latency_ms": {"mean", "p50", "p90", "p99",
+//  "p99.9", "min", "max"}}]}
+nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<LevelResult>& levels);
+
+// One progress line (no newline) for `label`, e.g. "c=16"; `rate` is the
+// completions per second since the previous line.
+std::string FormatProgress(absl::string_view label, const PerfProgress& progress, double rate);
+
+}  // namespace mlpserve::client
+
+#endif  // MLPSERVE_CLIENT_LIB_PERF_REPORT_H_

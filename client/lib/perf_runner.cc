@@ -1,0 +1,263 @@
+#include "client/lib/perf_runner.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "client/lib/status_util.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace mlpserve::client {
+
+using Clock = std::chrono::steady_clock;
+
+// One measured (or warm-up) run: the requests in flight and their outcomes.
+// Shared by the calls it launched (each holds a shared_ptr), so it outlives
+// the last completion callback.
+class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
+ public:
+  enum class Issue { kSent, kStopped, kFull };
+
+  Phase(const PerfRunner* runner, bool closed_loop, int64_t max_requests)
+      : runner_(runner), closed_loop_(closed_loop), max_requests_(max_requests) {}
+
+  // Starts one request unless the phase is stopped, out of requests, or
+  // (cap > 0) already has cap requests in flight.
+  Issue TryIssue(int cap) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!CanSendLocked()) return Issue::kStopped;
+      if (cap > 0 && in_flight_ >= cap) return Issue::kFull;
+      ++sent_;
+      ++in_flight_;
+    }
+    Launch();
+    return Issue::kSent;
+  }
+
+  void Stop() {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+  }
+
+  // True once nothing is in flight and nothing more will be sent; waits up
+  // to `timeout` for that.
+  bool WaitFinished(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto finished = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return in_flight_ == 0 && !CanSendLocked();
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&finished), timeout);
+  }
+
+  PerfProgress Progress(Clock::time_point start) {
+    absl::MutexLock lock(&mu_);
+    PerfProgress p;
+    p.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+    p.completed = successes_ + errors_;
+    p.errors = errors_;
+    p.in_flight = in_flight_;
+    return p;
+  }
+
+  void FillResult(Clock::time_point start, int64_t rows_per_request, LevelResult* r) {
+    absl::MutexLock lock(&mu_);
+    r->successes = successes_;
+    r->errors = errors_;
+    r->errors_by_code = errors_by_code_;
+    const Clock::time_point end = std::max(last_done_, start);
+    r->elapsed_s = std::chrono::duration<double>(end - start).count();
+    if (r->elapsed_s > 0) {
+      r->requests_per_s = successes_ / r->elapsed_s;
+      r->rows_per_s = r->requests_per_s * rows_per_request;
+    }
+    r->latency = stats_.Summarize();
+  }
+
+ private:
+  struct Call {
+    grpc::ClientContext context;
+    inference::ModelInferResponse infer_response;
+    inference::ServerLiveResponse live_response;
+    Clock::time_point start;
+  };
+
+  bool CanSendLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !stopped_ && (max_requests_ == 0 || sent_ < max_requests_);
+  }
+
+  // Starts one call; in_flight_ already counts it.
+  void Launch() {
+    const Options& opt = runner_->options_;
+    auto* call = new Call;
+    call->start = Clock::now();
+    call->context.set_deadline(std::chrono::system_clock::now() + opt.deadline);
+    const size_t index = next_stub_.fetch_add(1, std::memory_order_relaxed);
+    auto* async = runner_->stubs_[index % runner_->stubs_.size()]->async();
+    auto done = [self = shared_from_this(), call](grpc::Status status) {
+      self->OnDone(call, status);
+    };
+    if (opt.rpc == PerfRpc::kLive) {
+      static const inference::ServerLiveRequest kLiveRequest;
+      async->ServerLive(&call->context, &kLiveRequest, &call->live_response, std::move(done));
+    } else {
+      async->ModelInfer(&call->context, &opt.request, &call->infer_response, std::move(done));
+    }
+  }
+
+  // Runs on a gRPC callback thread; never blocks beyond the short lock.
+  void OnDone(Call* call, const grpc::Status& status) {
+    const Clock::time_point now = Clock::now();
+    const int64_t nanos =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->start).count();
+    delete call;
+    bool again = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (status.ok()) {
+        ++successes_;
+        stats_.Add(nanos);
+      } else {
+        ++errors_;
+        ++errors_by_code_[StatusCodeName(status.error_code())];
+      }
+      last_done_ = std::max(last_done_, now);
+      again = closed_loop_ && CanSendLocked();
+      if (again) {
+        ++sent_;  // The slot stays in flight: in_flight_ unchanged.
+      } else {
+        --in_flight_;
+      }
+    }
+    if (again) Launch();
+  }
+
+  const PerfRunner* const runner_;
+  const bool closed_loop_;
+  const int64_t max_requests_;  // 0: unbounded.
+  std::atomic<size_t> next_stub_{0};
+
+  absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t successes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int64_t> errors_by_code_ ABSL_GUARDED_BY(mu_);
+  LatencyStats stats_ ABSL_GUARDED_BY(mu_);
+  Clock::time_point last_done_ ABSL_GUARDED_BY(mu_);
+};
+
+namespace {
+
+constexpr auto kTick = std::chrono::seconds(1);
+
+absl::Status ValidateSpec(const LevelSpec& spec) {
+  if (spec.request_rate < 0 || !std::isfinite(spec.request_rate)) {
+    return absl::InvalidArgumentError("perf: request rate must be a positive number");
+  }
+  if (spec.request_rate == 0 && spec.concurrency < 1) {
+    return absl::InvalidArgumentError("perf: concurrency must be >= 1");
+  }
+  if (spec.request_rate > 0 && spec.max_in_flight < 1) {
+    return absl::InvalidArgumentError("perf: max in-flight must be >= 1");
+  }
+  if (spec.requests < 0) return absl::InvalidArgumentError("perf: requests must be >= 0");
+  if (spec.requests == 0 && spec.duration.count() <= 0) {
+    return absl::InvalidArgumentError("perf: give a positive duration or request count");
+  }
+  if (spec.warmup.count() < 0) return absl::InvalidArgumentError("perf: negative warm-up");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PerfRunner>> PerfRunner::Create(Options options) {
+  if (options.target.empty()) return absl::InvalidArgumentError("perf: empty target");
+  if (options.connections < 1) return absl::InvalidArgumentError("perf: connections < 1");
+  if (options.deadline.count() <= 0) {
+    return absl::InvalidArgumentError("perf: deadline must be positive");
+  }
+  if (options.rpc == PerfRpc::kInfer && options.request.model_name().empty()) {
+    return absl::InvalidArgumentError("perf: infer request has no model name");
+  }
+  return std::unique_ptr<PerfRunner>(new PerfRunner(std::move(options)));
+}
+
+PerfRunner::PerfRunner(Options options) : options_(std::move(options)) {
+  for (int i = 0; i < options_.connections; ++i) {
+    grpc::ChannelArguments args;
+    // Each channel gets its own subchannel, hence its own TCP connection.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("mlpserve.perf_channel", i);
+    stubs_.push_back(inference::GRPCInferenceService::NewStub(
+        grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args)));
+  }
+}
+
+absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
+                                                 const ProgressFn& progress) {
+  if (absl::Status s = ValidateSpec(spec); !s.ok()) return s;
+  const bool open_loop = spec.request_rate > 0;
+  // Runs one phase to completion; `measured` phases report progress.
+  auto run = [&](const LevelSpec& s, bool measured, LevelResult* result) {
+    auto phase = std::make_shared<Phase>(this, !open_loop, open_loop ? 0 : s.requests);
+    const Clock::time_point start = Clock::now();
+    const Clock::time_point end = s.requests > 0 ? Clock::time_point::max() : start + s.duration;
+    Clock::time_point next_tick = start + kTick;
+    auto tick = [&](Clock::time_point now) {
+      if (now < next_tick) return;
+      next_tick = now + kTick;
+      if (measured && progress) progress(phase->Progress(start));
+    };
+    int64_t scheduled = 0;
+    if (!open_loop) {
+      for (int i = 0; i < s.concurrency; ++i) phase->TryIssue(0);
+    } else {
+      // Pace: request k is due at start + k / rate.
+      while (true) {
+        const Clock::time_point now = Clock::now();
+        if (now >= end || (s.requests > 0 && scheduled >= s.requests)) break;
+        const double since = std::chrono::duration<double>(now - start).count();
+        int64_t due = static_cast<int64_t>(since * s.request_rate) + 1;
+        if (s.requests > 0) due = std::min(due, s.requests);
+        for (; scheduled < due; ++scheduled) {
+          if (phase->TryIssue(s.max_in_flight) == Phase::Issue::kFull) ++result->not_sent;
+        }
+        tick(now);
+        const auto next_due = start + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(due / s.request_rate));
+        std::this_thread::sleep_until(std::min({next_due, next_tick, end}));
+      }
+      phase->Stop();
+    }
+    while (!phase->WaitFinished(absl::Milliseconds(50))) {
+      const Clock::time_point now = Clock::now();
+      if (now >= end) phase->Stop();
+      tick(now);
+    }
+    phase->FillResult(start, options_.rows_per_request, result);
+  };
+
+  if (spec.warmup.count() > 0) {
+    LevelSpec warm = spec;
+    warm.requests = 0;
+    warm.duration = spec.warmup;
+    LevelResult ignored;
+    run(warm, /*measured=*/false, &ignored);
+  }
+  LevelResult result;
+  result.spec = spec;
+  run(spec, /*measured=*/true, &result);
+  return result;
+}
+
+}  // namespace mlpserve::client

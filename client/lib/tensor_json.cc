@@ -1,0 +1,140 @@
+#include "client/lib/tensor_json.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace mlpserve::client {
+namespace {
+
+using nlohmann::json;
+
+absl::Status Bad(absl::string_view source, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(source, ": ", what));
+}
+
+absl::StatusOr<Tensor> ParseRows(const json& rows, absl::string_view source) {
+  if (!rows.is_array() || rows.empty()) {
+    return Bad(source, "\"inputs\" must be a non-empty array of rows");
+  }
+  Tensor t;
+  size_t features = 0;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const json& row = rows[r];
+    if (!row.is_array() || row.empty()) {
+      return Bad(source, absl::StrCat("row ", r, " must be a non-empty array of numbers"));
+    }
+    if (r == 0) features = row.size();
+    if (row.size() != features) {
+      return Bad(source,
+                 absl::StrCat("row ", r, " has ", row.size(), " values, row 0 has ", features));
+    }
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (!row[c].is_number()) {
+        return Bad(source, absl::StrCat("row ", r, ", column ", c, " is not a number"));
+      }
+      t.data.push_back(row[c].get<float>());
+    }
+  }
+  t.shape = {static_cast<int64_t>(rows.size()), static_cast<int64_t>(features)};
+  return t;
+}
+
+absl::StatusOr<Tensor> ParseFlat(const json& doc, absl::string_view source) {
+  const json& shape = doc["shape"];
+  if (!shape.is_array() || shape.size() != 2 || !shape[0].is_number_integer() ||
+      !shape[1].is_number_integer() || shape[0].get<int64_t>() <= 0 ||
+      shape[1].get<int64_t>() <= 0) {
+    return Bad(source, "\"shape\" must be [N, F] with positive integers");
+  }
+  const json& data = doc["data"];
+  if (!data.is_array()) return Bad(source, "\"data\" must be an array of numbers");
+  Tensor t;
+  t.shape = {shape[0].get<int64_t>(), shape[1].get<int64_t>()};
+  const auto expected = static_cast<size_t>(t.shape[0] * t.shape[1]);
+  if (data.size() != expected) {
+    return Bad(source, absl::StrCat("\"data\" has ", data.size(), " values, shape [", t.shape[0],
+                                    ", ", t.shape[1], "] needs ", expected));
+  }
+  t.data.reserve(expected);
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (!data[i].is_number()) {
+      return Bad(source, absl::StrCat("\"data\"[", i, "] is not a number"));
+    }
+    t.data.push_back(data[i].get<float>());
+  }
+  return t;
+}
+
+// The double whose shortest decimal form is the float's shortest form.
+double ShortestDouble(float v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf) - 1, v);
+  if (ec != std::errc()) return v;
+  *end = '\0';
+  return std::strtod(buf, nullptr);
+}
+
+json TensorMetaToJson(const inference::ModelMetadataResponse::TensorMetadata& t) {
+  return {{"name", t.name()},
+          {"datatype", t.datatype()},
+          {"shape", std::vector<int64_t>(t.shape().begin(), t.shape().end())}};
+}
+
+}  // namespace
+
+absl::StatusOr<Tensor> ParseInputJson(absl::string_view text, absl::string_view source) {
+  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Bad(source, "not valid JSON");
+  if (!doc.is_object()) return Bad(source, "top level must be a JSON object");
+  const bool has_rows = doc.contains("inputs");
+  const bool has_flat = doc.contains("data") || doc.contains("shape");
+  if (has_rows && has_flat) {
+    return Bad(source, "give either \"inputs\" or \"data\"+\"shape\", not both");
+  }
+  if (has_rows) return ParseRows(doc["inputs"], source);
+  if (doc.contains("data") && doc.contains("shape")) return ParseFlat(doc, source);
+  return Bad(source, "expected {\"inputs\": [[...], ...]} or {\"data\": [...], \"shape\": [N, F]}");
+}
+
+absl::StatusOr<Tensor> ReadInputJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseInputJson(text.str(), path);
+}
+
+json InferResultToJson(const InferResult& result) {
+  json outputs = json::array();
+  for (const Tensor& t : result.outputs) {
+    json data = json::array();
+    for (float v : t.data) data.push_back(ShortestDouble(v));
+    outputs.push_back({{"name", t.name},
+                       {"datatype", t.datatype},
+                       {"shape", t.shape},
+                       {"data", std::move(data)}});
+  }
+  return {{"model_name", result.model_name},
+          {"model_version", result.model_version},
+          {"id", result.id},
+          {"outputs", std::move(outputs)}};
+}
+
+json MetadataToJson(const inference::ModelMetadataResponse& metadata) {
+  json inputs = json::array();
+  for (const auto& t : metadata.inputs()) inputs.push_back(TensorMetaToJson(t));
+  json outputs = json::array();
+  for (const auto& t : metadata.outputs()) outputs.push_back(TensorMetaToJson(t));
+  return {{"name", metadata.name()},
+          {"versions",
+           std::vector<std::string>(metadata.versions().begin(), metadata.versions().end())},
+          {"platform", metadata.platform()},
+          {"inputs", std::move(inputs)},
+          {"outputs", std::move(outputs)}};
+}
+
+}  // namespace mlpserve::client

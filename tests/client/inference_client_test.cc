@@ -1,0 +1,87 @@
+#include "client/lib/inference_client.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/client/fake_inference_server.h"
+
+namespace mlpserve::client {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::FakeInferenceServer;
+using ::testing::HasSubstr;
+
+class InferenceClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InferenceClient::Options options;
+    options.url = server_.address();
+    options.timeout = std::chrono::seconds(5);
+    absl::StatusOr<std::unique_ptr<InferenceClient>> client = InferenceClient::Create(options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = std::move(*client);
+  }
+
+  FakeInferenceServer server_;
+  std::unique_ptr<InferenceClient> client_;
+};
+
+TEST_F(InferenceClientTest, LiveReadyHealth) {
+  EXPECT_EQ(*client_->ServerLive(), true);
+  EXPECT_EQ(*client_->ServerReady(), true);
+  absl::StatusOr<std::string> health = client_->Health();
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, "SERVING");
+}
+
+TEST_F(InferenceClientTest, MetadataAndSignature) {
+  absl::StatusOr<inference::ModelMetadataResponse> md = client_->ModelMetadata("double");
+  ASSERT_TRUE(md.ok()) << md.status();
+  absl::StatusOr<InputSignature> sig = InputSignatureFromMetadata(*md);
+  ASSERT_TRUE(sig.ok()) << sig.status();
+  EXPECT_EQ(sig->name, "x");
+  EXPECT_EQ(sig->features, FakeInferenceServer::kFeatures);
+
+  absl::StatusOr<inference::ModelMetadataResponse> missing = client_->ModelMetadata("nope");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("model 'nope'"));
+}
+
+TEST_F(InferenceClientTest, InferRawAndTyped) {
+  Tensor input{"x", "FP32", {2, 4}, {1, 2, 3, 4, -1, -2, -3, -4.5}};
+  for (bool typed : {false, true}) {
+    absl::StatusOr<InferResult> r = client_->Infer({"double", "", "req-1", typed}, input);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->model_name, "double");
+    EXPECT_EQ(r->model_version, "1");
+    EXPECT_EQ(r->id, "req-1");
+    ASSERT_EQ(r->outputs.size(), 1u);
+    EXPECT_EQ(r->outputs[0].name, "y");
+    EXPECT_THAT(r->outputs[0].shape, ElementsAre(2, 4));
+    EXPECT_THAT(r->outputs[0].data, ElementsAre(2, 4, 6, 8, -2, -4, -6, -9));
+  }
+}
+
+TEST_F(InferenceClientTest, InferErrorsCarryCodeAndModel) {
+  server_.FailEvery(1, grpc::StatusCode::RESOURCE_EXHAUSTED);
+  Tensor input = RandomInput("x", 3, FakeInferenceServer::kFeatures, 1);
+  absl::StatusOr<InferResult> r = client_->Infer({"double", "", "", false}, input);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("ModelInfer(model 'double'): RESOURCE_EXHAUSTED: injected failure"));
+}
+
+TEST(InferenceClientNoServerTest, UnreachableIsUnavailableWithinDeadline) {
+  InferenceClient::Options options;
+  options.url = "grpc://127.0.0.1:1";  // Scheme is dropped; nothing listens on port 1.
+  options.timeout = std::chrono::milliseconds(2000);
+  auto client = InferenceClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  absl::StatusOr<bool> live = (*client)->ServerLive();
+  EXPECT_FALSE(live.ok());
+  EXPECT_EQ(InferenceClient::Create({"", std::chrono::seconds(1)}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace mlpserve::client

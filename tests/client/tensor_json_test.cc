@@ -1,0 +1,128 @@
+#include "client/lib/tensor_json.h"
+
+#include "client/lib/infer_codec.h"
+#include "client/lib/perf_report.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mlpserve::client {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string ErrorOf(absl::string_view text) {
+  absl::StatusOr<Tensor> t = ParseInputJson(text, "in.json");
+  EXPECT_FALSE(t.ok()) << text;
+  if (t.ok()) return "";
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(t.status().message());
+}
+
+TEST(TensorJsonTest, ParsesRows) {
+  absl::StatusOr<Tensor> t = ParseInputJson(R"({"inputs": [[1, 2.5, -3], [4, 5, 6e-1]]})");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_THAT(t->shape, ElementsAre(2, 3));
+  EXPECT_THAT(t->data, ElementsAre(1, 2.5, -3, 4, 5, 0.6f));
+  EXPECT_EQ(t->datatype, "FP32");
+}
+
+TEST(TensorJsonTest, ParsesFlat) {
+  absl::StatusOr<Tensor> t = ParseInputJson(R"({"data": [1, 2, 3, 4, 5, 6], "shape": [3, 2]})");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_THAT(t->shape, ElementsAre(3, 2));
+  EXPECT_THAT(t->data, ElementsAre(1, 2, 3, 4, 5, 6));
+}
+
+TEST(TensorJsonTest, BadInputsGiveClearErrors) {
+  EXPECT_THAT(ErrorOf("{"), HasSubstr("in.json: not valid JSON"));
+  EXPECT_THAT(ErrorOf("[1, 2]"), HasSubstr("top level must be a JSON object"));
+  EXPECT_THAT(ErrorOf("{}"), HasSubstr("expected {\"inputs\""));
+  EXPECT_THAT(ErrorOf(R"({"inputs": []})"), HasSubstr("non-empty array of rows"));
+  EXPECT_THAT(ErrorOf(R"({"inputs": [1, 2]})"), HasSubstr("row 0 must be a non-empty array"));
+  EXPECT_THAT(ErrorOf(R"({"inputs": [[1, 2], [3]]})"),
+              HasSubstr("row 1 has 1 values, row 0 has 2"));
+  EXPECT_THAT(ErrorOf(R"({"inputs": [[1, 2], [3, "x"]]})"),
+              HasSubstr("row 1, column 1 is not a number"));
+  EXPECT_THAT(ErrorOf(R"({"inputs": [[1]], "data": [1], "shape": [1, 1]})"), HasSubstr("not both"));
+  EXPECT_THAT(ErrorOf(R"({"data": [1, 2, 3], "shape": [2, 2]})"),
+              HasSubstr("\"data\" has 3 values, shape [2, 2] needs 4"));
+  EXPECT_THAT(ErrorOf(R"({"data": [1, 2], "shape": [2]})"), HasSubstr("\"shape\" must be [N, F]"));
+  EXPECT_THAT(ErrorOf(R"({"data": [1, null], "shape": [1, 2]})"),
+              HasSubstr("\"data\"[1] is not a number"));
+  EXPECT_THAT(ErrorOf(R"({"data": [1]})"), HasSubstr("expected"));
+}
+
+TEST(TensorJsonTest, MissingFileIsNotFound) {
+  absl::StatusOr<Tensor> t = ReadInputJsonFile("/nonexistent/in.json");
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(t.status().message()), HasSubstr("/nonexistent/in.json"));
+}
+
+TEST(TensorJsonTest, ResultJsonUsesShortestFloats) {
+  InferResult r{"m", "1", "id7", {Tensor{"y", "FP32", {1, 2}, {0.1f, -2.0f}}}};
+  EXPECT_EQ(InferResultToJson(r).dump(),
+            R"({"id":"id7","model_name":"m","model_version":"1","outputs":[{"data":[0.1,-2.0],)"
+            R"("datatype":"FP32","name":"y","shape":[1,2]}]})");
+}
+
+TEST(InferCodecTest, RawAndTypedRoundTrip) {
+  Tensor in{"x", "FP32", {2, 2}, {1, 2, 3, 4}};
+  for (bool typed : {false, true}) {
+    absl::StatusOr<inference::ModelInferRequest> req = BuildInferRequest({"m", "", "", typed}, in);
+    ASSERT_TRUE(req.ok()) << req.status();
+    EXPECT_EQ(req->raw_input_contents_size(), typed ? 0 : 1);
+    // Echo the input as an output, in the same encoding.
+    inference::ModelInferResponse resp;
+    auto* out = resp.add_outputs();
+    out->set_name("y");
+    out->set_datatype("FP32");
+    *out->mutable_shape() = req->inputs(0).shape();
+    *out->mutable_contents() = req->inputs(0).contents();
+    if (!typed) resp.add_raw_output_contents(req->raw_input_contents(0));
+    absl::StatusOr<InferResult> result = ParseInferResponse(resp);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_THAT(result->outputs[0].data, ElementsAre(1, 2, 3, 4));
+  }
+}
+
+TEST(InferCodecTest, RejectsMismatches) {
+  EXPECT_FALSE(
+      BuildInferRequest({"m", "", "", false}, Tensor{"x", "FP32", {2, 2}, {1, 2, 3}}).ok());
+  EXPECT_FALSE(BuildInferRequest({"m", "", "", false}, Tensor{"x", "INT8", {1}, {1}}).ok());
+  inference::ModelInferResponse resp;
+  auto* out = resp.add_outputs();
+  out->set_name("y");
+  out->set_datatype("FP32");
+  out->add_shape(3);
+  resp.add_raw_output_contents(std::string(8, '\0'));
+  absl::StatusOr<InferResult> r = ParseInferResponse(resp);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("output 'y'"));
+}
+
+TEST(PerfReportTest, ParsesDurations) {
+  EXPECT_EQ(ParseDurationFlag("10s", "--duration")->count(), 10000);
+  EXPECT_EQ(ParseDurationFlag("250ms", "--duration")->count(), 250);
+  EXPECT_EQ(ParseDurationFlag("2", "--duration")->count(), 2000);
+  EXPECT_EQ(ParseDurationFlag("1m", "--duration")->count(), 60000);
+  absl::StatusOr<std::chrono::milliseconds> bad = ParseDurationFlag("ten", "--warmup");
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("--warmup: 'ten'"));
+  EXPECT_FALSE(ParseDurationFlag("-1s", "--duration").ok());
+}
+
+TEST(PerfReportTest, JsonAndTableNameErrorsByCode) {
+  LevelResult r;
+  r.spec.concurrency = 4;
+  r.successes = 150;
+  r.errors = 50;
+  r.errors_by_code = {{"UNAVAILABLE", 50}};
+  PerfContext context{"127.0.0.1:1", "infer", "m", 8};
+  nlohmann::json j = PerfReportJson(context, {r});
+  EXPECT_EQ(j["levels"][0]["concurrency"], 4);
+  EXPECT_EQ(j["levels"][0]["errors_by_code"]["UNAVAILABLE"], 50);
+  EXPECT_TRUE(j["levels"][0]["latency_ms"].contains("p99.9"));
+  EXPECT_THAT(FormatPerfTable(context, {r}), HasSubstr("errors at 4: UNAVAILABLE=50"));
+}
+
+}  // namespace
+}  // namespace mlpserve::client
