@@ -1,5 +1,7 @@
 #include "server/engine/compiled_mlp.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -10,6 +12,18 @@
 
 namespace mlpserve {
 namespace {
+
+// Sets the calling thread's OpenMP thread count for its lifetime.
+class ScopedOmpThreads {
+ public:
+  explicit ScopedOmpThreads(int threads) : saved_(omp_get_max_threads()) {
+    omp_set_num_threads(threads);
+  }
+  ~ScopedOmpThreads() { omp_set_num_threads(saved_); }
+
+ private:
+  const int saved_;
+};
 
 using dnnl::memory;
 using engine_internal::LayerPlan;
@@ -190,7 +204,13 @@ absl::StatusOr<std::shared_ptr<const CompiledMlp>> CompiledMlp::Create(Mlp mlp,
     return absl::InvalidArgumentError(
         absl::StrCat("max_batch_size must be >= 1, got ", options.max_batch_size));
   }
+  if (options.threads < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("threads must be >= 1, got ", options.threads));
+  }
+  // Primitives take the creating thread's OpenMP thread count (see Options).
+  const ScopedOmpThreads scoped_threads(options.threads);
   auto impl = std::make_unique<Impl>();
+  impl->threads = options.threads;
   impl->mlp = std::move(mlp);
   impl->max_batch_size = options.max_batch_size;
   const int num_layers = static_cast<int>(impl->mlp.layers.size());
@@ -225,6 +245,7 @@ CompiledMlp::~CompiledMlp() = default;
 
 const Mlp& CompiledMlp::mlp() const { return impl_->mlp; }
 int64_t CompiledMlp::max_batch_size() const { return impl_->max_batch_size; }
+int CompiledMlp::threads() const { return impl_->threads; }
 int64_t CompiledMlp::weight_bytes() const { return impl_->weight_bytes; }
 
 }  // namespace mlpserve

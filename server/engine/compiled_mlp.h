@@ -55,6 +55,13 @@ class CompiledMlp {
   struct Options {
     // Largest batch (rows) that will ever be run; >= 1.
     int64_t max_batch_size = 64;
+    // oneDNN (OpenMP) threads each run uses; >= 1. oneDNN fixes a
+    // primitive's thread count when it is created, so primitives are created
+    // with this count and every ExecutionContext runs with it. A primitive
+    // created for more threads than it runs with would start an OpenMP team
+    // of its own size on every run, whose spinning workers fight the gRPC
+    // threads for the cores.
+    int threads = 1;
   };
 
   // INVALID_ARGUMENT if mlp.Validate() fails; INTERNAL naming the layer if
@@ -67,6 +74,7 @@ class CompiledMlp {
 
   const Mlp& mlp() const;
   int64_t max_batch_size() const;
+  int threads() const;
   int64_t input_features() const { return mlp().input_features(); }
   int64_t output_features() const { return mlp().output_features(); }
   // Bytes of the weight, bias and PReLU slope tensors the primitives read.
@@ -83,16 +91,18 @@ class CompiledMlp {
 class ExecutionContext : public BatchRunner {
  public:
   struct Options {
-    // oneDNN (OpenMP) threads used by Run on the calling thread; >= 1.
-    int threads = 1;
+    // oneDNN (OpenMP) threads used by Run on the calling thread: 0 (the
+    // default) takes the model's CompiledMlp::Options::threads; any other
+    // value must equal it.
+    int threads = 0;
   };
 
   static absl::StatusOr<std::unique_ptr<ExecutionContext>> Create(
       std::shared_ptr<const CompiledMlp> model, const Options& options);
   ~ExecutionContext() override;
 
-  // BatchRunner. Sets the calling thread's OpenMP thread count to
-  // Options::threads before running.
+  // BatchRunner. Sets the calling thread's OpenMP thread count to the
+  // model's thread count before running.
   absl::StatusOr<absl::Span<const float>> Run(absl::Span<const absl::string_view> inputs,
                                               int64_t rows, BatchActivationCounts* counts) override;
   int64_t input_features() const override { return model_->input_features(); }

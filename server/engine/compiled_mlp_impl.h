@@ -76,6 +76,7 @@ struct Bucket {
 struct CompiledMlp::Impl {
   Mlp mlp;
   int64_t max_batch_size = 0;
+  int threads = 1;  // OpenMP threads the primitives were created for
   dnnl::engine engine;
   std::vector<engine_internal::LayerPlan> plans;       // per layer
   std::vector<engine_internal::LayerTensors> tensors;  // per layer

@@ -136,13 +136,15 @@ absl::Status ExecuteError(const Mlp& mlp, size_t layer, const char* what, int64_
 absl::StatusOr<std::unique_ptr<ExecutionContext>> ExecutionContext::Create(
     std::shared_ptr<const CompiledMlp> model, const Options& options) {
   if (model == nullptr) return absl::InvalidArgumentError("ExecutionContext needs a model");
-  if (options.threads < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("threads must be >= 1, got ", options.threads));
-  }
   const CompiledMlp::Impl& impl = *model->impl_;
+  if (options.threads != 0 && options.threads != impl.threads) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "threads is ", options.threads, " but the model's primitives were created for ",
+        impl.threads, " (CompiledMlp::Options::threads)"));
+  }
   const Mlp& mlp = impl.mlp;
   auto state = std::make_unique<State>();
-  state->threads = options.threads;
+  state->threads = impl.threads;
   const size_t max_rows = static_cast<size_t>(impl.max_batch_size);
   state->input = AllocateAligned(max_rows * mlp.input_features() * sizeof(float));
   bool allocated = state->input != nullptr;

@@ -51,6 +51,7 @@ absl::StatusOr<std::shared_ptr<ServableModel>> ServableModel::Load(const Options
 
   CompiledMlp::Options compile_options;
   compile_options.max_batch_size = model->config_.max_batch_size();
+  compile_options.threads = model->config_.threads_per_instance();
   absl::StatusOr<std::shared_ptr<const CompiledMlp>> compiled =
       CompiledMlp::Create(*std::move(mlp), compile_options);
   if (!compiled.ok()) {
@@ -65,8 +66,7 @@ absl::StatusOr<std::shared_ptr<ServableModel>> ServableModel::Load(const Options
   SchedulerOptions scheduler_options =
       SchedulerOptionsFromConfig(model->config_, id, options.clock);
   scheduler_options.observer = model->metrics_.get();
-  ExecutionContext::Options context_options;
-  context_options.threads = model->config_.threads_per_instance();
+  ExecutionContext::Options context_options;  // the model's thread count
   std::shared_ptr<const CompiledMlp> compiled_model = model->compiled_;
   auto factory = [compiled_model,
                   context_options]() -> absl::StatusOr<std::unique_ptr<BatchRunner>> {

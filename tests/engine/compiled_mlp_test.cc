@@ -246,7 +246,7 @@ TEST(CompiledMlpErrorsTest, BadContextOptions) {
                                      MakeActivation(ActivationKind::kRelu), 1),
                            4);
   ExecutionContext::Options options;
-  options.threads = 0;
+  options.threads = 2;  // the model was compiled for 1
   EXPECT_EQ(ExecutionContext::Create(model, options).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
