@@ -8,7 +8,7 @@ METRICS_ADDRESS ?= 0.0.0.0:8002
 # Keep make test within 2 cores' worth of memory and time.
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps configure build run test bench clean
+.PHONY: all deps test-deps configure build run test docker-test clean
 
 all: build
 
@@ -33,6 +33,11 @@ run: build
 test: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+# Builds the Docker image (docker, or podman where no Docker daemon runs),
+# runs it on loopback, infers with every bundled model, stops it with SIGTERM.
+docker-test: build
+	deploy/docker-test.sh
 
 clean:
 	rm -rf $(BUILD_DIR)
