@@ -52,7 +52,7 @@ class RunningServer {
 };
 
 TEST(ServerBinaryTest, HelpDocumentsEveryFlag) {
-  RunResult result = Run({kServer, "--help"});
+  RunResult result = RunCommand({kServer, "--help"});
   EXPECT_EQ(result.exit_code, 0);
   for (const char* flag : {"--model-repository", "--grpc-address", "--metrics-address",
                            "--log-level", "--shutdown-grace-secs"}) {
@@ -61,23 +61,24 @@ TEST(ServerBinaryTest, HelpDocumentsEveryFlag) {
 }
 
 TEST(ServerBinaryTest, BadInvocationsExitNonZeroWithAMessage) {
-  RunResult missing = Run({kServer, "--model-repository", "/no/such/dir"});
+  RunResult missing = RunCommand({kServer, "--model-repository", "/no/such/dir"});
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_THAT(missing.output, HasSubstr("/no/such/dir"));
 
-  RunResult no_repo = Run({kServer});
+  RunResult no_repo = RunCommand({kServer});
   EXPECT_NE(no_repo.exit_code, 0);
   EXPECT_THAT(no_repo.output, HasSubstr("--model-repository"));
 
-  RunResult unknown = Run({kServer, "--model-repository", kModels, "--frobnicate"});
+  RunResult unknown = RunCommand({kServer, "--model-repository", kModels, "--frobnicate"});
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_THAT(unknown.output, HasSubstr("frobnicate"));
 
-  RunResult address = Run({kServer, "--model-repository", kModels, "--grpc-address", "nope"});
+  RunResult address =
+      RunCommand({kServer, "--model-repository", kModels, "--grpc-address", "nope"});
   EXPECT_NE(address.exit_code, 0);
   EXPECT_THAT(address.output, HasSubstr("--grpc-address"));
 
-  RunResult level = Run({kServer, "--model-repository", kModels, "--log-level", "loud"});
+  RunResult level = RunCommand({kServer, "--model-repository", kModels, "--log-level", "loud"});
   EXPECT_NE(level.exit_code, 0);
   EXPECT_THAT(level.output, HasSubstr("--log-level"));
 }
@@ -86,13 +87,13 @@ TEST(ServerBinaryTest, ServesBundledModelsToTheCliAndStopsCleanlyOnSigterm) {
   RunningServer server(kModels);
   ASSERT_TRUE(server.ready()) << server.log();
 
-  RunResult health = Run({kClient, "--url", server.url(), "health"});
+  RunResult health = RunCommand({kClient, "--url", server.url(), "health"});
   EXPECT_EQ(health.exit_code, 0) << health.output;
   EXPECT_THAT(health.output, HasSubstr("SERVING"));
 
   for (const std::string model : {"leaky_mlp", "prelu_mlp"}) {
     for (const std::string encoding : {"--raw", "--typed"}) {
-      RunResult infer = Run(
+      RunResult infer = RunCommand(
           {kClient, "--url", server.url(), "infer", model, "--random", "--batch", "4", encoding});
       ASSERT_EQ(infer.exit_code, 0) << infer.output;
       nlohmann::json json = nlohmann::json::parse(infer.output, nullptr, false);
@@ -102,7 +103,7 @@ TEST(ServerBinaryTest, ServesBundledModelsToTheCliAndStopsCleanlyOnSigterm) {
       EXPECT_EQ(json["outputs"][0]["data"].size(), 40u);
     }
   }
-  RunResult metadata = Run({kClient, "--url", server.url(), "metadata", "leaky_mlp"});
+  RunResult metadata = RunCommand({kClient, "--url", server.url(), "metadata", "leaky_mlp"});
   EXPECT_EQ(metadata.exit_code, 0) << metadata.output;
   EXPECT_THAT(metadata.output, HasSubstr("leaky_mlp"));
 
@@ -118,14 +119,14 @@ std::vector<float> ReadFloats(const std::string& path) {
 }
 
 TEST(ServerBinaryTest, MatchesPyTorchOnAnExportedLeakyAndPReluMlp) {
-  if (Run({kPython, "-c", "import torch, onnx"}).exit_code != 0) {
+  if (RunCommand({kPython, "-c", "import torch, onnx"}).exit_code != 0) {
     GTEST_SKIP() << "/usr/bin/python3 cannot import torch and onnx (make test installs them)";
   }
   const std::string dir = MakeTempDir("torch_parity");
   RunResult exported =
-      Run({kPython, std::string(MLPSERVE_SOURCE_DIR) + "/tests/tools/export_torch_mlp.py", dir,
-           "--rows", "16"},
-          absl::Seconds(120));
+      RunCommand({kPython, std::string(MLPSERVE_SOURCE_DIR) + "/tests/tools/export_torch_mlp.py",
+                  dir, "--rows", "16"},
+                 absl::Seconds(120));
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
   const nlohmann::json meta = nlohmann::json::parse(ReadFile(dir + "/meta.json"));
   const int64_t rows = meta["rows"];

@@ -68,7 +68,7 @@ std::string ReadFile(const std::string& path) {
   return buffer.str();
 }
 
-RunResult Run(const std::vector<std::string>& argv, absl::Duration timeout) {
+RunResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeout) {
   char log_path[] = "/tmp/mlpserve_run_XXXXXX";
   const int fd = mkstemp(log_path);
   if (fd >= 0) close(fd);

@@ -36,7 +36,8 @@ struct RunResult {
 };
 
 // Runs argv to completion (bounded by `timeout`).
-RunResult Run(const std::vector<std::string>& argv, absl::Duration timeout = absl::Seconds(60));
+RunResult RunCommand(const std::vector<std::string>& argv,
+                     absl::Duration timeout = absl::Seconds(60));
 
 std::string ReadFile(const std::string& path);
 
