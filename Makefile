@@ -8,7 +8,7 @@ METRICS_ADDRESS ?= 0.0.0.0:8002
 # Keep make test within 2 cores' worth of memory and time.
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps configure build run test docker-test clean
+.PHONY: all deps test-deps configure build run test docker-test bench clean
 
 all: build
 
@@ -38,6 +38,13 @@ test: test-deps configure
 # runs it on loopback, infers with every bundled model, stops it with SIGTERM.
 docker-test: build
 	deploy/docker-test.sh
+
+# Benchmarks (bench/run_benchmarks.sh): builds the server, the client and
+# engine_bench, runs every measurement (< 10 minutes; best on an idle
+# machine) and writes bench/RESULTS.md.
+bench: test-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve mlpserve-client engine_bench
+	bench/run_benchmarks.sh $(BUILD_DIR) bench/RESULTS.md
 
 clean:
 	rm -rf $(BUILD_DIR)

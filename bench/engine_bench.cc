@@ -4,19 +4,33 @@
 //   BM_Mlp256/batch:B/counts:C  256 -> 512 -> 512 -> 10, Leaky ReLU 0.01,
 //                               max_batch_size 512, one oneDNN thread
 //   BM_Tiny/batch:1/counts:C    16 -> 32 -> 32 -> 4, Leaky ReLU 0.01
+//   BM_Onnx/NAME/batch:B/counts:C
+//                               an ONNX file given with --onnx=PATH (repeatable),
+//                               imported with ImportOnnxFile exactly as the
+//                               server does, compiled with max_batch_size =
+//                               the largest of --onnx_batches, one oneDNN thread.
+//                               NAME is the model folder (REPO/NAME/1/model.onnx).
 //
 // Run: build/bin/engine_bench [--benchmark_repetitions=5]
+//      build/bin/engine_bench --onnx=REPO/medium/1/model.onnx
+//          [--onnx_batches=1,8,64,512] [--onnx_counts=0,1] --benchmark_filter=BM_Onnx
+// (bench/run_benchmarks.sh uses the second form for the serving comparisons.)
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "server/engine/activation_counts.h"
 #include "server/engine/compiled_mlp.h"
 #include "server/model/mlp.h"
+#include "server/model/onnx_import.h"
 
 namespace mlpserve {
 namespace {
@@ -93,7 +107,73 @@ void BM_Tiny(benchmark::State& state) {
 }
 BENCHMARK(BM_Tiny)->ArgNames({"batch", "counts"})->ArgsProduct({{1}, {0, 1}});
 
+// --onnx=PATH, --onnx_batches=LIST, --onnx_counts=LIST: removed from argv
+// before Google Benchmark parses the rest.
+struct OnnxFlags {
+  std::vector<std::string> paths;
+  std::vector<int64_t> batches = {1, 8, 64, 512};
+  std::vector<int64_t> counts = {0, 1};
+};
+
+std::vector<int64_t> ParseList(const char* text) {
+  std::vector<int64_t> values;
+  for (const char* p = text; *p != '\0';) {
+    char* end = nullptr;
+    values.push_back(std::strtoll(p, &end, 10));
+    if (end == p) break;
+    p = (*end == ',') ? end + 1 : end;
+  }
+  return values;
+}
+
+OnnxFlags TakeOnnxFlags(int* argc, char** argv) {
+  OnnxFlags flags;
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    const char* arg = argv[i];
+    if (std::strncmp(arg, "--onnx=", 7) == 0) {
+      flags.paths.emplace_back(arg + 7);
+    } else if (std::strncmp(arg, "--onnx_batches=", 15) == 0) {
+      flags.batches = ParseList(arg + 15);
+    } else if (std::strncmp(arg, "--onnx_counts=", 14) == 0) {
+      flags.counts = ParseList(arg + 14);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  *argc = kept;
+  return flags;
+}
+
+// Imports and compiles each file; exits with the importer's message on error.
+void RegisterOnnxBenchmarks(const OnnxFlags& flags) {
+  if (flags.paths.empty() || flags.batches.empty()) return;
+  const int64_t max_batch = *std::max_element(flags.batches.begin(), flags.batches.end());
+  for (const std::string& path : flags.paths) {
+    absl::StatusOr<Mlp> mlp = ImportOnnxFile(path);
+    if (!mlp.ok()) {
+      std::fprintf(stderr, "%s\n", mlp.status().ToString().c_str());
+      std::exit(1);
+    }
+    const std::string name =
+        std::filesystem::path(path).parent_path().parent_path().filename().string();
+    auto model = Compile(*std::move(mlp), max_batch);
+    benchmark::RegisterBenchmark(("BM_Onnx/" + name).c_str(),
+                                 [model](benchmark::State& state) { RunBenchmark(state, model); })
+        ->ArgNames({"batch", "counts"})
+        ->ArgsProduct({flags.batches, flags.counts});
+  }
+}
+
 }  // namespace
 }  // namespace mlpserve
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  const mlpserve::OnnxFlags onnx_flags = mlpserve::TakeOnnxFlags(&argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  mlpserve::RegisterOnnxBenchmarks(onnx_flags);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,304 @@
+#!/usr/bin/python3
+"""Turns the raw outputs of bench/run_benchmarks.sh into bench/RESULTS.md.
+
+    /usr/bin/python3 bench/report.py WORK_DIR RESULTS_MD
+
+WORK_DIR holds machine.env, memory.env, commands.tsv, the perf --json files
+(<label>.json), engine.json (Google Benchmark JSON) and torch_<mode>.json.
+Repeated A/B measurements are summarised by their median; every ratio is a
+ratio of medians measured in the same run.
+"""
+
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+TARGETS = {
+    "a": 0.85,  # infer/live throughput, >=
+    "b": 0.85,  # served/engine rows/s, >=
+    "c": 1.5,  # batched/unbatched throughput, >=
+    "d": 1.2,  # infer/live p50, <=
+}
+
+
+def read_env(path):
+    values = {}
+    with open(path) as f:
+        for line in f:
+            key, _, value = line.rstrip("\n").partition("=")
+            values[key] = value
+    return values
+
+
+def perf_levels(work, prefix):
+    """Level dicts of every <prefix>_<rep>.json, in rep order."""
+    paths = sorted(
+        glob.glob(os.path.join(work, prefix + "_*.json")),
+        key=lambda p: int(re.search(r"_(\d+)\.json$", p).group(1)),
+    )
+    levels = []
+    for path in paths:
+        with open(path) as f:
+            levels.append(json.load(f)["levels"][0])
+    return levels
+
+
+def med(levels, key):
+    if key.startswith("latency."):
+        return statistics.median(l["latency_ms"][key[8:]] for l in levels)
+    return statistics.median(l[key] for l in levels)
+
+
+def errors(levels):
+    return sum(l["errors"] for l in levels)
+
+
+def engine_rows(work):
+    """{(model, batch, counts): median rows/s} from engine.json."""
+    with open(os.path.join(work, "engine.json")) as f:
+        data = json.load(f)
+    rows = {}
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        m = re.match(r"BM_Onnx/(\w+)/batch:(\d+)/counts:(\d+)", b["run_name"])
+        if m:
+            rows[(m.group(1), int(m.group(2)), int(m.group(3)))] = b["items_per_second"]
+    return rows, data.get("context", {})
+
+
+def torch_rows(work, mode):
+    path = os.path.join(work, f"torch_{mode}.json")
+    with open(path) as f:
+        data = json.load(f)
+    return {(r["model"], r["batch"]): r["rows_per_s"] for r in data["results"]}
+
+
+def fmt(x, digits=0):
+    return f"{x:,.{digits}f}"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def load_of(commands, label_prefix):
+    loads = [c[1] for c in commands if c[0].startswith(label_prefix)]
+    return loads[0] if len(loads) == 1 else f"{loads[0]} … {loads[-1]}" if loads else "?"
+
+
+def main():
+    work, out = sys.argv[1], sys.argv[2]
+    machine = read_env(os.path.join(work, "machine.env"))
+    memory = read_env(os.path.join(work, "memory.env"))
+    with open(os.path.join(work, "commands.tsv")) as f:
+        commands = [line.rstrip("\n").split("\t") for line in f]
+
+    a_inf, a_live = perf_levels(work, "a_infer"), perf_levels(work, "a_live")
+    a_diag = perf_levels(work, "a_diag")
+    d_inf, d_live = perf_levels(work, "d_infer"), perf_levels(work, "d_live")
+    c_b, c_u = perf_levels(work, "c_large_batched"), perf_levels(work, "c_large_unbatched")
+    b_srv = perf_levels(work, "b_served")
+    engine, engine_ctx = engine_rows(work)
+    t_eager, t_mkl = torch_rows(work, "eager"), torch_rows(work, "mkldnn")
+
+    a_ratio = med(a_inf, "requests_per_s") / med(a_live, "requests_per_s")
+    a_diag_ratio = med(a_diag, "requests_per_s") / med(a_live, "requests_per_s")
+    d_ratio = med(d_inf, "latency.p50") / med(d_live, "latency.p50")
+    c_ratio = med(c_b, "requests_per_s") / med(c_u, "requests_per_s")
+    b_engine = engine[("medium", 512, 1)]
+    b_engine0 = engine[("medium", 512, 0)]
+    b_ratio = med(b_srv, "rows_per_s") / b_engine
+    rss0 = int(memory["rss_loaded_kb"])
+    rss1 = int(memory["rss_after_100k_kb"])
+    rss2 = int(memory["rss_after_200k_kb"])
+    growth1 = 100.0 * (rss1 - rss0) / rss0
+    growth2 = 100.0 * (rss2 - rss1) / rss1
+    reps = machine["reps"]
+
+    L = []
+    w = L.append
+    w("# mlpserve benchmark results")
+    w("")
+    w("Written by `make bench` (bench/run_benchmarks.sh → bench/report.py); do not edit by hand.")
+    w("")
+    w("| | |")
+    w("| --- | --- |")
+    w(f"| machine | {machine['nproc']} CPUs (nproc), {machine['cpu']}, {machine['kernel']} |")
+    w(f"| load average (1/5/15 min) | at start {machine['load_start']}, at end {machine['load_end']} |")
+    w(f"| commit | `{machine['commit']}`" + (f" with {machine['dirty']} uncommitted paths in the checkout" if machine['dirty'] not in ("", "0") else "") + " |")
+    w(f"| date | {machine['date']} |")
+    w(f"| per measurement | {machine['duration']} (+1 s uncounted warm-up); A/B pairs repeated {reps}× in alternating order, medians reported |")
+    w(f"| PyTorch | Debian python3-torch {machine['torch']}, `torch.set_num_threads(1)` |")
+    w("")
+    w("**The server and the load generator (`mlpserve-client perf`) share the same "
+      f"{machine['nproc']} cores**, and the machine was shared with other work while this ran "
+      "(see the load average beside each figure): serving throughput is what is left after the "
+      "client's own gRPC work, not the server's ceiling. The engine and PyTorch figures are "
+      "in-process, one thread.")
+    w("")
+    w("## Headline")
+    w("")
+    w("| # | comparison | measured | ratio | target | | load at start |")
+    w("| --- | --- | --- | --- | --- | --- | --- |")
+    w(f"| a | overhead floor: ModelInfer tiny b=1 vs ServerLive, c=16 | "
+      f"{fmt(med(a_inf, 'requests_per_s'))} vs {fmt(med(a_live, 'requests_per_s'))} req/s | "
+      f"{a_ratio:.2f} | ≥ {TARGETS['a']} | {verdict(a_ratio >= TARGETS['a'])} | {load_of(commands, 'a_infer')} |")
+    w(f"| b | engine efficiency: served medium b=512 vs engine in-process (counts on) | "
+      f"{fmt(med(b_srv, 'rows_per_s'))} vs {fmt(b_engine)} rows/s | {b_ratio:.2f} | "
+      f"≥ {TARGETS['b']} | {verdict(b_ratio >= TARGETS['b'])} | {load_of(commands, 'b_served')} |")
+    w(f"| c | batching gain: large_batched vs large_unbatched, 64 clients b=1 | "
+      f"{fmt(med(c_b, 'requests_per_s'))} vs {fmt(med(c_u, 'requests_per_s'))} req/s | "
+      f"{c_ratio:.2f}× | ≥ {TARGETS['c']}× | {verdict(c_ratio >= TARGETS['c'])} | {load_of(commands, 'c_large_batched')} |")
+    w(f"| d | latency c=1: p50 ModelInfer tiny vs ServerLive | "
+      f"{med(d_inf, 'latency.p50'):.3f} vs {med(d_live, 'latency.p50'):.3f} ms | {d_ratio:.2f}× | "
+      f"≤ {TARGETS['d']}× | {verdict(d_ratio <= TARGETS['d'])} | {load_of(commands, 'd_infer')} |")
+    w(f"| e | engine vs PyTorch (1 thread), medium b=512 | {fmt(engine[('medium', 512, 0)])} vs "
+      f"{fmt(t_eager[('medium', 512)])} (eager) / {fmt(t_mkl[('medium', 512)])} (mkldnn) rows/s | "
+      f"{engine[('medium', 512, 0)] / t_eager[('medium', 512)]:.1f}× / "
+      f"{engine[('medium', 512, 0)] / t_mkl[('medium', 512)]:.2f}× | — | table below | {load_of(commands, 'torch_eager')} |")
+    w(f"| f | server RSS, models/ loaded → after 100k → after 200k requests | "
+      f"{rss0 / 1024:.1f} → {rss1 / 1024:.1f} → {rss2 / 1024:.1f} MiB | "
+      f"+{growth1:.1f}% / +{growth2:.1f}% | — | | {load_of(commands, 'f_leaky_mlp_1')} |")
+    w("")
+
+    tiny_us = 1e6 / engine[("tiny", 1, 1)]
+    d_gap_us = 1000 * (med(d_inf, "latency.p50") - med(d_live, "latency.p50"))
+    w("## Analysis")
+    w("")
+    w("- a: " + ("target met." if a_ratio >= TARGETS["a"] else
+      f"missed. A ModelInfer does more than a ServerLive on the server: decode and validate "
+      f"the tensor, hand the request to the model's executor thread (CondVar) and answer from "
+      f"that thread (so gRPC must wake a poller to write the reply), count activations, record "
+      f"metrics; tiny has no dynamic_batching, so at c=16 its single executor runs the 16 "
+      f"requests one by one with a thread hand-off each. The engine's own share is small "
+      f"({tiny_us:.0f} µs per tiny batch-1 run in-process); with the same weights and greedy batching "
+      f"(`tiny_batched`) the ratio is {a_diag_ratio:.2f}. The client's gRPC threads compete "
+      f"for the same 2 cores."))
+    w("- b: " + ("target met." if b_ratio >= TARGETS["b"] else
+      f"missed. Each 512-row request carries 512 KiB of input that gRPC receives, the "
+      f"server copies into the batch buffer, and the client generates, on the same 2 cores "
+      f"the one-thread engine needs for itself."))
+    w("- c: " + ("target met." if c_ratio >= TARGETS["c"] else
+      f"missed. Batching amortises the per-request hand-offs and raises matmul efficiency "
+      f"(engine large: {fmt(engine[('large_batched', 1, 1)])} rows/s at b=1 vs "
+      f"{fmt(engine[('large_batched', 64, 1)])} at b=64), but the client's share of the 2 "
+      f"cores caps the batched side."))
+    w("- d: " + ("target met." if d_ratio <= TARGETS["d"] else
+      f"missed. ModelInfer's p50 is {d_gap_us:.0f} µs above ServerLive's; the engine's share "
+      f"is ~{tiny_us:.0f} µs (tiny, b=1, in-process), the rest is decode/encode of the tensor "
+      f"and the two cross-thread hand-offs (gRPC thread → executor → gRPC poller), each a "
+      f"futex wake-up on a loaded 2-core machine."))
+    w("- e: the engine uses oneDNN with weights reordered once and activation fused into the "
+      "matmul; torch eager here uses Debian's generic BLAS, and torch's mkldnn path pays "
+      "layout conversions around every LeakyReLU, which dominate at small batches.")
+    w(f"- f: the first 100k requests add {growth1:+.1f}%, the second 100k {growth2:+.1f}%: "
+      + ("growth that stops is warm-up (gRPC buffers and thread pools, allocator arenas, "
+         "first use of per-bucket buffers), not a per-request leak." if abs(growth2) < 2 else
+         "growth continues after warm-up; look for a per-request leak."))
+    w("")
+
+    w("## a, d. Overhead floor and latency at concurrency 1")
+    w("")
+    w("| run | ModelInfer tiny | ServerLive | ratio |")
+    w("| --- | --- | --- | --- |")
+    for i, (x, y) in enumerate(zip(a_inf, a_live), 1):
+        w(f"| c=16 rep {i} req/s | {fmt(x['requests_per_s'])} | {fmt(y['requests_per_s'])} | "
+          f"{x['requests_per_s'] / y['requests_per_s']:.2f} |")
+    for i, (x, y) in enumerate(zip(d_inf, d_live), 1):
+        w(f"| c=1 rep {i} p50 / p99 ms | {x['latency_ms']['p50']:.3f} / {x['latency_ms']['p99']:.3f} | "
+          f"{y['latency_ms']['p50']:.3f} / {y['latency_ms']['p99']:.3f} | "
+          f"{x['latency_ms']['p50'] / y['latency_ms']['p50']:.2f} |")
+    w(f"| c=16 median req/s, p50 ms | {fmt(med(a_inf, 'requests_per_s'))}, {med(a_inf, 'latency.p50'):.3f} | "
+      f"{fmt(med(a_live, 'requests_per_s'))}, {med(a_live, 'latency.p50'):.3f} | {a_ratio:.2f} |")
+    w("")
+    w(f"Diagnostic: the same tiny weights served as `tiny_batched` (dynamic_batching with "
+      f"max_queue_delay_microseconds 0: an idle executor takes everything queued as one batch) "
+      f"reach {fmt(med(a_diag, 'requests_per_s'))} req/s at c=16, {a_diag_ratio:.2f} of ServerLive. "
+      f"Errors in a/d: {errors(a_inf) + errors(a_live) + errors(d_inf) + errors(d_live) + errors(a_diag)}.")
+    w("")
+
+    w("## b. Engine efficiency (medium 256→512→512→10, batch 512)")
+    w("")
+    w("| | rows/s | ratio to served |")
+    w("| --- | --- | --- |")
+    w(f"| served, `perf medium --batch 512 --concurrency 2` (median of {len(b_srv)}) | "
+      f"{fmt(med(b_srv, 'rows_per_s'))} | 1 |")
+    w(f"| engine_bench, activation counting on (as served) | {fmt(b_engine)} | {b_ratio:.2f} |")
+    w(f"| engine_bench, counting off | {fmt(b_engine0)} | {med(b_srv, 'rows_per_s') / b_engine0:.2f} |")
+    w("")
+    w(f"Served latency p50 {med(b_srv, 'latency.p50'):.2f} ms, p99 {med(b_srv, 'latency.p99'):.2f} ms per 512-row "
+      f"request; errors {errors(b_srv)}.")
+    w("")
+
+    w("## c. Dynamic batching (large 256→1024→1024→10, 64 concurrent batch-1 clients)")
+    w("")
+    w("| model | req/s | p50 ms | p99 ms | errors |")
+    w("| --- | --- | --- | --- | --- |")
+    for name, lv in (("large_batched (delay 500 µs, preferred [32, 64])", c_b),
+                     ("large_unbatched", c_u)):
+        w(f"| {name} | {fmt(med(lv, 'requests_per_s'))} | {med(lv, 'latency.p50'):.2f} | "
+          f"{med(lv, 'latency.p99'):.2f} | {errors(lv)} |")
+    w(f"| ratio batched / unbatched | {c_ratio:.2f}× | "
+      f"{med(c_b, 'latency.p50') / med(c_u, 'latency.p50'):.2f}× | "
+      f"{med(c_b, 'latency.p99') / med(c_u, 'latency.p99'):.2f}× | |")
+    w("")
+
+    w("## e. Engine vs PyTorch, same weights, one thread")
+    w("")
+    w("rows/s; the engine without activation counting (PyTorch does none). *eager*: `model(x)` "
+      "as Debian's torch runs it (built with BLAS_INFO=generic, so nn.Linear uses the system "
+      "libblas.so.3: the reference BLAS unless OpenBLAS/BLIS is installed). *mkldnn*: "
+      "`torch.utils.mkldnn.to_mkldnn(model)` (torch's bundled oneDNN; LeakyReLU converts to "
+      "dense and back).")
+    w("")
+    w("| model | batch | engine | torch eager | torch mkldnn | engine / eager | engine / mkldnn |")
+    w("| --- | --- | --- | --- | --- | --- | --- |")
+    for model in ("tiny", "medium", "large_batched"):
+        for batch in (1, 8, 64, 512):
+            e = engine[(model, batch, 0)]
+            te, tm = t_eager[(model, batch)], t_mkl[(model, batch)]
+            w(f"| {model.replace('_batched', '')} | {batch} | {fmt(e)} | {fmt(te)} | {fmt(tm)} | "
+              f"{e / te:.1f}× | {e / tm:.2f}× |")
+    w("")
+    w("Engine with activation counting on, for comparison (rows/s): " + ", ".join(
+        f"{m.replace('_batched', '')} b={b}: {fmt(engine[(m, b, 1)])}"
+        for m in ("tiny", "medium", "large_batched") for b in (1, 512)) + ".")
+    if engine_ctx.get("library_build_type") == "debug":
+        w("")
+        w("(Google Benchmark warns that Debian's libbenchmark is a debug build; that affects "
+          "its own bookkeeping, not the timed engine code.)")
+    w("")
+
+    w("## f. Memory")
+    w("")
+    w("| point | VmRSS |")
+    w("| --- | --- |")
+    w(f"| models/ loaded (leaky_mlp, prelu_mlp), before any request | {rss0 / 1024:.1f} MiB |")
+    w(f"| after 100k requests (50k each, c=16) | {rss1 / 1024:.1f} MiB (+{growth1:.1f}%) |")
+    w(f"| after another 100k | {rss2 / 1024:.1f} MiB (+{growth2:.1f}% over the previous) |")
+    w(f"| peak (VmHWM) | {int(memory['hwm_kb']) / 1024:.1f} MiB |")
+    w("")
+
+    w("## Commands")
+    w("")
+    w("Every figure above comes from one of these (PORT, REPO, TORCH_DIR: the run's own "
+      "127.0.0.1 port and temporary directories; `_N` is the repetition). The server ran as "
+      "`mlpserve --model-repository REPO --grpc-address 127.0.0.1:0 --metrics-address 127.0.0.1:0` "
+      "with REPO from `/usr/bin/python3 bench/make_bench_models.py REPO --torch-dir TORCH_DIR`, "
+      "and for f with the bundled `models/`.")
+    w("")
+    w("| label | load avg at start | command |")
+    w("| --- | --- | --- |")
+    for label, load, cmd in commands:
+        w(f"| {label} | {load} | `{cmd}` |")
+    w("")
+    with open(out, "w") as f:
+        f.write("\n".join(L))
+
+
+if __name__ == "__main__":
+    main()

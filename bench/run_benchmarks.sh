@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Runs mlpserve's benchmarks and writes bench/RESULTS.md.
+#
+#   bench/run_benchmarks.sh [BUILD_DIR] [RESULTS_MD]      (what `make bench` runs)
+#
+# BUILD_DIR (default build) must hold bin/mlpserve, bin/mlpserve-client and
+# bin/engine_bench. Needs /usr/bin/python3 with Debian's python3-torch.
+# Environment: BENCH_DURATION (default 5s) per serving measurement,
+# BENCH_REPS (default 3) alternating repetitions of each A/B pair,
+# BENCH_KEEP=1 keeps the temporary work directory.
+#
+# What it measures (each comparison side by side in this one run):
+#   a. overhead floor   ModelInfer(tiny, batch 1) vs ServerLive, concurrency 16
+#   b. engine eff.      served rows/s (medium, --batch 512) vs engine_bench rows/s
+#   c. batching gain    large_batched vs large_unbatched, 64 batch-1 clients
+#   d. latency c=1      p50 ModelInfer(tiny) vs ServerLive
+#   e. vs PyTorch       engine_bench vs bench/torch_bench.py, same ONNX weights, 1 thread
+#   f. memory           server VmRSS with models/ loaded, after 100k and 200k requests
+# The server and the load generator run on the same machine and share its
+# cores; every server listens on 127.0.0.1 with ports it picks itself.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+OUT=${2:-$ROOT/bench/RESULTS.md}
+DUR=${BENCH_DURATION:-5s}
+REPS=${BENCH_REPS:-3}
+PY=/usr/bin/python3
+SERVER_BIN=$BUILD/bin/mlpserve
+CLIENT=$BUILD/bin/mlpserve-client
+ENGINE_BENCH=$BUILD/bin/engine_bench
+
+for bin in "$SERVER_BIN" "$CLIENT" "$ENGINE_BENCH"; do
+  [[ -x $bin ]] || { echo "run_benchmarks: $bin is missing; build it first (make bench)" >&2; exit 2; }
+done
+$PY -c 'import torch' 2>/dev/null ||
+  { echo "run_benchmarks: /usr/bin/python3 cannot import torch (apt install python3-torch)" >&2; exit 2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlpserve-bench.XXXXXX")
+SERVER_PID=""
+cleanup() {
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+log() { echo "[bench $(date +%T)] $*" >&2; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# Every figure's exact command goes to commands.tsv: label, load average
+# (1, 5, 15 min) when it started, command line.
+record() {
+  local label=$1
+  shift
+  printf '%s\t%s\t%s\n' "$label" "$(loadavg)" "$*" >>"$WORK/commands.tsv"
+}
+
+# start_server REPO: starts mlpserve on 127.0.0.1 with free ports and waits
+# until it is ready; sets SERVER_PID and PORT.
+start_server() {
+  local repo=$1 log_file=$WORK/server.$(date +%s%N).log
+  "$SERVER_BIN" --model-repository "$repo" --grpc-address 127.0.0.1:0 \
+    --metrics-address 127.0.0.1:0 --log-level info >"$log_file" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    if grep -q "ready: serving" "$log_file"; then
+      PORT=$(grep -o 'gRPC on port [0-9]*' "$log_file" | awk '{print $4}')
+      log "server $SERVER_PID on 127.0.0.1:$PORT serving $repo"
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "run_benchmarks: the server did not become ready:" >&2
+  cat "$log_file" >&2
+  exit 1
+}
+
+stop_server() {
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+server_alive() {
+  kill -0 "$SERVER_PID" 2>/dev/null ||
+    { echo "run_benchmarks: server $SERVER_PID died (or was killed) mid-run" >&2; exit 1; }
+}
+
+# perf LABEL ARGS...: one mlpserve-client perf run, JSON to $WORK/LABEL.json.
+perf() {
+  local label=$1
+  shift
+  local cmd=("$CLIENT" --url "127.0.0.1:$PORT" perf "$@" --json "$WORK/$label.json")
+  record "$label" "mlpserve-client --url 127.0.0.1:PORT perf $* --json $label.json"
+  log "$label: perf $*"
+  "${cmd[@]}" >"$WORK/$label.txt" 2>"$WORK/$label.err" || {
+    cat "$WORK/$label.txt" "$WORK/$label.err" >&2
+    echo "run_benchmarks: perf $label failed" >&2
+    exit 1
+  }
+  server_alive
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+
+# --- machine --------------------------------------------------------------
+log "work directory $WORK; load average $(loadavg)"
+{
+  echo "nproc=$(nproc)"
+  echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+  echo "kernel=$(uname -sr)"
+  echo "load_start=$(loadavg)"
+  echo "date=$(date -u +'%Y-%m-%d %H:%M:%S UTC')"
+  echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "dirty=$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -c . || true)"
+  echo "torch=$($PY -c 'import torch; print(torch.__version__)' 2>/dev/null)"
+  echo "duration=$DUR"
+  echo "reps=$REPS"
+} >"$WORK/machine.env"
+
+# --- models -----------------------------------------------------------------
+log "exporting the bench models"
+$PY "$ROOT/bench/make_bench_models.py" "$WORK/repo" --torch-dir "$WORK/torch" >/dev/null 2>&1
+ONNX_ARGS=()
+for m in tiny medium large_batched; do ONNX_ARGS+=("--onnx=$WORK/repo/$m/1/model.onnx"); done
+
+# --- serving: a, b, c, d ----------------------------------------------------
+start_server "$WORK/repo"
+for rep in $(seq 1 "$REPS"); do
+  # A/B order alternates so a drift in background load hits both sides.
+  if ((rep % 2)); then order="infer live"; else order="live infer"; fi
+  for side in $order; do
+    if [[ $side == infer ]]; then
+      perf "a_infer_$rep" tiny --concurrency 16 --duration "$DUR"
+      perf "d_infer_$rep" tiny --concurrency 1 --duration "$DUR"
+    else
+      perf "a_live_$rep" --rpc live --concurrency 16 --duration "$DUR"
+      perf "d_live_$rep" --rpc live --concurrency 1 --duration "$DUR"
+    fi
+  done
+  perf "a_diag_$rep" tiny_batched --concurrency 16 --duration "$DUR"
+  if ((rep % 2)); then order="large_batched large_unbatched"; else order="large_unbatched large_batched"; fi
+  for model in $order; do
+    perf "c_${model}_$rep" "$model" --concurrency 64 --duration "$DUR"
+  done
+  perf "b_served_$rep" medium --batch 512 --concurrency 2 --duration "$DUR"
+done
+stop_server
+
+# --- engine in-process: b, e -------------------------------------------------
+ENGINE_CMD=("$ENGINE_BENCH" "${ONNX_ARGS[@]}" --onnx_batches=1,8,64,512 --onnx_counts=0,1
+  --benchmark_filter=BM_Onnx --benchmark_min_time=0.3 --benchmark_repetitions=3
+  --benchmark_report_aggregates_only=true --benchmark_format=json)
+record engine "engine_bench --onnx=REPO/{tiny,medium,large_batched}/1/model.onnx ${ENGINE_CMD[*]:4}"
+log "engine_bench on the exported ONNX files"
+"${ENGINE_CMD[@]}" >"$WORK/engine.json" 2>"$WORK/engine.err"
+
+# --- PyTorch: e --------------------------------------------------------------
+for mode in eager mkldnn; do
+  record "torch_$mode" "/usr/bin/python3 bench/torch_bench.py TORCH_DIR tiny medium large_batched --mode $mode --min-time 0.5 --json torch_$mode.json"
+  log "torch_bench --mode $mode"
+  $PY "$ROOT/bench/torch_bench.py" "$WORK/torch" tiny medium large_batched --mode "$mode" \
+    --min-time 0.5 --json "$WORK/torch_$mode.json" >"$WORK/torch_$mode.txt" 2>"$WORK/torch_$mode.err"
+done
+
+# --- memory: f -----------------------------------------------------------------
+start_server "$ROOT/models"
+sleep 1
+echo "rss_loaded_kb=$(rss_kb)" >"$WORK/memory.env"
+record f_rss "grep VmRSS /proc/SERVER_PID/status   (server: mlpserve --model-repository models)"
+for round in 1 2; do
+  for model in leaky_mlp prelu_mlp; do
+    perf "f_${model}_$round" "$model" --concurrency 16 --requests 50000 --warmup 0s
+  done
+  echo "rss_after_${round}00k_kb=$(rss_kb)" >>"$WORK/memory.env"
+done
+awk '/^VmHWM:/ {print "hwm_kb=" $2}' "/proc/$SERVER_PID/status" >>"$WORK/memory.env"
+stop_server
+
+echo "load_end=$(loadavg)" >>"$WORK/machine.env"
+log "writing $OUT"
+$PY "$ROOT/bench/report.py" "$WORK" "$OUT"
+log "done; load average $(loadavg)"
