@@ -29,6 +29,7 @@ struct Flags {
   std::string metrics_address = "0.0.0.0:8002";
   std::string log_level = "info";
   int shutdown_grace_secs = 30;
+  int max_request_bytes = 64 << 20;
 };
 
 void AddFlags(CLI::App& app, Flags& flags) {
@@ -47,6 +48,11 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--max-request-bytes", flags.max_request_bytes,
+                 "Largest gRPC request message accepted; larger ones are refused with "
+                 "RESOURCE_EXHAUSTED")
+      ->capture_default_str()
+      ->check(CLI::Range(1024, 1 << 30));
   app.add_option("--shutdown-grace-secs", flags.shutdown_grace_secs,
                  "On SIGTERM/SIGINT, how long requests in flight may take to finish")
       ->capture_default_str()
@@ -110,6 +116,7 @@ int Serve(const Flags& flags) {
   GrpcServer::Options grpc_options;
   grpc_options.address = flags.grpc_address;
   grpc_options.service = &service;
+  grpc_options.max_receive_message_bytes = flags.max_request_bytes;
   absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
   if (!grpc.ok()) {
     spdlog::critical("{}", std::string(grpc.status().message()));

@@ -1,0 +1,227 @@
+// The server binary under hostile conditions: oversized messages, a flood on
+// a slow model with a tiny queue, and SIGTERM with requests in flight.
+#include <signal.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "proto/inference.grpc.pb.h"
+#include "server/model/onnx_import.h"
+#include "tests/model/onnx_test_graph.h"
+#include "tests/support/reference_mlp.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_server.h"
+
+namespace mlpserve::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const std::string kServer = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve";
+const std::string kClient = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve-client";
+
+// Writes <repo>/<name>/1/model.onnx: Gemm layers of `dims` with LeakyReLU
+// between them, random weights; and config.pbtxt with `config`.
+void WriteModel(const std::string& repo, const std::string& name, const std::vector<int64_t>& dims,
+                const std::string& config) {
+  OnnxTestGraph::Options options;
+  options.in_features = dims.front();
+  OnnxTestGraph graph(options);
+  std::mt19937 rng(static_cast<uint32_t>(dims.size() * 7 + dims.back()));
+  std::uniform_real_distribution<float> dist(-0.1f, 0.1f);
+  for (size_t l = 0; l + 1 < dims.size(); ++l) {
+    std::vector<float> w(dims[l] * dims[l + 1]), b(dims[l + 1]);
+    for (float& v : w) v = dist(rng);
+    for (float& v : b) v = dist(rng);
+    graph.AppendGemm(absl::StrCat("fc", l), {dims[l + 1], dims[l]}, w, {dims[l + 1]}, b);
+    if (l + 2 < dims.size()) graph.Append("LeakyRelu", absl::StrCat("act", l));
+  }
+  fs::create_directories(fs::path(repo) / name / "1");
+  std::ofstream(fs::path(repo) / name / "1" / "model.onnx", std::ios::binary)
+      << graph.Serialized(dims.back());
+  std::ofstream(fs::path(repo) / name / "config.pbtxt") << config;
+}
+
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& repo, const std::vector<std::string>& extra_flags)
+      : log_(MakeTempDir("hardening_log") + "/mlpserve.log") {
+    std::vector<std::string> argv = {kServer,          "--model-repository", repo,
+                                     "--grpc-address", "127.0.0.1:0",        "--metrics-address",
+                                     "127.0.0.1:0"};
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    process_.emplace(Subprocess::Start(argv, log_));
+    grpc_port_ = WaitForLog(log_, "gRPC on port ([0-9]+)", absl::Seconds(60)).value_or("");
+    metrics_port_ = WaitForLog(log_, "metrics on port ([0-9]+)", absl::Seconds(60)).value_or("");
+    ready_ = WaitForLog(log_, "(ready): serving", absl::Seconds(60)).has_value();
+  }
+  bool ready() const { return ready_ && !grpc_port_.empty(); }
+  std::string url() const { return "127.0.0.1:" + grpc_port_; }
+  std::string metrics_url() const { return "http://127.0.0.1:" + metrics_port_ + "/metrics"; }
+  std::string log() const { return ReadFile(log_); }
+  void Signal(int signal) { process_->Signal(signal); }
+  std::optional<int> Wait(absl::Duration timeout) { return process_->Wait(timeout); }
+  std::unique_ptr<inference::GRPCInferenceService::Stub> Stub() const {
+    return inference::GRPCInferenceService::NewStub(
+        grpc::CreateChannel(url(), grpc::InsecureChannelCredentials()));
+  }
+
+ private:
+  std::string log_;
+  std::optional<Subprocess> process_;
+  std::string grpc_port_, metrics_port_;
+  bool ready_ = false;
+};
+
+inference::ModelInferRequest Request(const std::string& model, const std::vector<float>& values,
+                                     int64_t rows) {
+  inference::ModelInferRequest request;
+  request.set_model_name(model);
+  auto* input = request.add_inputs();
+  input->set_name("input");
+  input->set_datatype("FP32");
+  input->add_shape(rows);
+  input->add_shape(static_cast<int64_t>(values.size()) / rows);
+  request.add_raw_input_contents(
+      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  return request;
+}
+
+std::vector<float> Output(const inference::ModelInferResponse& response) {
+  std::vector<float> out(response.raw_output_contents(0).size() / sizeof(float));
+  std::memcpy(out.data(), response.raw_output_contents(0).data(), out.size() * sizeof(float));
+  return out;
+}
+
+bool Near(const std::vector<float>& got, const std::vector<float>& want) {
+  if (got.size() != want.size()) return false;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::fabs(got[i] - want[i]) > 1e-5 * std::max(1.f, std::fabs(want[i]))) return false;
+  }
+  return true;
+}
+
+class HardeningTest : public ::testing::Test {
+ protected:
+  void SetUp() override { repo_ = MakeTempDir("hardening_repo"); }
+  void TearDown() override { fs::remove_all(repo_); }
+  std::string repo_;
+};
+
+TEST_F(HardeningTest, OversizedRequestIsResourceExhaustedAndServingGoesOn) {
+  WriteModel(repo_, "m", {64, 32, 8}, "");
+  ServerProcess server(repo_, {"--max-request-bytes", "4096"});
+  ASSERT_TRUE(server.ready()) << server.log();
+  auto stub = server.Stub();
+  std::vector<float> big(64 * 64, 0.5f);  // 16 KiB of floats
+  grpc::ClientContext big_context;
+  inference::ModelInferResponse response;
+  grpc::Status status = stub->ModelInfer(&big_context, Request("m", big, 64), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+
+  grpc::ClientContext small_context;
+  std::vector<float> small(2 * 64, 0.5f);
+  EXPECT_TRUE(stub->ModelInfer(&small_context, Request("m", small, 2), &response).ok());
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(absl::Seconds(30)), std::optional<int>(0));
+}
+
+TEST_F(HardeningTest, FloodOnASlowModelShedsWithResourceExhaustedOnly) {
+  // One row per batch, four queued requests at most: a flood must be shed.
+  WriteModel(repo_, "slow", {256, 1024, 1024, 1024, 10},
+             "max_batch_size: 1\n"
+             "dynamic_batching { max_queue_delay_microseconds: 0 max_queue_size: 4 }\n");
+  ServerProcess server(repo_, {});
+  ASSERT_TRUE(server.ready()) << server.log();
+  const std::string report = MakeTempDir("flood") + "/perf.json";
+  RunResult flood = RunCommand({kClient, "--url", server.url(), "perf", "slow", "--concurrency",
+                                "64", "--requests", "1500", "--json", report},
+                               absl::Seconds(120));
+  ASSERT_EQ(flood.exit_code, 0) << flood.output;
+  const nlohmann::json levels = nlohmann::json::parse(ReadFile(report))["levels"];
+  ASSERT_EQ(levels.size(), 1u);
+  const nlohmann::json& level = levels[0];
+  EXPECT_GT(level["successes"].get<int64_t>(), 0);
+  int64_t shed = 0;
+  for (const auto& [code, count] : level["errors_by_code"].items()) {
+    EXPECT_EQ(code, "RESOURCE_EXHAUSTED") << count;
+    shed += count.get<int64_t>();
+  }
+  EXPECT_GT(shed, 0) << "64 concurrent clients never overflowed a queue of 4";
+  EXPECT_EQ(level["successes"].get<int64_t>() + shed, 1500);
+
+  RunResult health = RunCommand({kClient, "--url", server.url(), "health"});
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_THAT(health.output, HasSubstr("SERVING"));
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(absl::Seconds(30)), std::optional<int>(0)) << server.log();
+}
+
+TEST_F(HardeningTest, SigtermCompletesEveryAcceptedRequest) {
+  // Requests wait up to 3 s for their batch, so SIGTERM finds them queued.
+  constexpr int kClients = 16;
+  WriteModel(repo_, "m", {32, 64, 64, 4},
+             "max_batch_size: 64\n"
+             "dynamic_batching { max_queue_delay_microseconds: 3000000 }\n");
+  absl::StatusOr<Mlp> mlp = ImportOnnxFile(repo_ + "/m/1/model.onnx");
+  ASSERT_TRUE(mlp.ok()) << mlp.status();
+  ServerProcess server(repo_, {"--shutdown-grace-secs", "20"});
+  ASSERT_TRUE(server.ready()) << server.log();
+
+  std::vector<grpc::Status> statuses(kClients);
+  std::vector<bool> correct(kClients, false);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      std::vector<float> input(2 * 32);
+      for (size_t i = 0; i < input.size(); ++i) input[i] = std::sin(float(c * 100 + i));
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      inference::ModelInferResponse response;
+      statuses[c] = server.Stub()->ModelInfer(&context, Request("m", input, 2), &response);
+      if (statuses[c].ok()) correct[c] = Near(Output(response), ReferenceForward(*mlp, input, 2));
+    });
+  }
+  // SIGTERM once every request is queued on the server.
+  const std::optional<std::string> queued = [&]() -> std::optional<std::string> {
+    for (int i = 0; i < 200; ++i) {
+      RunResult scrape = RunCommand({"/usr/bin/curl", "-sf", server.metrics_url()});
+      if (scrape.output.find("mlpserve_queue_depth{model=\"m\",version=\"1\"} 16") !=
+          std::string::npos) {
+        return "queued";
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return std::nullopt;
+  }();
+  ASSERT_TRUE(queued.has_value()) << server.log();
+  server.Signal(SIGTERM);
+  for (std::thread& t : clients) t.join();
+  for (int c = 0; c < kClients; ++c) {
+    EXPECT_TRUE(statuses[c].ok()) << "client " << c << ": " << statuses[c].error_message();
+    EXPECT_TRUE(correct[c]) << "client " << c;
+  }
+  // Once draining has started, new calls are refused.
+  grpc::ClientContext late;
+  late.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  inference::ModelInferResponse response;
+  std::vector<float> input(32, 0.f);
+  EXPECT_EQ(server.Stub()->ModelInfer(&late, Request("m", input, 1), &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(server.Wait(absl::Seconds(30)), std::optional<int>(0)) << server.log();
+  EXPECT_THAT(server.log(), HasSubstr("shut down cleanly"));
+}
+
+}  // namespace
+}  // namespace mlpserve::testing
