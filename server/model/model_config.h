@@ -5,8 +5,11 @@
 // missing from the Mlp (tensor names and dims) and the documented defaults
 // (max_batch_size 64, instance_count 1, threads_per_instance 1,
 // activation_stats enabled with sample_every 1 and dead_window_rows 1000,
-// dynamic_batching.max_queue_size 1024 when dynamic_batching is present), and
-// refuses a config that contradicts the graph.
+// dynamic_batching.max_queue_size 1024 when dynamic_batching is present,
+// version_policy latest { num_versions: 1 } when no policy is chosen or
+// num_versions is 0), and refuses a config that contradicts the graph.
+// Inputs/outputs: at most one each; an omitted name, data_type or dims is
+// taken from the graph (data_type "TYPE_FP32", dims [features]).
 //
 // Free functions; thread-safe.
 #ifndef MLPSERVE_SERVER_MODEL_MODEL_CONFIG_H_

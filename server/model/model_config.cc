@@ -1,0 +1,182 @@
+#include "server/model/model_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+
+namespace mlpserve {
+namespace {
+
+constexpr int32_t kMaxMaxBatchSize = 65536;
+constexpr int32_t kMaxInstanceCount = 64;
+constexpr int32_t kMaxThreadsPerInstance = 64;
+constexpr char kFp32[] = "TYPE_FP32";
+
+// Collects TextFormat's complaints as "line:col: message" (1-based).
+class CollectingErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (!errors_.empty()) return;  // the first error is the useful one
+    errors_ = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+  }
+  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+  const std::string& errors() const { return errors_; }
+
+ private:
+  std::string errors_;
+};
+
+absl::Status ConfigError(absl::string_view source, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(source, ": ", problem));
+}
+
+// `value` must be in [lo, hi]; 0 stands for "default" when `zero_ok`.
+absl::Status CheckRange(absl::string_view source, absl::string_view field, int64_t value,
+                        int64_t lo, int64_t hi, bool zero_ok) {
+  if ((zero_ok && value == 0) || (value >= lo && value <= hi)) return absl::OkStatus();
+  return ConfigError(source, absl::StrCat(field, " is ", value, "; expected ", lo, " to ", hi));
+}
+
+// Range checks that need no graph. With `zero_ok`, unset (0) fields pass.
+absl::Status CheckValues(const ModelConfig& config, absl::string_view source, bool zero_ok) {
+  if (absl::Status s = CheckRange(source, "max_batch_size", config.max_batch_size(), 1,
+                                  kMaxMaxBatchSize, zero_ok);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckRange(source, "instance_count", config.instance_count(), 1,
+                                  kMaxInstanceCount, zero_ok);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckRange(source, "threads_per_instance", config.threads_per_instance(),
+                                  1, kMaxThreadsPerInstance, zero_ok);
+      !s.ok()) {
+    return s;
+  }
+  const int64_t max_batch =
+      config.max_batch_size() == 0 ? kDefaultMaxBatchSize : config.max_batch_size();
+  for (int32_t preferred : config.dynamic_batching().preferred_batch_size()) {
+    if (preferred < 1 || preferred > max_batch) {
+      return ConfigError(source, absl::StrCat("dynamic_batching.preferred_batch_size ", preferred,
+                                              " is outside 1 to max_batch_size ", max_batch));
+    }
+  }
+  for (const auto* tensors : {&config.input(), &config.output()}) {
+    for (const ModelTensor& t : *tensors) {
+      if (!t.data_type().empty() && t.data_type() != kFp32) {
+        return ConfigError(source, absl::StrCat("tensor '", t.name(), "' has data_type ",
+                                                t.data_type(), "; only ", kFp32, " is served"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Fills or checks the single input (or output) against the graph.
+absl::Status CompleteTensor(google::protobuf::RepeatedPtrField<ModelTensor>* tensors,
+                            absl::string_view what, const std::string& graph_name,
+                            int64_t features, absl::string_view model) {
+  if (tensors->size() > 1) {
+    return ConfigError(model, absl::StrCat("config lists ", tensors->size(), " ", what,
+                                           "s; the model has one ('", graph_name, "')"));
+  }
+  ModelTensor* t = tensors->empty() ? tensors->Add() : tensors->Mutable(0);
+  if (t->name().empty()) t->set_name(graph_name);
+  if (t->name() != graph_name) {
+    return ConfigError(model, absl::StrCat(what, " '", t->name(), "' does not match the graph's ",
+                                           what, " '", graph_name, "'"));
+  }
+  if (t->data_type().empty()) t->set_data_type(kFp32);
+  if (t->dims().empty()) t->add_dims(features);
+  if (t->dims_size() != 1 || t->dims(0) != features) {
+    return ConfigError(model, absl::StrCat(what, " '", t->name(), "' has dims [",
+                                           absl::StrJoin(t->dims(), ", "),
+                                           "] but the graph has [", features, "]"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::string_view source,
+                                             absl::string_view model_name) {
+  ModelConfig config;
+  CollectingErrors errors;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  const std::string owned(text);
+  if (!parser.ParseFromString(owned, &config)) {
+    if (errors.errors().empty()) return ConfigError(source, "does not parse");
+    return absl::InvalidArgumentError(absl::StrCat(source, ":", errors.errors()));
+  }
+  if (config.name().empty()) config.set_name(std::string(model_name));
+  if (config.name() != model_name) {
+    return ConfigError(source, absl::StrCat("name '", config.name(),
+                                            "' does not match the model directory '",
+                                            model_name, "'"));
+  }
+  if (absl::Status s = CheckValues(config, source, /*zero_ok=*/true); !s.ok()) return s;
+  return config;
+}
+
+absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
+                                            absl::string_view model_name) {
+  const std::string path = model_dir + "/config.pbtxt";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) && !ec) {
+    ModelConfig config;
+    config.set_name(std::string(model_name));
+    return config;
+  }
+  std::ifstream file(path);
+  if (!file) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
+  return ParseModelConfig(text.str(), path, model_name);
+}
+
+absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& mlp) {
+  const std::string model = absl::StrCat("model '", config.name(), "'");
+  if (config.max_batch_size() == 0) config.set_max_batch_size(kDefaultMaxBatchSize);
+  if (config.instance_count() == 0) config.set_instance_count(1);
+  if (config.threads_per_instance() == 0) config.set_threads_per_instance(1);
+  if (absl::Status s = CheckValues(config, model, /*zero_ok=*/false); !s.ok()) return s;
+
+  if (absl::Status s = CompleteTensor(config.mutable_input(), "input", mlp.input_name,
+                                      mlp.input_features(), model);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CompleteTensor(config.mutable_output(), "output", mlp.output_name,
+                                      mlp.output_features(), model);
+      !s.ok()) {
+    return s;
+  }
+
+  if (config.has_dynamic_batching() && config.dynamic_batching().max_queue_size() == 0) {
+    config.mutable_dynamic_batching()->set_max_queue_size(kDefaultMaxQueueSize);
+  }
+  if (config.version_policy().policy_choice_case() == VersionPolicy::POLICY_CHOICE_NOT_SET) {
+    config.mutable_version_policy()->mutable_latest()->set_num_versions(1);
+  } else if (config.version_policy().has_latest() &&
+             config.version_policy().latest().num_versions() == 0) {
+    config.mutable_version_policy()->mutable_latest()->set_num_versions(1);
+  }
+  ActivationStats* stats = config.mutable_activation_stats();
+  if (!stats->has_enabled()) stats->set_enabled(true);
+  if (stats->sample_every() == 0) stats->set_sample_every(1);
+  if (stats->dead_window_rows() == 0) stats->set_dead_window_rows(kDefaultDeadWindowRows);
+  return config;
+}
+
+}  // namespace mlpserve

@@ -1,0 +1,212 @@
+// config.pbtxt parsing, validation and completion from the graph.
+#include "server/model/model_config.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mlpserve {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kSource[] = "models/m/config.pbtxt";
+
+// input "x" [4] -> output "y" [3], one layer.
+Mlp SmallMlp() {
+  Mlp mlp;
+  mlp.input_name = "x";
+  mlp.output_name = "y";
+  DenseLayer layer;
+  layer.in = 4;
+  layer.out = 3;
+  layer.weights.assign(12, 0.0f);
+  layer.bias.assign(3, 0.0f);
+  mlp.layers.push_back(layer);
+  return mlp;
+}
+
+constexpr char kFullConfig[] = R"pb(
+  name: "m"
+  platform: "onnxruntime_onnx"
+  max_batch_size: 32
+  input { name: "x" data_type: "TYPE_FP32" dims: [ 4 ] }
+  output { name: "y" data_type: "TYPE_FP32" dims: [ 3 ] }
+  version_policy { specific { versions: [ 1, 3 ] } }
+  dynamic_batching {
+    max_queue_delay_microseconds: 250
+    preferred_batch_size: [ 8, 16 ]
+    max_queue_size: 77
+  }
+  instance_count: 2
+  threads_per_instance: 4
+  activation_stats { enabled: false sample_every: 10 dead_window_rows: 5000 }
+  reject_non_finite: true
+)pb";
+
+TEST(ModelConfigTest, ParsesEveryField) {
+  absl::StatusOr<ModelConfig> parsed = ParseModelConfig(kFullConfig, kSource, "m");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->name(), "m");
+  EXPECT_EQ(c->platform(), "onnxruntime_onnx");
+  EXPECT_EQ(c->max_batch_size(), 32);
+  ASSERT_EQ(c->input_size(), 1);
+  EXPECT_EQ(c->input(0).name(), "x");
+  EXPECT_THAT(c->input(0).dims(), ElementsAre(4));
+  EXPECT_THAT(c->output(0).dims(), ElementsAre(3));
+  EXPECT_THAT(c->version_policy().specific().versions(), ElementsAre(1, 3));
+  EXPECT_EQ(c->dynamic_batching().max_queue_delay_microseconds(), 250u);
+  EXPECT_THAT(c->dynamic_batching().preferred_batch_size(), ElementsAre(8, 16));
+  EXPECT_EQ(c->dynamic_batching().max_queue_size(), 77u);
+  EXPECT_EQ(c->instance_count(), 2);
+  EXPECT_EQ(c->threads_per_instance(), 4);
+  EXPECT_FALSE(c->activation_stats().enabled());
+  EXPECT_EQ(c->activation_stats().sample_every(), 10u);
+  EXPECT_EQ(c->activation_stats().dead_window_rows(), 5000u);
+  EXPECT_TRUE(c->reject_non_finite());
+}
+
+TEST(ModelConfigTest, DefaultsFromEmptyConfig) {
+  absl::StatusOr<ModelConfig> parsed = ParseModelConfig("", kSource, "m");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->name(), "m");
+  absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_batch_size(), kDefaultMaxBatchSize);
+  EXPECT_EQ(c->instance_count(), 1);
+  EXPECT_EQ(c->threads_per_instance(), 1);
+  ASSERT_EQ(c->input_size(), 1);
+  EXPECT_EQ(c->input(0).name(), "x");
+  EXPECT_EQ(c->input(0).data_type(), "TYPE_FP32");
+  EXPECT_THAT(c->input(0).dims(), ElementsAre(4));
+  ASSERT_EQ(c->output_size(), 1);
+  EXPECT_EQ(c->output(0).name(), "y");
+  EXPECT_THAT(c->output(0).dims(), ElementsAre(3));
+  EXPECT_FALSE(c->has_dynamic_batching());
+  EXPECT_EQ(c->version_policy().latest().num_versions(), 1u);
+  EXPECT_TRUE(c->activation_stats().enabled());
+  EXPECT_EQ(c->activation_stats().sample_every(), 1u);
+  EXPECT_EQ(c->activation_stats().dead_window_rows(), kDefaultDeadWindowRows);
+  EXPECT_FALSE(c->reject_non_finite());
+}
+
+TEST(ModelConfigTest, DynamicBatchingQueueSizeDefault) {
+  absl::StatusOr<ModelConfig> parsed =
+      ParseModelConfig("dynamic_batching { max_queue_delay_microseconds: 100 }", kSource, "m");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->dynamic_batching().max_queue_size(), kDefaultMaxQueueSize);
+}
+
+TEST(ModelConfigTest, PartialTensorIsCompleted) {
+  absl::StatusOr<ModelConfig> parsed = ParseModelConfig("input { name: \"x\" }", kSource, "m");
+  ASSERT_TRUE(parsed.ok());
+  absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(c->input(0).dims(), ElementsAre(4));
+  EXPECT_EQ(c->input(0).data_type(), "TYPE_FP32");
+}
+
+TEST(ModelConfigTest, SyntaxErrorNamesFileLineAndColumn) {
+  absl::StatusOr<ModelConfig> c =
+      ParseModelConfig("name: \"m\"\nmax_batch_size: 8\nbogus_field: 3\n", kSource, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("models/m/config.pbtxt:3:"));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("bogus_field"));
+
+  c = ParseModelConfig("max_batch_size: \"many\"", kSource, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("models/m/config.pbtxt:1:"));
+}
+
+TEST(ModelConfigTest, NameMismatch) {
+  absl::StatusOr<ModelConfig> c = ParseModelConfig("name: \"other\"", kSource, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("'other'"));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr(kSource));
+}
+
+TEST(ModelConfigTest, TensorNameMismatch) {
+  for (const char* text : {"input { name: \"wrong\" }", "output { name: \"wrong\" }"}) {
+    absl::StatusOr<ModelConfig> parsed = ParseModelConfig(text, kSource, "m");
+    ASSERT_TRUE(parsed.ok());
+    absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(c.status().message()), HasSubstr("'wrong'"));
+  }
+}
+
+TEST(ModelConfigTest, DimsMismatch) {
+  for (const char* text : {"input { dims: [ 5 ] }", "input { dims: [ 2, 2 ] }",
+                           "output { name: \"y\" dims: [ 4 ] }"}) {
+    absl::StatusOr<ModelConfig> parsed = ParseModelConfig(text, kSource, "m");
+    ASSERT_TRUE(parsed.ok());
+    absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_THAT(std::string(c.status().message()), HasSubstr("dims"));
+  }
+}
+
+TEST(ModelConfigTest, OutOfRangeValues) {
+  for (const char* text :
+       {"max_batch_size: -1", "max_batch_size: 65537", "instance_count: 65",
+        "instance_count: -2", "threads_per_instance: 100",
+        "max_batch_size: 8 dynamic_batching { preferred_batch_size: [ 4, 16 ] }",
+        "dynamic_batching { preferred_batch_size: [ 0 ] }",
+        "dynamic_batching { preferred_batch_size: [ 65 ] }",  // above the default 64
+        "input { data_type: \"TYPE_FP16\" }", "input { name: \"x\" } input { name: \"z\" }"}) {
+    absl::StatusOr<ModelConfig> parsed = ParseModelConfig(text, kSource, "m");
+    absl::Status status = parsed.status();
+    if (parsed.ok()) status = CompleteModelConfig(*parsed, SmallMlp()).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << text;
+  }
+  EXPECT_TRUE(ParseModelConfig("max_batch_size: 65536 instance_count: 64", kSource, "m").ok());
+}
+
+class ReadModelConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "/model_config_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::remove((dir_ + "/config.pbtxt").c_str());
+    rmdir(dir_.c_str());
+  }
+  std::string dir_;
+};
+
+TEST_F(ReadModelConfigTest, MissingFileGivesNamedEmptyConfig) {
+  absl::StatusOr<ModelConfig> c = ReadModelConfig(dir_, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->name(), "m");
+  EXPECT_EQ(c->max_batch_size(), 0);
+}
+
+TEST_F(ReadModelConfigTest, ReadsFileAndNamesItInErrors) {
+  std::ofstream(dir_ + "/config.pbtxt") << "name: \"m\"\nmax_batch_size: 16\n";
+  absl::StatusOr<ModelConfig> c = ReadModelConfig(dir_, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_batch_size(), 16);
+
+  std::ofstream(dir_ + "/config.pbtxt") << "name: \"m\"\n\nmax_batch_size: {\n";
+  c = ReadModelConfig(dir_, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr(dir_ + "/config.pbtxt:3:"));
+}
+
+}  // namespace
+}  // namespace mlpserve
