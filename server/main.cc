@@ -30,6 +30,9 @@ struct Flags {
   std::string log_level = "info";
   int shutdown_grace_secs = 30;
   int max_request_bytes = 64 << 20;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
 };
 
 void AddFlags(CLI::App& app, Flags& flags) {
@@ -53,6 +56,14 @@ void AddFlags(CLI::App& app, Flags& flags) {
                  "RESOURCE_EXHAUSTED")
       ->capture_default_str()
       ->check(CLI::Range(1024, 1 << 30));
+  app.add_option("--tls-cert", flags.tls_cert,
+                 "PEM server certificate (chain); with --tls-key the gRPC port speaks TLS only")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-client-ca", flags.tls_client_ca,
+                 "PEM CA bundle; clients must present a certificate it signed (mutual TLS)")
+      ->check(CLI::ExistingFile);
   app.add_option("--shutdown-grace-secs", flags.shutdown_grace_secs,
                  "On SIGTERM/SIGINT, how long requests in flight may take to finish")
       ->capture_default_str()
@@ -117,13 +128,16 @@ int Serve(const Flags& flags) {
   grpc_options.address = flags.grpc_address;
   grpc_options.service = &service;
   grpc_options.max_receive_message_bytes = flags.max_request_bytes;
+  grpc_options.tls_cert_file = flags.tls_cert;
+  grpc_options.tls_key_file = flags.tls_key;
+  grpc_options.tls_client_ca_file = flags.tls_client_ca;
   absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
   if (!grpc.ok()) {
     spdlog::critical("{}", std::string(grpc.status().message()));
     return 1;
   }
-  spdlog::info("mlpserve {} listening: gRPC on port {}, metrics on port {}", MLPSERVE_VERSION,
-               (*grpc)->port(), (*http)->port());
+  spdlog::info("mlpserve {} listening: gRPC on port {}{}, metrics on port {}", MLPSERVE_VERSION,
+               (*grpc)->port(), flags.tls_cert.empty() ? "" : " (TLS)", (*http)->port());
 
   (*repository)->LoadAll();
   service.SetReady(true);

@@ -26,9 +26,17 @@ class GrpcServer {
     InferenceService* service = nullptr;
     // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
     int max_receive_message_bytes = 64 << 20;
+    // PEM files. With a certificate and key the server speaks TLS only; with
+    // a client CA as well it requires and verifies client certificates
+    // (mutual TLS). All empty: plaintext.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::string tls_client_ca_file;
   };
 
-  // UNAVAILABLE naming the address when it cannot be bound.
+  // UNAVAILABLE naming the address when it cannot be bound; NOT_FOUND
+  // naming a TLS file that cannot be read; INVALID_ARGUMENT for a
+  // certificate without a key (or the reverse) or a client CA without both.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const Options& options);
   ~GrpcServer();
 

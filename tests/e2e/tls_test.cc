@@ -1,0 +1,119 @@
+// TLS and mutual TLS on the gRPC port, with certificates made by openssl at
+// test time.
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "proto/inference.grpc.pb.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_server.h"
+
+namespace mlpserve::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kServer = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve";
+const std::string kModels = std::string(MLPSERVE_SOURCE_DIR) + "/models";
+const std::string kOpenssl = "/usr/bin/openssl";
+
+// A CA, and a server and a client certificate it signed, in `dir`.
+bool MakeCertificates(const std::string& dir) {
+  std::ofstream(dir + "/server.ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+  const std::vector<std::vector<std::string>> steps = {
+      {kOpenssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/ca.key",
+       "-out", dir + "/ca.pem", "-days", "2", "-subj", "/CN=mlpserve-test-ca"},
+      {kOpenssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/server.key", "-out",
+       dir + "/server.csr", "-subj", "/CN=localhost"},
+      {kOpenssl, "x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem", "-CAkey",
+       dir + "/ca.key", "-CAcreateserial", "-out", dir + "/server.pem", "-days", "2", "-extfile",
+       dir + "/server.ext"},
+      {kOpenssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/client.key", "-out",
+       dir + "/client.csr", "-subj", "/CN=mlpserve-test-client"},
+      {kOpenssl, "x509", "-req", "-in", dir + "/client.csr", "-CA", dir + "/ca.pem", "-CAkey",
+       dir + "/ca.key", "-CAcreateserial", "-out", dir + "/client.pem", "-days", "2"},
+  };
+  for (const auto& step : steps) {
+    RunResult result = RunCommand(step);
+    if (result.exit_code != 0) {
+      ADD_FAILURE() << result.output;
+      return false;
+    }
+  }
+  return true;
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (RunCommand({kOpenssl, "version"}).exit_code != 0) GTEST_SKIP() << "no openssl";
+    dir_ = MakeTempDir("tls");
+    ASSERT_TRUE(MakeCertificates(dir_));
+  }
+
+  // Starts the server with `flags`; returns its gRPC port ("" on failure).
+  std::string Start(const std::vector<std::string>& flags) {
+    log_ = dir_ + "/mlpserve.log";
+    std::vector<std::string> argv = {kServer,          "--model-repository", kModels,
+                                     "--grpc-address", "127.0.0.1:0",        "--metrics-address",
+                                     "127.0.0.1:0"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    server_.emplace(Subprocess::Start(argv, log_));
+    std::string port =
+        WaitForLog(log_, "gRPC on port ([0-9]+) \\(TLS\\)", absl::Seconds(60)).value_or("");
+    if (!WaitForLog(log_, "(ready): serving", absl::Seconds(60))) return "";
+    return port;
+  }
+
+  grpc::Status Live(const std::string& port, std::shared_ptr<grpc::ChannelCredentials> creds) {
+    auto stub =
+        inference::GRPCInferenceService::NewStub(grpc::CreateChannel("127.0.0.1:" + port, creds));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    inference::ServerLiveResponse response;
+    return stub->ServerLive(&context, {}, &response);
+  }
+
+  std::shared_ptr<grpc::ChannelCredentials> Tls(bool with_client_cert) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = ReadFile(dir_ + "/ca.pem");
+    if (with_client_cert) {
+      options.pem_private_key = ReadFile(dir_ + "/client.key");
+      options.pem_cert_chain = ReadFile(dir_ + "/client.pem");
+    }
+    return grpc::SslCredentials(options);
+  }
+
+  std::string dir_;
+  std::string log_;
+  std::optional<Subprocess> server_;
+};
+
+TEST_F(TlsTest, ServerSpeaksTlsOnly) {
+  const std::string port =
+      Start({"--tls-cert", dir_ + "/server.pem", "--tls-key", dir_ + "/server.key"});
+  ASSERT_FALSE(port.empty()) << ReadFile(log_);
+  EXPECT_TRUE(Live(port, Tls(false)).ok());
+  EXPECT_FALSE(Live(port, grpc::InsecureChannelCredentials()).ok());
+}
+
+TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
+  const std::string port = Start({"--tls-cert", dir_ + "/server.pem", "--tls-key",
+                                  dir_ + "/server.key", "--tls-client-ca", dir_ + "/ca.pem"});
+  ASSERT_FALSE(port.empty()) << ReadFile(log_);
+  EXPECT_TRUE(Live(port, Tls(true)).ok());
+  EXPECT_FALSE(Live(port, Tls(false)).ok());
+}
+
+TEST_F(TlsTest, KeyWithoutCertificateIsRefusedAtStart) {
+  RunResult result =
+      RunCommand({kServer, "--model-repository", kModels, "--grpc-address", "127.0.0.1:0",
+                  "--metrics-address", "127.0.0.1:0", "--tls-key", dir_ + "/server.key"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_THAT(result.output, HasSubstr("--tls-cert and --tls-key go together"));
+}
+
+}  // namespace
+}  // namespace mlpserve::testing
