@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -33,6 +34,8 @@ struct Flags {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  std::string auth_token_file;
+  bool auth_inference = false;
 };
 
 void AddFlags(CLI::App& app, Flags& flags) {
@@ -64,6 +67,13 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--tls-client-ca", flags.tls_client_ca,
                  "PEM CA bundle; clients must present a certificate it signed (mutual TLS)")
       ->check(CLI::ExistingFile);
+  app.add_option("--auth-token-file", flags.auth_token_file,
+                 "File holding a bearer token that model control RPCs must carry "
+                 "('authorization: Bearer <token>')")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--auth-inference", flags.auth_inference,
+               "Require the token for inference and model metadata too (not for liveness, "
+               "readiness or health)");
   app.add_option("--shutdown-grace-secs", flags.shutdown_grace_secs,
                  "On SIGTERM/SIGINT, how long requests in flight may take to finish")
       ->capture_default_str()
@@ -119,7 +129,22 @@ int Serve(const Flags& flags) {
     return 1;
   }
 
+  std::optional<TokenAuth> auth;
+  if (!flags.auth_token_file.empty()) {
+    absl::StatusOr<TokenAuth> loaded = TokenAuth::FromFile(flags.auth_token_file);
+    if (!loaded.ok()) {
+      spdlog::critical("{}", std::string(loaded.status().message()));
+      return 1;
+    }
+    auth.emplace(*std::move(loaded));
+  } else if (flags.auth_inference) {
+    spdlog::critical("--auth-inference needs --auth-token-file");
+    return 2;
+  }
+
   InferenceService::Options service_options;
+  service_options.auth = auth ? &*auth : nullptr;
+  service_options.auth_inference = flags.auth_inference;
   service_options.repository = repository->get();
   service_options.metrics = metrics->get();
   service_options.server_version = MLPSERVE_VERSION;

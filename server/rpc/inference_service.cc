@@ -26,6 +26,12 @@ void AddTensor(
 
 }  // namespace
 
+absl::Status InferenceService::CheckInferenceAuth(const grpc::CallbackServerContext& context,
+                                                  absl::string_view rpc) const {
+  if (options_.auth == nullptr || !options_.auth_inference) return absl::OkStatus();
+  return options_.auth->Check(context, rpc);
+}
+
 grpc::ServerUnaryReactor* InferenceService::ServerLive(grpc::CallbackServerContext* context,
                                                        const inference::ServerLiveRequest*,
                                                        inference::ServerLiveResponse* response) {
@@ -43,6 +49,9 @@ grpc::ServerUnaryReactor* InferenceService::ServerReady(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerContext* context,
                                                        const inference::ModelReadyRequest* request,
                                                        inference::ModelReadyResponse* response) {
+  if (absl::Status auth = CheckInferenceAuth(*context, "ModelReady"); !auth.ok()) {
+    return Finish(context, auth);
+  }
   if (!options_.repository->HasModel(request->name())) {
     return Finish(context, absl::NotFoundError("unknown model '" + request->name() + "'"));
   }
@@ -61,6 +70,9 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
 grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     grpc::CallbackServerContext* context, const inference::ModelMetadataRequest* request,
     inference::ModelMetadataResponse* response) {
+  if (absl::Status auth = CheckInferenceAuth(*context, "ModelMetadata"); !auth.ok()) {
+    return Finish(context, auth);
+  }
   absl::StatusOr<std::shared_ptr<const ServableModel>> model =
       options_.repository->Get(request->name(), request->version());
   if (!model.ok()) return Finish(context, model.status());

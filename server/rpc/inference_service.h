@@ -18,6 +18,7 @@
 #include "server/common/clock.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/repository/model_repository.h"
+#include "server/rpc/token_auth.h"
 
 namespace mlpserve {
 
@@ -29,6 +30,11 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     std::string server_name = "mlpserve";
     std::string server_version;
     Clock* clock = Clock::Real();
+    // When set, model control RPCs need its bearer token; not owned.
+    const TokenAuth* auth = nullptr;
+    // Extends `auth` to ModelInfer, ModelMetadata and ModelReady. Liveness,
+    // readiness and health stay open for probes.
+    bool auth_inference = false;
   };
 
   explicit InferenceService(const Options& options) : options_(options) {}
@@ -57,6 +63,10 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                                        inference::ModelInferResponse* response) override;
 
  private:
+  // OK, or UNAUTHENTICATED when inference needs a token the call lacks.
+  absl::Status CheckInferenceAuth(const grpc::CallbackServerContext& context,
+                                  absl::string_view rpc) const;
+
   const Options options_;
   std::atomic<bool> ready_{false};
 };

@@ -71,6 +71,11 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
                                                        inference::ModelInferResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = options_.clock->Now();
+  if (absl::Status auth = CheckInferenceAuth(*context, "ModelInfer"); !auth.ok()) {
+    options_.metrics->RecordUnroutedRequest(auth.code());
+    reactor->Finish(ToGrpcStatus(auth));
+    return reactor;
+  }
   absl::StatusOr<std::shared_ptr<const ServableModel>> model =
       options_.repository->Get(request->model_name(), request->model_version());
   if (!model.ok()) {

@@ -19,7 +19,7 @@
 #include "server/model/onnx_import.h"
 #include "tests/model/onnx_test_graph.h"
 #include "tests/support/reference_mlp.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {
@@ -28,8 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-const std::string kServer = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve";
-const std::string kClient = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve-client";
+const std::string& kClient = kClientBinary;
 
 // Writes <repo>/<name>/1/model.onnx: Gemm layers of `dims` with LeakyReLU
 // between them, random weights; and config.pbtxt with `config`.
@@ -52,37 +51,6 @@ void WriteModel(const std::string& repo, const std::string& name, const std::vec
       << graph.Serialized(dims.back());
   std::ofstream(fs::path(repo) / name / "config.pbtxt") << config;
 }
-
-class ServerProcess {
- public:
-  ServerProcess(const std::string& repo, const std::vector<std::string>& extra_flags)
-      : log_(MakeTempDir("hardening_log") + "/mlpserve.log") {
-    std::vector<std::string> argv = {kServer,          "--model-repository", repo,
-                                     "--grpc-address", "127.0.0.1:0",        "--metrics-address",
-                                     "127.0.0.1:0"};
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-    process_.emplace(Subprocess::Start(argv, log_));
-    grpc_port_ = WaitForLog(log_, "gRPC on port ([0-9]+)", absl::Seconds(60)).value_or("");
-    metrics_port_ = WaitForLog(log_, "metrics on port ([0-9]+)", absl::Seconds(60)).value_or("");
-    ready_ = WaitForLog(log_, "(ready): serving", absl::Seconds(60)).has_value();
-  }
-  bool ready() const { return ready_ && !grpc_port_.empty(); }
-  std::string url() const { return "127.0.0.1:" + grpc_port_; }
-  std::string metrics_url() const { return "http://127.0.0.1:" + metrics_port_ + "/metrics"; }
-  std::string log() const { return ReadFile(log_); }
-  void Signal(int signal) { process_->Signal(signal); }
-  std::optional<int> Wait(absl::Duration timeout) { return process_->Wait(timeout); }
-  std::unique_ptr<inference::GRPCInferenceService::Stub> Stub() const {
-    return inference::GRPCInferenceService::NewStub(
-        grpc::CreateChannel(url(), grpc::InsecureChannelCredentials()));
-  }
-
- private:
-  std::string log_;
-  std::optional<Subprocess> process_;
-  std::string grpc_port_, metrics_port_;
-  bool ready_ = false;
-};
 
 inference::ModelInferRequest Request(const std::string& model, const std::vector<float>& values,
                                      int64_t rows) {
@@ -142,7 +110,7 @@ TEST_F(HardeningTest, FloodOnASlowModelShedsWithResourceExhaustedOnly) {
   WriteModel(repo_, "slow", {256, 1024, 1024, 1024, 10},
              "max_batch_size: 1\n"
              "dynamic_batching { max_queue_delay_microseconds: 0 max_queue_size: 4 }\n");
-  ServerProcess server(repo_, {});
+  ServerProcess server(repo_);
   ASSERT_TRUE(server.ready()) << server.log();
   const std::string report = MakeTempDir("flood") + "/perf.json";
   RunResult flood = RunCommand({kClient, "--url", server.url(), "perf", "slow", "--concurrency",

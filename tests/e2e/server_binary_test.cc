@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "proto/inference.grpc.pb.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {
@@ -20,36 +20,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const std::string kServer = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve";
-const std::string kClient = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve-client";
-const std::string kModels = std::string(MLPSERVE_SOURCE_DIR) + "/models";
+const std::string& kServer = kServerBinary;
+const std::string& kClient = kClientBinary;
+const std::string& kModels = kBundledModels;
 const std::string kPython = "/usr/bin/python3";
-
-// A server process on free loopback ports, stopped with SIGTERM at the end.
-class RunningServer {
- public:
-  explicit RunningServer(const std::string& repository)
-      : log_(MakeTempDir("server_log") + "/mlpserve.log"),
-        process_(Subprocess::Start({kServer, "--model-repository", repository, "--grpc-address",
-                                    "127.0.0.1:0", "--metrics-address", "127.0.0.1:0"},
-                                   log_)) {
-    grpc_port_ = WaitForLog(log_, "gRPC on port ([0-9]+)", absl::Seconds(60)).value_or("");
-    ready_ = WaitForLog(log_, "(ready): serving", absl::Seconds(60)).has_value();
-  }
-  bool ready() const { return ready_ && !grpc_port_.empty(); }
-  std::string url() const { return "127.0.0.1:" + grpc_port_; }
-  std::string log() const { return ReadFile(log_); }
-  std::optional<int> Stop() {
-    process_.Signal(SIGTERM);
-    return process_.Wait(absl::Seconds(30));
-  }
-
- private:
-  std::string log_;
-  Subprocess process_;
-  std::string grpc_port_;
-  bool ready_ = false;
-};
 
 TEST(ServerBinaryTest, HelpDocumentsEveryFlag) {
   RunResult result = RunCommand({kServer, "--help"});
@@ -84,7 +58,7 @@ TEST(ServerBinaryTest, BadInvocationsExitNonZeroWithAMessage) {
 }
 
 TEST(ServerBinaryTest, ServesBundledModelsToTheCliAndStopsCleanlyOnSigterm) {
-  RunningServer server(kModels);
+  ServerProcess server(kModels);
   ASSERT_TRUE(server.ready()) << server.log();
 
   RunResult health = RunCommand({kClient, "--url", server.url(), "health"});
@@ -134,7 +108,7 @@ TEST(ServerBinaryTest, MatchesPyTorchOnAnExportedLeakyAndPReluMlp) {
   const std::vector<float> input = ReadFloats(dir + "/input.bin");
   const std::vector<float> expected = ReadFloats(dir + "/expected.bin");
 
-  RunningServer server(dir);
+  ServerProcess server(dir);
   ASSERT_TRUE(server.ready()) << server.log();
   auto stub = inference::GRPCInferenceService::NewStub(
       grpc::CreateChannel(server.url(), grpc::InsecureChannelCredentials()));

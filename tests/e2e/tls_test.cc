@@ -7,7 +7,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "proto/inference.grpc.pb.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {
@@ -15,8 +15,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const std::string kServer = std::string(MLPSERVE_BINARY_DIR) + "/bin/mlpserve";
-const std::string kModels = std::string(MLPSERVE_SOURCE_DIR) + "/models";
 const std::string kOpenssl = "/usr/bin/openssl";
 
 // A CA, and a server and a client certificate it signed, in `dir`.
@@ -55,16 +53,9 @@ class TlsTest : public ::testing::Test {
 
   // Starts the server with `flags`; returns its gRPC port ("" on failure).
   std::string Start(const std::vector<std::string>& flags) {
-    log_ = dir_ + "/mlpserve.log";
-    std::vector<std::string> argv = {kServer,          "--model-repository", kModels,
-                                     "--grpc-address", "127.0.0.1:0",        "--metrics-address",
-                                     "127.0.0.1:0"};
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    server_.emplace(Subprocess::Start(argv, log_));
-    std::string port =
-        WaitForLog(log_, "gRPC on port ([0-9]+) \\(TLS\\)", absl::Seconds(60)).value_or("");
-    if (!WaitForLog(log_, "(ready): serving", absl::Seconds(60))) return "";
-    return port;
+    server_.emplace(kBundledModels, flags);
+    if (!server_->ready()) return "";
+    return server_->url().substr(server_->url().rfind(':') + 1);
   }
 
   grpc::Status Live(const std::string& port, std::shared_ptr<grpc::ChannelCredentials> creds) {
@@ -86,15 +77,16 @@ class TlsTest : public ::testing::Test {
     return grpc::SslCredentials(options);
   }
 
+  std::string log() const { return server_ ? server_->log() : ""; }
+
   std::string dir_;
-  std::string log_;
-  std::optional<Subprocess> server_;
+  std::optional<ServerProcess> server_;
 };
 
 TEST_F(TlsTest, ServerSpeaksTlsOnly) {
   const std::string port =
       Start({"--tls-cert", dir_ + "/server.pem", "--tls-key", dir_ + "/server.key"});
-  ASSERT_FALSE(port.empty()) << ReadFile(log_);
+  ASSERT_FALSE(port.empty()) << log();
   EXPECT_TRUE(Live(port, Tls(false)).ok());
   EXPECT_FALSE(Live(port, grpc::InsecureChannelCredentials()).ok());
 }
@@ -102,15 +94,15 @@ TEST_F(TlsTest, ServerSpeaksTlsOnly) {
 TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
   const std::string port = Start({"--tls-cert", dir_ + "/server.pem", "--tls-key",
                                   dir_ + "/server.key", "--tls-client-ca", dir_ + "/ca.pem"});
-  ASSERT_FALSE(port.empty()) << ReadFile(log_);
+  ASSERT_FALSE(port.empty()) << log();
   EXPECT_TRUE(Live(port, Tls(true)).ok());
   EXPECT_FALSE(Live(port, Tls(false)).ok());
 }
 
 TEST_F(TlsTest, KeyWithoutCertificateIsRefusedAtStart) {
-  RunResult result =
-      RunCommand({kServer, "--model-repository", kModels, "--grpc-address", "127.0.0.1:0",
-                  "--metrics-address", "127.0.0.1:0", "--tls-key", dir_ + "/server.key"});
+  RunResult result = RunCommand({kServerBinary, "--model-repository", kBundledModels,
+                                 "--grpc-address", "127.0.0.1:0", "--metrics-address",
+                                 "127.0.0.1:0", "--tls-key", dir_ + "/server.key"});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_THAT(result.output, HasSubstr("--tls-cert and --tls-key go together"));
 }
