@@ -5,8 +5,10 @@
 
 WORK_DIR holds machine.env, memory.env, commands.tsv, the perf --json files
 (<label>.json), engine.json (Google Benchmark JSON) and torch_<mode>.json.
-Repeated A/B measurements are summarised by their median; every ratio is a
-ratio of medians measured in the same run.
+Repeated A/B measurements are summarised by their median; the ratio of an
+A/B pair is the median of its per-repetition ratios (A and B ran back to back
+in the same run), so a change in background load between repetitions
+cancels out.
 """
 
 import glob
@@ -50,6 +52,17 @@ def med(levels, key):
     if key.startswith("latency."):
         return statistics.median(l["latency_ms"][key[8:]] for l in levels)
     return statistics.median(l[key] for l in levels)
+
+
+def value(level, key):
+    if key.startswith("latency."):
+        return level["latency_ms"][key[8:]]
+    return level[key]
+
+
+def paired(xs, ys, key):
+    """Median over repetitions of x_i / y_i (x_i and y_i ran back to back)."""
+    return statistics.median(value(x, key) / value(y, key) for x, y in zip(xs, ys))
 
 
 def errors(levels):
@@ -105,10 +118,10 @@ def main():
     engine, engine_ctx = engine_rows(work)
     t_eager, t_mkl = torch_rows(work, "eager"), torch_rows(work, "mkldnn")
 
-    a_ratio = med(a_inf, "requests_per_s") / med(a_live, "requests_per_s")
-    a_diag_ratio = med(a_diag, "requests_per_s") / med(a_live, "requests_per_s")
-    d_ratio = med(d_inf, "latency.p50") / med(d_live, "latency.p50")
-    c_ratio = med(c_b, "requests_per_s") / med(c_u, "requests_per_s")
+    a_ratio = paired(a_inf, a_live, "requests_per_s")
+    a_diag_ratio = paired(a_diag, a_live, "requests_per_s")
+    d_ratio = paired(d_inf, d_live, "latency.p50")
+    c_ratio = paired(c_b, c_u, "requests_per_s")
     b_engine = engine[("medium", 512, 1)]
     b_engine0 = engine[("medium", 512, 0)]
     b_ratio = med(b_srv, "rows_per_s") / b_engine
@@ -136,9 +149,11 @@ def main():
     w("")
     w("**The server and the load generator (`mlpserve-client perf`) share the same "
       f"{machine['nproc']} cores**, and the machine was shared with other work while this ran "
-      "(see the load average beside each figure): serving throughput is what is left after the "
-      "client's own gRPC work, not the server's ceiling. The engine and PyTorch figures are "
-      "in-process, one thread.")
+      "(see the load average beside each figure; the benchmark's own server and client account "
+      "for about 2 of it): serving throughput is what is left after the client's own gRPC "
+      "work, not the server's ceiling. The engine and PyTorch figures are in-process, one "
+      "thread. Ratios a, c, d are medians of the per-repetition ratios of back-to-back A/B "
+      "runs; b divides the median served figure by engine_bench's median.")
     w("")
     w("## Headline")
     w("")
@@ -213,7 +228,9 @@ def main():
           f"{y['latency_ms']['p50']:.3f} / {y['latency_ms']['p99']:.3f} | "
           f"{x['latency_ms']['p50'] / y['latency_ms']['p50']:.2f} |")
     w(f"| c=16 median req/s, p50 ms | {fmt(med(a_inf, 'requests_per_s'))}, {med(a_inf, 'latency.p50'):.3f} | "
-      f"{fmt(med(a_live, 'requests_per_s'))}, {med(a_live, 'latency.p50'):.3f} | {a_ratio:.2f} |")
+      f"{fmt(med(a_live, 'requests_per_s'))}, {med(a_live, 'latency.p50'):.3f} | {a_ratio:.2f} (median ratio) |")
+    w(f"| c=1 median p50 ms | {med(d_inf, 'latency.p50'):.3f} | {med(d_live, 'latency.p50'):.3f} | "
+      f"{d_ratio:.2f} (median ratio) |")
     w("")
     w(f"Diagnostic: the same tiny weights served as `tiny_batched` (dynamic_batching with "
       f"max_queue_delay_microseconds 0: an idle executor takes everything queued as one batch) "

@@ -38,6 +38,7 @@ $PY -c 'import torch' 2>/dev/null ||
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlpserve-bench.XXXXXX")
 SERVER_PID=""
+SERVER_LOG=/dev/null
 cleanup() {
   if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID"
@@ -61,7 +62,9 @@ record() {
 # start_server REPO: starts mlpserve on 127.0.0.1 with free ports and waits
 # until it is ready; sets SERVER_PID and PORT.
 start_server() {
-  local repo=$1 log_file=$WORK/server.$(date +%s%N).log
+  local repo=$1 log_file
+  log_file=$WORK/server.$(date +%s%N).log
+  SERVER_LOG=$log_file
   "$SERVER_BIN" --model-repository "$repo" --grpc-address 127.0.0.1:0 \
     --metrics-address 127.0.0.1:0 --log-level info >"$log_file" 2>&1 &
   SERVER_PID=$!
@@ -86,8 +89,11 @@ stop_server() {
 }
 
 server_alive() {
-  kill -0 "$SERVER_PID" 2>/dev/null ||
-    { echo "run_benchmarks: server $SERVER_PID died (or was killed) mid-run" >&2; exit 1; }
+  if ! kill -0 "$SERVER_PID" 2>/dev/null || grep -q "received" "$SERVER_LOG"; then
+    echo "run_benchmarks: server $SERVER_PID stopped mid-run (killed from outside?):" >&2
+    tail -5 "$SERVER_LOG" >&2
+    exit 1
+  fi
 }
 
 # perf LABEL ARGS...: one mlpserve-client perf run, JSON to $WORK/LABEL.json.
@@ -98,7 +104,9 @@ perf() {
   record "$label" "mlpserve-client --url 127.0.0.1:PORT perf $* --json $label.json"
   log "$label: perf $*"
   "${cmd[@]}" >"$WORK/$label.txt" 2>"$WORK/$label.err" || {
-    cat "$WORK/$label.txt" "$WORK/$label.err" >&2
+    server_alive
+    cat "$WORK/$label.txt" >&2
+    tail -5 "$WORK/$label.err" >&2
     echo "run_benchmarks: perf $label failed" >&2
     exit 1
   }
