@@ -11,12 +11,14 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "server/common/host_port.h"
 #include "server/metrics/http_server.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/repository/model_repository.h"
+#include "server/repository/repository_controller.h"
 #include "server/rpc/grpc_server.h"
 #include "server/rpc/inference_service.h"
 #include "spdlog/spdlog.h"
@@ -34,6 +36,9 @@ struct Flags {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  std::string model_control_mode = "none";
+  int repository_poll_secs = 15;
+  std::vector<std::string> load_models;
   std::string auth_token_file;
   bool auth_inference = false;
 };
@@ -44,6 +49,18 @@ void AddFlags(CLI::App& app, Flags& flags) {
                  "<model>/<version>/model.onnx")
       ->required()
       ->check(CLI::ExistingDirectory);
+  app.add_option("--model-control-mode", flags.model_control_mode,
+                 "none: load every model at start; poll: also load, reload and unload what "
+                 "changes in the repository while serving; explicit: load only --load-model "
+                 "models at start, then RepositoryModelLoad / Unload")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "poll", "explicit"}));
+  app.add_option("--repository-poll-secs", flags.repository_poll_secs,
+                 "poll mode: seconds between looks at the repository")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  app.add_option("--load-model", flags.load_models,
+                 "explicit mode: a model to load at start (repeatable)");
   app.add_option("--grpc-address", flags.grpc_address,
                  "HOST:PORT of the KServe v2 gRPC endpoint; port 0 picks a free port")
       ->capture_default_str();
@@ -142,7 +159,18 @@ int Serve(const Flags& flags) {
     return 2;
   }
 
+  const bool poll = flags.model_control_mode == "poll";
+  const bool explicit_control = flags.model_control_mode == "explicit";
+  if (!flags.load_models.empty() && !explicit_control) {
+    spdlog::critical("--load-model needs --model-control-mode explicit");
+    return 2;
+  }
+  std::optional<RepositoryController> controller;
+  controller.emplace(repository->get(),
+                     poll ? absl::Seconds(flags.repository_poll_secs) : absl::ZeroDuration());
+
   InferenceService::Options service_options;
+  service_options.controller = explicit_control ? &*controller : nullptr;
   service_options.auth = auth ? &*auth : nullptr;
   service_options.auth_inference = flags.auth_inference;
   service_options.repository = repository->get();
@@ -164,7 +192,11 @@ int Serve(const Flags& flags) {
   spdlog::info("mlpserve {} listening: gRPC on port {}{}, metrics on port {}", MLPSERVE_VERSION,
                (*grpc)->port(), flags.tls_cert.empty() ? "" : " (TLS)", (*http)->port());
 
-  (*repository)->LoadAll();
+  if (explicit_control && flags.load_models.empty()) {
+    spdlog::info("explicit model control: no model loaded at start");
+  } else {
+    (*repository)->LoadAll(explicit_control ? flags.load_models : std::vector<std::string>{});
+  }
   service.SetReady(true);
   (*grpc)->SetServing(true);
   spdlog::info("ready: serving model repository '{}'", flags.model_repository);
@@ -173,6 +205,7 @@ int Serve(const Flags& flags) {
   spdlog::info("received {}: draining for up to {}s", strsignal(signal), flags.shutdown_grace_secs);
   service.SetReady(false);
   (*grpc)->Shutdown(absl::Seconds(flags.shutdown_grace_secs));
+  controller.reset();   // no load or poll runs past this point
   repository->reset();  // answers whatever is still queued
   spdlog::info("shut down cleanly");
   return 0;

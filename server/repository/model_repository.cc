@@ -72,7 +72,8 @@ ModelRepository::~ModelRepository() {
     absl::MutexLock lock(&mu_);
     models.swap(models_);
   }
-  // Models drain their queues as they go, outside the lock.
+  models.clear();   // last holders hand their models to the reaper...
+  reaper_->Stop();  // ...which drains their queues before we return
 }
 
 namespace {
@@ -91,11 +92,44 @@ std::vector<int64_t> ListVersions(const fs::path& model_dir) {
   return versions;
 }
 
+// Size and modification time of a file, "-" when it does not exist.
+std::string FileStamp(const fs::path& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return "-";
+  const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
+  return absl::StrCat(size, "@", mtime);
+}
+
+std::string VersionStamp(const fs::path& model_dir, int64_t version) {
+  return absl::StrCat(FileStamp(model_dir / "config.pbtxt"), "|",
+                      FileStamp(model_dir / std::to_string(version) / "model.onnx"));
+}
+
+std::string FolderStamp(const fs::path& model_dir) {
+  std::string stamp = FileStamp(model_dir / "config.pbtxt");
+  for (int64_t v : ListVersions(model_dir)) {
+    absl::StrAppend(&stamp, ";", v, ":", FileStamp(model_dir / std::to_string(v) / "model.onnx"));
+  }
+  return stamp;
+}
+
 }  // namespace
 
-ModelRepository::ModelEntry ModelRepository::LoadModel(const std::string& name) const {
+std::shared_ptr<const ServableModel> ModelRepository::Publishable(
+    std::shared_ptr<ServableModel> model) const {
+  ServableModel* raw = model.get();
+  return std::shared_ptr<const ServableModel>(
+      raw, [reaper = reaper_, owned = std::move(model)](const ServableModel*) mutable {
+        reaper->Retire(std::move(owned));
+      });
+}
+
+ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
+                                                        const ModelEntry& current) const {
   ModelEntry entry;
   const fs::path model_dir = fs::path(options_.root) / name;
+  entry.fingerprint = FolderStamp(model_dir);
   auto fail = [&](int64_t version, const absl::Status& status) {
     if (version > 0) {
       spdlog::error("model '{}' version {} failed to load: {}", name, version,
@@ -106,10 +140,16 @@ ModelRepository::ModelEntry ModelRepository::LoadModel(const std::string& name) 
     entry.failures.push_back(
         {name, version, ModelState::kUnavailable, std::string(status.message())});
   };
+  // A version that cannot be rebuilt keeps serving as it was.
+  auto keep_old = [&](int64_t version) {
+    auto old = current.ready.find(version);
+    if (old != current.ready.end()) entry.ready[version] = old->second;
+  };
 
   absl::StatusOr<ModelConfig> config = ReadModelConfig(model_dir.string(), name);
   if (!config.ok()) {
     fail(0, config.status());
+    for (const auto& [version, loaded] : current.ready) keep_old(version);
     return entry;
   }
   const std::vector<int64_t> versions = SelectVersions(
@@ -119,6 +159,12 @@ ModelRepository::ModelEntry ModelRepository::LoadModel(const std::string& name) 
                 model_dir.string(), ": no version folder (<version>/model.onnx) to serve")));
   }
   for (int64_t version : versions) {
+    const std::string stamp = VersionStamp(model_dir, version);
+    auto old = current.ready.find(version);
+    if (old != current.ready.end() && old->second.fingerprint == stamp) {
+      entry.ready[version] = old->second;  // unchanged: keeps serving untouched
+      continue;
+    }
     ServableModel::Options options;
     options.model_dir = model_dir.string();
     options.name = name;
@@ -128,27 +174,115 @@ ModelRepository::ModelEntry ModelRepository::LoadModel(const std::string& name) 
     options.clock = options_.clock;
     absl::StatusOr<std::shared_ptr<ServableModel>> model = ServableModel::Load(options);
     if (model.ok()) {
-      entry.ready[version] = *std::move(model);
+      entry.ready[version] = {Publishable(*std::move(model)), stamp};
     } else {
       fail(version, model.status());
+      keep_old(version);
     }
   }
+  // Nothing the policy asks for could be loaded: what served keeps serving.
+  if (entry.ready.empty()) entry.ready = current.ready;
   return entry;
 }
 
-int ModelRepository::LoadAll() {
+ModelRepository::ModelEntry ModelRepository::CurrentEntry(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = models_.find(name);
+  return it == models_.end() ? ModelEntry() : it->second;
+}
+
+std::vector<std::string> ModelRepository::ModelFolders() const {
   std::vector<std::string> names;
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(options_.root, ec)) {
     if (entry.is_directory(ec)) names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
-  int ready = 0;
-  for (const std::string& name : names) {
-    ModelEntry entry = LoadModel(name);
-    ready += static_cast<int>(entry.ready.size());
+  return names;
+}
+
+absl::Status ModelRepository::LoadModel(const std::string& name) {
+  std::error_code ec;
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == ".." ||
+      !fs::is_directory(fs::path(options_.root) / name, ec)) {
+    return absl::NotFoundError(
+        absl::StrCat("model '", name, "' is not in repository '", options_.root, "'"));
+  }
+  absl::MutexLock control(&control_mu_);
+  ModelEntry entry = BuildEntry(name, CurrentEntry(name));
+  absl::Status status = absl::OkStatus();
+  if (!entry.failures.empty()) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat(entry.failures.front().reason,
+                     entry.ready.empty() ? "" : " (versions that were serving keep serving)"));
+  }
+  {
     absl::MutexLock lock(&mu_);
-    models_[name] = std::move(entry);
+    std::swap(models_[name], entry);
+  }
+  // `entry` now holds the replaced versions: dropping them here retires
+  // those no request holds any more.
+  return status;
+}
+
+absl::Status ModelRepository::UnloadModel(const std::string& name) {
+  absl::MutexLock control(&control_mu_);
+  ModelEntry retired;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) {
+      return absl::NotFoundError(absl::StrCat("unknown model '", name, "'"));
+    }
+    std::swap(it->second, retired);
+    it->second.failures.push_back({name, 0, ModelState::kUnavailable, "unloaded"});
+  }
+  spdlog::info("model '{}' unloaded ({} version(s) retired)", name, retired.ready.size());
+  return absl::OkStatus();
+}
+
+void ModelRepository::Poll() {
+  const std::vector<std::string> folders = ModelFolders();
+  std::vector<std::string> vanished;
+  std::vector<std::string> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, entry] : models_) {
+      if (!std::binary_search(folders.begin(), folders.end(), name)) vanished.push_back(name);
+    }
+  }
+  for (const std::string& name : folders) {
+    if (CurrentEntry(name).fingerprint != FolderStamp(fs::path(options_.root) / name)) {
+      changed.push_back(name);
+    }
+  }
+  for (const std::string& name : changed) {
+    spdlog::info("model '{}' changed on disk: reloading", name);
+    LoadModel(name).IgnoreError();  // failures are logged and indexed
+  }
+  for (const std::string& name : vanished) {
+    spdlog::info("model '{}' removed from the repository: unloading", name);
+    absl::MutexLock control(&control_mu_);
+    ModelEntry retired;
+    absl::MutexLock lock(&mu_);
+    auto it = models_.find(name);
+    if (it != models_.end()) {
+      retired = std::move(it->second);
+      models_.erase(it);
+    }
+  }
+}
+
+int ModelRepository::LoadAll(const std::vector<std::string>& only) {
+  const std::vector<std::string> names = only.empty() ? ModelFolders() : only;
+  for (const std::string& name : names) {
+    absl::Status status = LoadModel(name);
+    if (absl::IsNotFound(status)) spdlog::error("{}", std::string(status.message()));
+  }
+  int ready = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, entry] : models_) ready += static_cast<int>(entry.ready.size());
   }
   spdlog::info("model repository '{}': {} model(s), {} version(s) ready", options_.root,
                names.size(), ready);
@@ -170,14 +304,14 @@ absl::StatusOr<std::shared_ptr<const ServableModel>> ModelRepository::Get(
     if (ready.empty()) {
       return absl::NotFoundError(absl::StrCat("model '", name, "' has no ready version"));
     }
-    return ready.rbegin()->second;
+    return ready.rbegin()->second.model;
   }
   auto v = ready.find(wanted);
   if (v == ready.end()) {
     return absl::NotFoundError(
         absl::StrCat("model '", name, "' version ", wanted, " is not loaded"));
   }
-  return v->second;
+  return v->second.model;
 }
 
 bool ModelRepository::HasModel(absl::string_view name) const {

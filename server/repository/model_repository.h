@@ -5,10 +5,20 @@
 // <root>/<model>/<version>/model.onnx, versions positive integers. The
 // version policy of config.pbtxt (default: latest 1) picks the versions that
 // are loaded. A version that fails to load is logged with the reason and
-// reported UNAVAILABLE; every other model and version still serves.
+// reported UNAVAILABLE; every other model and version still serves, and a
+// version that was already serving keeps serving when its replacement fails.
+//
+// Zero-downtime reload: a new or changed version is built completely
+// (ONNX import, oneDNN primitives, executors) before it is published, by
+// swapping a shared_ptr under the mutex. Requests that already hold the old
+// version finish on it; the last holder hands it to the Reaper, which drains
+// and destroys it off the request path.
 //
 // Thread-safety: every method is thread-safe. Get is lock-light (one mutex
-// held while copying a shared_ptr) and never blocks on loading.
+// held while copying a shared_ptr) and never blocks on loading. The control
+// methods (LoadAll, LoadModel, UnloadModel, Poll) may block for a load; call
+// them from a control thread (RepositoryController), never from a gRPC
+// callback. They are serialized among themselves.
 #ifndef MLPSERVE_SERVER_REPOSITORY_MODEL_REPOSITORY_H_
 #define MLPSERVE_SERVER_REPOSITORY_MODEL_REPOSITORY_H_
 
@@ -24,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/clock.h"
 #include "server/metrics/metrics_registry.h"
+#include "server/repository/reaper.h"
 #include "server/repository/servable_model.h"
 
 namespace mlpserve {
@@ -53,8 +64,25 @@ class ModelRepository {
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(const Options& options);
   ~ModelRepository();
 
-  // Loads every model under root. Returns how many versions are ready.
-  int LoadAll();
+  // Loads every model under root, or with `only` non-empty just those.
+  // Returns how many versions are ready.
+  int LoadAll(const std::vector<std::string>& only = {});
+
+  // Loads or reloads `name`: versions the policy now selects are loaded,
+  // changed ones rebuilt and swapped in, deselected ones retired; unchanged
+  // ones keep serving untouched. NOT_FOUND when <root>/<name> does not
+  // exist; INVALID_ARGUMENT with the first load error when any version (or
+  // the config) failed, even if older versions keep serving; else OK.
+  absl::Status LoadModel(const std::string& name);
+
+  // Retires every version of `name`; it stays in the index as UNAVAILABLE
+  // "unloaded". NOT_FOUND when the repository does not know it.
+  absl::Status UnloadModel(const std::string& name);
+
+  // Compares <root> with what is loaded: new model folders are loaded,
+  // vanished ones unloaded and forgotten, changed ones (version folders,
+  // model.onnx or config.pbtxt size or mtime) reloaded.
+  void Poll();
 
   // The version to run a request on. `version` empty: the highest ready
   // version. NOT_FOUND naming the model (and version) otherwise.
@@ -71,15 +99,31 @@ class ModelRepository {
   std::vector<ModelVersionStatus> Index() const;
 
  private:
-  explicit ModelRepository(const Options& options) : options_(options) {}
+  explicit ModelRepository(const Options& options)
+      : options_(options), reaper_(std::make_shared<Reaper>()) {}
 
-  struct ModelEntry {
-    std::map<int64_t, std::shared_ptr<const ServableModel>> ready;
-    std::vector<ModelVersionStatus> failures;
+  struct LoadedVersion {
+    std::shared_ptr<const ServableModel> model;
+    std::string fingerprint;  // of the files it was built from
   };
-  ModelEntry LoadModel(const std::string& name) const;
+  struct ModelEntry {
+    std::map<int64_t, LoadedVersion> ready;
+    std::vector<ModelVersionStatus> failures;
+    std::string fingerprint;  // of the whole model folder, for Poll
+  };
+
+  // Builds the entry `name` should have now, reusing `current` versions
+  // whose files did not change. Runs without the mutex.
+  ModelEntry BuildEntry(const std::string& name, const ModelEntry& current) const;
+  // Wraps a freshly loaded model so that its last holder retires it.
+  std::shared_ptr<const ServableModel> Publishable(std::shared_ptr<ServableModel> model) const;
+  ModelEntry CurrentEntry(const std::string& name) const;
+  std::vector<std::string> ModelFolders() const;
 
   const Options options_;
+  const std::shared_ptr<Reaper> reaper_;
+  // Serializes the control methods; never held by the request path.
+  absl::Mutex control_mu_;
   mutable absl::Mutex mu_;
   std::map<std::string, ModelEntry, std::less<>> models_ ABSL_GUARDED_BY(mu_);
 };

@@ -18,6 +18,7 @@
 #include "server/common/clock.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/repository/model_repository.h"
+#include "server/repository/repository_controller.h"
 #include "server/rpc/token_auth.h"
 
 namespace mlpserve {
@@ -30,6 +31,9 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     std::string server_name = "mlpserve";
     std::string server_version;
     Clock* clock = Clock::Real();
+    // Runs RepositoryModelLoad / Unload; null: model control is disabled
+    // (modes none and poll) and they answer FAILED_PRECONDITION. Not owned.
+    RepositoryController* controller = nullptr;
     // When set, model control RPCs need its bearer token; not owned.
     const TokenAuth* auth = nullptr;
     // Extends `auth` to ModelInfer, ModelMetadata and ModelReady. Liveness,
@@ -62,7 +66,24 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                                        const inference::ModelInferRequest* request,
                                        inference::ModelInferResponse* response) override;
 
+  grpc::ServerUnaryReactor* RepositoryIndex(grpc::CallbackServerContext* context,
+                                            const inference::RepositoryIndexRequest* request,
+                                            inference::RepositoryIndexResponse* response) override;
+  grpc::ServerUnaryReactor* RepositoryModelLoad(
+      grpc::CallbackServerContext* context, const inference::RepositoryModelLoadRequest* request,
+      inference::RepositoryModelLoadResponse* response) override;
+  grpc::ServerUnaryReactor* RepositoryModelUnload(
+      grpc::CallbackServerContext* context, const inference::RepositoryModelUnloadRequest* request,
+      inference::RepositoryModelUnloadResponse* response) override;
+
  private:
+  // OK, or UNAUTHENTICATED when a model control RPC lacks the token.
+  absl::Status CheckControlAuth(const grpc::CallbackServerContext& context,
+                                absl::string_view rpc) const;
+  // Runs `task` on the controller and finishes the call with its status.
+  grpc::ServerUnaryReactor* RunControl(grpc::CallbackServerContext* context, absl::string_view rpc,
+                                       absl::AnyInvocable<absl::Status()> task);
+
   // OK, or UNAUTHENTICATED when inference needs a token the call lacks.
   absl::Status CheckInferenceAuth(const grpc::CallbackServerContext& context,
                                   absl::string_view rpc) const;

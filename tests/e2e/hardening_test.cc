@@ -34,21 +34,9 @@ const std::string& kClient = kClientBinary;
 // between them, random weights; and config.pbtxt with `config`.
 void WriteModel(const std::string& repo, const std::string& name, const std::vector<int64_t>& dims,
                 const std::string& config) {
-  OnnxTestGraph::Options options;
-  options.in_features = dims.front();
-  OnnxTestGraph graph(options);
-  std::mt19937 rng(static_cast<uint32_t>(dims.size() * 7 + dims.back()));
-  std::uniform_real_distribution<float> dist(-0.1f, 0.1f);
-  for (size_t l = 0; l + 1 < dims.size(); ++l) {
-    std::vector<float> w(dims[l] * dims[l + 1]), b(dims[l + 1]);
-    for (float& v : w) v = dist(rng);
-    for (float& v : b) v = dist(rng);
-    graph.AppendGemm(absl::StrCat("fc", l), {dims[l + 1], dims[l]}, w, {dims[l + 1]}, b);
-    if (l + 2 < dims.size()) graph.Append("LeakyRelu", absl::StrCat("act", l));
-  }
   fs::create_directories(fs::path(repo) / name / "1");
   std::ofstream(fs::path(repo) / name / "1" / "model.onnx", std::ios::binary)
-      << graph.Serialized(dims.back());
+      << RandomMlpOnnx(dims, static_cast<uint32_t>(dims.size() * 7 + dims.back()));
   std::ofstream(fs::path(repo) / name / "config.pbtxt") << config;
 }
 

@@ -1,6 +1,7 @@
 #include "tests/model/onnx_test_graph.h"
 
 #include <cstring>
+#include <random>
 
 namespace mlpserve::testing {
 namespace {
@@ -136,6 +137,23 @@ void SetIntAttr(onnx::NodeProto* node, const std::string& name, int64_t value) {
   attr->set_name(name);
   attr->set_type(onnx::AttributeProto::INT);
   attr->set_i(value);
+}
+
+std::string RandomMlpOnnx(const std::vector<int64_t>& dims, uint32_t seed) {
+  OnnxTestGraph::Options options;
+  options.in_features = dims.front();
+  OnnxTestGraph graph(options);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-0.1f, 0.1f);
+  for (size_t l = 0; l + 1 < dims.size(); ++l) {
+    std::vector<float> w(dims[l] * dims[l + 1]), b(dims[l + 1]);
+    for (float& v : w) v = dist(rng);
+    for (float& v : b) v = dist(rng);
+    const std::string name = "fc" + std::to_string(l);
+    graph.AppendGemm(name, {dims[l + 1], dims[l]}, w, {dims[l + 1]}, b);
+    if (l + 2 < dims.size()) graph.Append("LeakyRelu", "act" + std::to_string(l));
+  }
+  return graph.Serialized(dims.back());
 }
 
 }  // namespace mlpserve::testing

@@ -63,6 +63,10 @@ class OnnxTestGraph {
   int next_tensor_ = 0;
 };
 
+// A serialized MLP of Gemm layers with sizes `dims` (input first) and
+// LeakyRelu between them, weights uniform in [-0.1, 0.1] from `seed`.
+std::string RandomMlpOnnx(const std::vector<int64_t>& dims, uint32_t seed);
+
 void SetFloatAttr(onnx::NodeProto* node, const std::string& name, float value);
 void SetIntAttr(onnx::NodeProto* node, const std::string& name, int64_t value);
 

@@ -9,7 +9,8 @@
 
 namespace mlpserve::testing {
 
-absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string& repository) {
+absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string& repository,
+                                                              bool model_control) {
   std::unique_ptr<TestServer> server(new TestServer());
   absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
   if (!metrics.ok()) return metrics.status();
@@ -27,11 +28,14 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string&
   if (!repo.ok()) return repo.status();
   server->repository_ = *std::move(repo);
   server->repository_->LoadAll();
+  server->controller_ =
+      std::make_unique<RepositoryController>(server->repository_.get(), absl::ZeroDuration());
 
   InferenceService::Options service_options;
   service_options.repository = server->repository_.get();
   service_options.metrics = server->metrics_.get();
   service_options.server_version = MLPSERVE_VERSION;
+  service_options.controller = model_control ? server->controller_.get() : nullptr;
   server->service_ = std::make_unique<InferenceService>(service_options);
   GrpcServer::Options grpc_options;
   grpc_options.address = "127.0.0.1:0";
@@ -46,6 +50,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string&
 
 TestServer::~TestServer() {
   if (grpc_) grpc_->Shutdown(absl::Seconds(5));
+  controller_.reset();
   repository_.reset();
 }
 

@@ -19,8 +19,10 @@ namespace mlpserve::testing {
 
 class TestServer {
  public:
-  // Loads every model under `repository` and starts serving.
-  static absl::StatusOr<std::unique_ptr<TestServer>> Start(const std::string& repository);
+  // Loads every model under `repository` and starts serving. With
+  // `model_control` the repository RPCs load and unload (explicit mode).
+  static absl::StatusOr<std::unique_ptr<TestServer>> Start(const std::string& repository,
+                                                           bool model_control = false);
   ~TestServer();
 
   int grpc_port() const { return grpc_->port(); }
@@ -34,6 +36,7 @@ class TestServer {
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<MetricsHttpServer> http_;
   std::unique_ptr<ModelRepository> repository_;
+  std::unique_ptr<RepositoryController> controller_;
   std::unique_ptr<InferenceService> service_;
   std::unique_ptr<GrpcServer> grpc_;
 };
