@@ -1,6 +1,7 @@
 #include "client/cli/commands.h"
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -105,6 +106,14 @@ std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags) {
   InferenceClient::Options options;
   options.url = flags.url;
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000));
+  if (!flags.token_file.empty()) {
+    std::ifstream in(flags.token_file);
+    std::getline(in, options.token);
+    if (options.token.empty()) {
+      spdlog::error("--token-file: no token in '{}'", flags.token_file);
+      return nullptr;
+    }
+  }
   absl::StatusOr<std::unique_ptr<InferenceClient>> client = InferenceClient::Create(options);
   if (!client.ok()) {
     spdlog::error("{}", std::string(client.status().message()));

@@ -16,6 +16,7 @@ namespace mlpserve::client::cli {
 struct GlobalFlags {
   std::string url = "localhost:8001";  // --url host:port
   double timeout_s = 10;               // --timeout, per-call deadline in seconds
+  std::string token_file;              // --token-file, bearer token for the server
 };
 
 // A client for the global flags; logs and returns null on bad flags.
@@ -29,6 +30,8 @@ void AddMetadataCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code)
 void AddInferCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
 // `perf MODEL ...`: the load generator (perf_command.cc).
 void AddPerfCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
+// `models list | load NAME | unload NAME` (models_command.cc).
+void AddModelsCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
 
 }  // namespace mlpserve::client::cli
 

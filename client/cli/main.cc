@@ -3,6 +3,7 @@
 //   mlpserve-client metadata MODEL [--version V]
 //   mlpserve-client infer MODEL (--input FILE.json | --random) [--batch N] ...
 //   mlpserve-client perf MODEL [--concurrency 1,4,16] [--duration 10s] ...
+//   mlpserve-client models list | load NAME | unload NAME
 // Run any subcommand with --help for its flags.
 #include "CLI/CLI.hpp"
 #include "client/cli/commands.h"
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", flags.timeout_s, "Deadline of each call, in seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--token-file", flags.token_file,
+                 "File with the server's bearer token (sent as 'authorization: Bearer ...')")
+      ->check(CLI::ExistingFile);
   app.require_subcommand(1);
 
   int exit_code = 1;
@@ -28,6 +32,7 @@ int main(int argc, char** argv) {
   cli::AddMetadataCommand(&app, &flags, &exit_code);
   cli::AddInferCommand(&app, &flags, &exit_code);
   cli::AddPerfCommand(&app, &flags, &exit_code);
+  cli::AddModelsCommand(&app, &flags, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

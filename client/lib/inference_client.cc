@@ -35,6 +35,43 @@ InferenceClient::InferenceClient(const Options& options, std::shared_ptr<grpc::C
 
 void InferenceClient::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+}
+
+absl::StatusOr<inference::RepositoryIndexResponse> InferenceClient::RepositoryIndex(
+    bool ready_only) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  inference::RepositoryIndexRequest request;
+  request.set_ready(ready_only);
+  inference::RepositoryIndexResponse response;
+  grpc::Status status = stub_->RepositoryIndex(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status, "RepositoryIndex");
+  return response;
+}
+
+absl::Status InferenceClient::LoadModel(const std::string& model) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  inference::RepositoryModelLoadRequest request;
+  request.set_model_name(model);
+  inference::RepositoryModelLoadResponse response;
+  grpc::Status status = stub_->RepositoryModelLoad(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status, absl::StrCat("RepositoryModelLoad(", model, ")"));
+  return absl::OkStatus();
+}
+
+absl::Status InferenceClient::UnloadModel(const std::string& model) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  inference::RepositoryModelUnloadRequest request;
+  request.set_model_name(model);
+  inference::RepositoryModelUnloadResponse response;
+  grpc::Status status = stub_->RepositoryModelUnload(&context, request, &response);
+  if (!status.ok()) {
+    return FromGrpcStatus(status, absl::StrCat("RepositoryModelUnload(", model, ")"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> InferenceClient::ServerLive() {

@@ -27,6 +27,8 @@ class InferenceClient {
     std::string url = "localhost:8001";
     // Deadline of every call, measured from its start.
     std::chrono::milliseconds timeout{10000};
+    // Sent as `authorization: Bearer <token>` on every call when non-empty.
+    std::string token;
   };
 
   // Creates the channel (connection is lazy: a bad address shows up as
@@ -47,6 +49,11 @@ class InferenceClient {
   // One ModelInfer call with `input` (see BuildInferRequest), decoded by
   // ParseInferResponse.
   absl::StatusOr<InferResult> Infer(const InferSpec& spec, const Tensor& input);
+
+  // Model repository extension.
+  absl::StatusOr<inference::RepositoryIndexResponse> RepositoryIndex(bool ready_only = false);
+  absl::Status LoadModel(const std::string& model);
+  absl::Status UnloadModel(const std::string& model);
 
   // The raw stub and channel, for callers that drive async calls (PerfRunner).
   inference::GRPCInferenceService::Stub* stub() { return stub_.get(); }

@@ -330,7 +330,13 @@ std::vector<int64_t> ModelRepository::ReadyVersions(absl::string_view name) cons
 
 std::vector<ModelVersionStatus> ModelRepository::Index() const {
   std::vector<ModelVersionStatus> index;
+  const std::vector<std::string> folders = ModelFolders();
   absl::MutexLock lock(&mu_);
+  for (const std::string& name : folders) {
+    if (models_.find(name) == models_.end()) {
+      index.push_back({name, 0, ModelState::kUnavailable, "not loaded"});
+    }
+  }
   for (const auto& [name, entry] : models_) {
     for (const auto& [version, model] : entry.ready) {
       index.push_back({name, version, ModelState::kReady, ""});

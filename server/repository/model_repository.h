@@ -95,7 +95,8 @@ class ModelRepository {
   // Ready versions of `name`, ascending; empty if none.
   std::vector<int64_t> ReadyVersions(absl::string_view name) const;
 
-  // Every model and version known, with its state; sorted by name, version.
+  // Every model and version known, with its state, and every model folder
+  // not loaded (UNAVAILABLE, "not loaded"); sorted by name, version.
   std::vector<ModelVersionStatus> Index() const;
 
  private:

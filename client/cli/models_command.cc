@@ -1,0 +1,67 @@
+// `models list | load NAME | unload NAME`: the model repository extension.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "client/cli/commands.h"
+#include "nlohmann/json.hpp"
+#include "spdlog/spdlog.h"
+
+namespace mlpserve::client::cli {
+namespace {
+
+int RunList(const GlobalFlags& flags, bool ready_only) {
+  std::unique_ptr<InferenceClient> client = MakeClient(flags);
+  if (!client) return 2;
+  absl::StatusOr<inference::RepositoryIndexResponse> index = client->RepositoryIndex(ready_only);
+  if (!index.ok()) {
+    spdlog::error("{}", std::string(index.status().message()));
+    return 1;
+  }
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& model : index->models()) {
+    models.push_back({{"name", model.name()},
+                      {"version", model.version()},
+                      {"state", model.state()},
+                      {"reason", model.reason()}});
+  }
+  std::cout << nlohmann::json{{"models", models}}.dump(2) << std::endl;
+  return 0;
+}
+
+int RunControl(const GlobalFlags& flags, const std::string& model, bool load) {
+  std::unique_ptr<InferenceClient> client = MakeClient(flags);
+  if (!client) return 2;
+  absl::Status status = load ? client->LoadModel(model) : client->UnloadModel(model);
+  if (!status.ok()) {
+    spdlog::error("{}", std::string(status.message()));
+    return 1;
+  }
+  std::cout << nlohmann::json{{"model", model}, {load ? "loaded" : "unloaded", true}}.dump()
+            << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void AddModelsCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
+  CLI::App* models = app->add_subcommand("models", "The model repository: list, load, unload");
+  models->require_subcommand(1);
+
+  CLI::App* list = models->add_subcommand("list", "Every model and version with its state");
+  auto ready_only = std::make_shared<bool>(false);
+  list->add_flag("--ready", *ready_only, "Only models ready for inference");
+  list->callback([=] { *exit_code = RunList(*flags, *ready_only); });
+
+  for (const bool load : {true, false}) {
+    CLI::App* sub = models->add_subcommand(
+        load ? "load" : "unload",
+        load ? "Load or reload a model (server in --model-control-mode explicit)"
+             : "Unload a model (server in --model-control-mode explicit)");
+    auto name = std::make_shared<std::string>();
+    sub->add_option("model", *name, "Model name")->required();
+    sub->callback([=] { *exit_code = RunControl(*flags, *name, load); });
+  }
+}
+
+}  // namespace mlpserve::client::cli
