@@ -43,7 +43,7 @@ docker-test: build
 # engine_bench, runs every measurement (< 10 minutes; best on an idle
 # machine) and writes bench/RESULTS.md.
 bench: test-deps configure
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve mlpserve-client engine_bench
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve mlpserve-client engine_bench lifecycle_rss
 	bench/run_benchmarks.sh $(BUILD_DIR) bench/RESULTS.md
 
 clean:

@@ -300,6 +300,19 @@ def main():
     w(f"| peak (VmHWM) | {int(memory['hwm_kb']) / 1024:.1f} MiB |")
     w("")
 
+    lifecycle = os.path.join(work, "lifecycle.txt")
+    if os.path.exists(lifecycle):
+        w("## g. Memory across model load/unload cycles")
+        w("")
+        w("`lifecycle_rss` loads a copy of the model into a repository, then unloads and "
+          "reloads it 100 times (after 5 warm-up cycles) and prints the process RSS:")
+        w("")
+        w("```")
+        with open(lifecycle) as f:
+            w(f.read().rstrip())
+        w("```")
+        w("")
+
     w("## Commands")
     w("")
     w("Every figure above comes from one of these (PORT, REPO, TORCH_DIR: the run's own "

@@ -189,6 +189,12 @@ done
 awk '/^VmHWM:/ {print "hwm_kb=" $2}' "/proc/$SERVER_PID/status" >>"$WORK/memory.env"
 stop_server
 
+# --- memory across model load/unload cycles: g ---------------------------------
+for model in leaky_mlp prelu_mlp; do
+  record "g_$model" "lifecycle_rss --cycles 100 --model models/$model"
+  "$BUILD/bin/lifecycle_rss" --cycles 100 --model "$ROOT/models/$model" >>"$WORK/lifecycle.txt"
+done
+
 echo "load_end=$(loadavg)" >>"$WORK/machine.env"
 log "writing $OUT"
 $PY "$ROOT/bench/report.py" "$WORK" "$OUT"
