@@ -12,15 +12,15 @@ namespace mlpserve {
 SchedulerOptions SchedulerOptionsFromConfig(const ModelConfig& config, const std::string& name,
                                             Clock* clock) {
   SchedulerOptions options;
-  options.name = name;
-  options.max_batch_size = config.max_batch_size();
-  options.dynamic_batching = config.has_dynamic_batching();
-  if (options.dynamic_batching) {
+  options.batching.name = name;
+  options.batching.max_batch_size = config.max_batch_size();
+  options.batching.dynamic_batching = config.has_dynamic_batching();
+  if (options.batching.dynamic_batching) {
     const DynamicBatching& db = config.dynamic_batching();
-    options.max_queue_delay = absl::Microseconds(db.max_queue_delay_microseconds());
-    options.preferred_batch_sizes.assign(db.preferred_batch_size().begin(),
-                                         db.preferred_batch_size().end());
-    options.max_queue_size = db.max_queue_size();
+    options.batching.max_queue_delay = absl::Microseconds(db.max_queue_delay_microseconds());
+    options.batching.preferred_batch_sizes.assign(db.preferred_batch_size().begin(),
+                                                  db.preferred_batch_size().end());
+    options.batching.max_queue_size = db.max_queue_size();
   }
   options.instance_count = config.instance_count();
   const ActivationStats& stats = config.activation_stats();

@@ -24,19 +24,8 @@ namespace {
 // executors look at the clock again at least this often.
 constexpr absl::Duration kOtherClockPoll = absl::Milliseconds(1);
 
-BatchQueueOptions QueueOptions(const SchedulerOptions& options) {
-  BatchQueueOptions queue;
-  queue.name = options.name;
-  queue.max_batch_size = options.max_batch_size;
-  queue.dynamic_batching = options.dynamic_batching;
-  queue.max_queue_delay = options.max_queue_delay;
-  queue.preferred_batch_sizes = options.preferred_batch_sizes;
-  queue.max_queue_size = options.max_queue_size;
-  return queue;
-}
-
 absl::Status ValidateOptions(const BatchRunnerFactory& factory, const SchedulerOptions& options) {
-  const std::string prefix = absl::StrCat("model '", options.name, "': ");
+  const std::string prefix = absl::StrCat("model '", options.batching.name, "': ");
   if (!factory) return absl::InvalidArgumentError(prefix + "no runner factory");
   if (options.clock == nullptr) return absl::InvalidArgumentError(prefix + "clock is null");
   if (options.instance_count < 1) {
@@ -47,13 +36,13 @@ absl::Status ValidateOptions(const BatchRunnerFactory& factory, const SchedulerO
     return absl::InvalidArgumentError(absl::StrCat(
         prefix, "activation_sample_every must be >= 0, got ", options.activation_sample_every));
   }
-  return BatchQueue::Validate(QueueOptions(options));
+  return BatchQueue::Validate(options.batching);
 }
 
 class SchedulerImpl final : public ModelScheduler {
  public:
   SchedulerImpl(BatchRunnerFactory factory, const SchedulerOptions& options)
-      : factory_(std::move(factory)), options_(options), queue_(QueueOptions(options)) {}
+      : factory_(std::move(factory)), options_(options), queue_(options.batching) {}
 
   // Stops intake, lets the executors drain the queue, joins them.
   ~SchedulerImpl() override {
@@ -83,7 +72,8 @@ class SchedulerImpl final : public ModelScheduler {
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) {
-        return absl::UnavailableError(absl::StrCat("model '", options_.name, "' is shutting down"));
+        return absl::UnavailableError(
+            absl::StrCat("model '", options_.batching.name, "' is shutting down"));
       }
       if (absl::Status status = queue_.Push(std::move(request), options_.clock->Now());
           !status.ok()) {
@@ -103,7 +93,7 @@ class SchedulerImpl final : public ModelScheduler {
 
  private:
   absl::Status CheckRequest(const InferRequest* request) const {
-    const std::string prefix = absl::StrCat("model '", options_.name, "': ");
+    const std::string prefix = absl::StrCat("model '", options_.batching.name, "': ");
     if (request == nullptr) return absl::InvalidArgumentError(prefix + "null request");
     if (!request->done) return absl::InvalidArgumentError(prefix + "request without done");
     // Rows are checked by BatchQueue::Push; input_features_ is set before
@@ -118,7 +108,7 @@ class SchedulerImpl final : public ModelScheduler {
   }
 
   void ExecutorMain(int index) {
-    const std::string thread_name = absl::StrCat(options_.name, "/", index).substr(0, 15);
+    const std::string thread_name = absl::StrCat(options_.batching.name, "/", index).substr(0, 15);
     pthread_setname_np(pthread_self(), thread_name.c_str());
 
     absl::StatusOr<std::unique_ptr<BatchRunner>> runner = factory_();
@@ -130,8 +120,8 @@ class SchedulerImpl final : public ModelScheduler {
       if (!runner.ok() && startup_status_.ok()) {
         startup_status_ =
             absl::Status(runner.status().code(),
-                         absl::StrCat("model '", options_.name, "': cannot make executor ", index,
-                                      ": ", runner.status().message()));
+                         absl::StrCat("model '", options_.batching.name, "': cannot make executor ",
+                                      index, ": ", runner.status().message()));
       } else if (runner.ok() && index == 0) {
         input_features_ = (*runner)->input_features();
       }
@@ -173,7 +163,7 @@ class SchedulerImpl final : public ModelScheduler {
         counts = BatchActivationCounts();
         sample = &counts;
       }
-      const BatchReport report = ExecuteBatch(options_.name, runner, *options_.clock,
+      const BatchReport report = ExecuteBatch(options_.batching.name, runner, *options_.clock,
                                               std::move(decision.batch), decision.rows, sample);
       if (options_.observer != nullptr) options_.observer->OnBatch(report);
     }

@@ -2,13 +2,9 @@
 // pool of executor threads each owning a BatchRunner (the engine's
 // ExecutionContext in production).
 //
-// Without dynamic batching every request runs alone, on the first idle
-// executor. With it, requests are concatenated into batches of whole
-// requests (a request is never split) of at most max_batch_size rows; a batch
-// starts when it is full, when it reaches a preferred size, when its oldest
-// request has waited max_queue_delay — and at once when an executor is idle
-// and the delay is 0. Requests whose deadline has passed, or that report
-// cancellation, are answered without being computed.
+// How batches form is BatchQueue's policy (batch_queue.h); this class adds
+// the threads that act on it. Requests whose deadline has passed, or that
+// report cancellation, are answered without being computed.
 //
 // Thread-safety: Submit and the accessors are thread-safe and never block on
 // computation. The destructor stops intake, answers every queued request
@@ -27,24 +23,16 @@
 #include "server/common/clock.h"
 #include "server/engine/batch_runner.h"
 #include "server/scheduler/batch_observer.h"
+#include "server/scheduler/batch_queue.h"
 #include "server/scheduler/infer_request.h"
 
 namespace mlpserve {
 
 struct SchedulerOptions {
-  // Name used in thread names and log lines ("model:version").
-  std::string name;
-  // Rows per executed batch, at most; also the per-request limit. Default 64.
-  int64_t max_batch_size = 64;
-  // false: every request runs alone (no queue delay, no merging).
-  bool dynamic_batching = false;
-  // How long the oldest queued request may wait for the batch to fill.
-  absl::Duration max_queue_delay = absl::ZeroDuration();
-  // Row counts at which a batch starts without waiting; ascending, each
-  // <= max_batch_size. Empty: only full batches and the delay start one.
-  std::vector<int64_t> preferred_batch_sizes;
-  // Queued requests beyond which Submit answers RESOURCE_EXHAUSTED.
-  size_t max_queue_size = 1024;
+  // Batch formation: model name ("model:version", also used in thread names
+  // and errors), max_batch_size (also the per-request limit), dynamic
+  // batching, queue delay, preferred sizes, queue bound. See batch_queue.h.
+  BatchQueueOptions batching;
   // Executor threads, each with its own ExecutionContext. Default 1.
   int instance_count = 1;
   // Observe activation signs on one batch in this many; 0 never.

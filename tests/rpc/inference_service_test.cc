@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <random>
 #include <thread>
 #include <vector>
@@ -71,6 +72,11 @@ class InferenceServiceTest : public ::testing::Test {
     repository_ = new std::string(MakeTempDir("rpc_repo"));
     CopyBundledModel("leaky_mlp", *repository_);
     CopyBundledModel("prelu_mlp", *repository_);
+    // The same weights, refusing NaN and infinity.
+    std::filesystem::create_directories(*repository_ + "/strict/1");
+    std::filesystem::copy_file(*repository_ + "/leaky_mlp/1/model.onnx",
+                               *repository_ + "/strict/1/model.onnx");
+    std::ofstream(*repository_ + "/strict/config.pbtxt") << "reject_non_finite: true\n";
     // A model that cannot load must not keep the others from serving.
     std::filesystem::create_directories(*repository_ + "/broken/1");
     std::ofstream(*repository_ + "/broken/1/model.onnx") << "this is not an onnx file";
@@ -273,6 +279,23 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
   inference::ModelInferResponse response;
   ASSERT_TRUE(Infer(MakeRequest("leaky_mlp", input, 3, true), &response).ok());
   ExpectNear(RawOutput(response), Reference("leaky_mlp", input, 3));
+}
+
+TEST_F(InferenceServiceTest, NonFiniteInputsAreComputedUnlessTheModelRefusesThem) {
+  std::vector<float> input = RandomRows(2, kFeatures, 3);
+  input[5] = std::numeric_limits<float>::quiet_NaN();
+  input[70] = std::numeric_limits<float>::infinity();
+  inference::ModelInferResponse response;
+  grpc::Status status = Infer(MakeRequest("leaky_mlp", input, 2, true), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(RawOutput(response).size(), 2u * kOutputs);
+
+  status = Infer(MakeRequest("strict", input, 2, true), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("value 5 is not finite"));
+  input[5] = 0.5f;
+  input[70] = 0.5f;
+  EXPECT_TRUE(Infer(MakeRequest("strict", input, 2, true), &response).ok());
 }
 
 TEST_F(InferenceServiceTest, ConcurrentClientsEachGetTheirOwnRows) {

@@ -165,10 +165,10 @@ struct Call {
 
 SchedulerOptions BatchingOptions(RecordingObserver* observer) {
   SchedulerOptions options;
-  options.name = "m:1";
-  options.dynamic_batching = true;
-  options.max_batch_size = 32;
-  options.max_queue_delay = absl::Milliseconds(2);
+  options.batching.name = "m:1";
+  options.batching.dynamic_batching = true;
+  options.batching.max_batch_size = 32;
+  options.batching.max_queue_delay = absl::Milliseconds(2);
   options.observer = observer;
   return options;
 }
@@ -231,7 +231,7 @@ TEST(ModelSchedulerTest, RunnerFactoryErrorFailsCreate) {
     return std::make_unique<FakeRunner>(&log, absl::OkStatus());
   };
   SchedulerOptions options;
-  options.name = "m:1";
+  options.batching.name = "m:1";
   options.instance_count = 3;
   auto scheduler = ModelScheduler::Create(factory, options);
   ASSERT_FALSE(scheduler.ok());
@@ -244,10 +244,10 @@ TEST(ModelSchedulerTest, RunnerFactoryErrorFailsCreate) {
 TEST(ModelSchedulerTest, InvalidOptionsFailCreate) {
   RunLog log;
   SchedulerOptions options;
-  options.max_batch_size = 0;
+  options.batching.max_batch_size = 0;
   EXPECT_EQ(ModelScheduler::Create(Factory(&log), options).status().code(),
             absl::StatusCode::kInvalidArgument);
-  options.max_batch_size = 8;
+  options.batching.max_batch_size = 8;
   options.instance_count = 0;
   EXPECT_EQ(ModelScheduler::Create(Factory(&log), options).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -257,7 +257,7 @@ TEST(ModelSchedulerTest, RunErrorReachesEveryRequestOfTheBatch) {
   RunLog log;
   RecordingObserver observer;
   SchedulerOptions options = BatchingOptions(&observer);
-  options.max_queue_delay = absl::Minutes(10);  // the batch forms at shutdown
+  options.batching.max_queue_delay = absl::Minutes(10);  // the batch forms at shutdown
   auto scheduler =
       ModelScheduler::Create(Factory(&log, absl::InternalError("engine exploded")), options);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
@@ -284,10 +284,10 @@ TEST(ModelSchedulerTest, DestructorAnswersEveryQueuedRequest) {
   RunLog log;
   RecordingObserver observer;
   SchedulerOptions options = BatchingOptions(&observer);
-  options.name = "x:1";
-  options.max_batch_size = 64;
-  options.max_queue_delay = absl::Minutes(10);  // nothing starts before shutdown
-  options.max_queue_size = 30;
+  options.batching.name = "x:1";
+  options.batching.max_batch_size = 64;
+  options.batching.max_queue_delay = absl::Minutes(10);  // nothing starts before shutdown
+  options.batching.max_queue_size = 30;
   options.instance_count = 2;
   auto created = ModelScheduler::Create(Factory(&log), options);
   ASSERT_TRUE(created.ok()) << created.status();
@@ -341,7 +341,7 @@ TEST(ModelSchedulerTest, DestructorAnswersEveryQueuedRequest) {
 TEST(ModelSchedulerTest, ExpiredAndCancelledRequestsAreAnsweredWithoutCompute) {
   RunLog log;
   SchedulerOptions options = BatchingOptions(nullptr);
-  options.max_queue_delay = absl::ZeroDuration();
+  options.batching.max_queue_delay = absl::ZeroDuration();
   auto scheduler = ModelScheduler::Create(Factory(&log), options);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
 
@@ -366,7 +366,7 @@ TEST(ModelSchedulerTest, ExpiredAndCancelledRequestsAreAnsweredWithoutCompute) {
 TEST(ModelSchedulerTest, DeadlinePassingWhileQueuedIsAnsweredBeforeTheDelay) {
   RunLog log;
   SchedulerOptions options = BatchingOptions(nullptr);
-  options.max_queue_delay = absl::Minutes(10);
+  options.batching.max_queue_delay = absl::Minutes(10);
   auto scheduler = ModelScheduler::Create(Factory(&log), options);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   Call call;
@@ -400,8 +400,8 @@ TEST(ModelSchedulerTest, WithoutDynamicBatchingEachRequestRunsAloneAndIsSampled)
   RunLog log;
   RecordingObserver observer;
   SchedulerOptions options;
-  options.name = "m:1";
-  options.max_batch_size = 8;
+  options.batching.name = "m:1";
+  options.batching.max_batch_size = 8;
   options.activation_sample_every = 3;
   options.observer = &observer;
   auto scheduler = ModelScheduler::Create(Factory(&log), options);
@@ -429,7 +429,7 @@ TEST(ModelSchedulerTest, FakeClockDrivesTheQueueDelay) {
   RunLog log;
   FakeClock clock;
   SchedulerOptions options = BatchingOptions(nullptr);
-  options.max_queue_delay = absl::Milliseconds(50);
+  options.batching.max_queue_delay = absl::Milliseconds(50);
   options.clock = &clock;
   auto scheduler = ModelScheduler::Create(Factory(&log), options);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
