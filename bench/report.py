@@ -281,6 +281,12 @@ def main():
             w(f"| {model.replace('_batched', '')} | {batch} | {fmt(e)} | {fmt(te)} | {fmt(tm)} | "
               f"{e / te:.1f}× | {e / tm:.2f}× |")
     w("")
+    w("Activation counting overhead (engine in-process, medium 256→512→512→10, counts off → "
+      "on; target ≤ 3% at batch 64): " + "; ".join(
+        f"b={b}: {fmt(engine[('medium', b, 0)])} → {fmt(engine[('medium', b, 1)])} rows/s "
+        f"({100 * (1 - engine[('medium', b, 1)] / engine[('medium', b, 0)]):+.1f}%)"
+        for b in (1, 8, 64, 512)) + ".")
+    w("")
     w("Engine with activation counting on, for comparison (rows/s): " + ", ".join(
         f"{m.replace('_batched', '')} b={b}: {fmt(engine[(m, b, 1)])}"
         for m in ("tiny", "medium", "large_batched") for b in (1, 512)) + ".")
