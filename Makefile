@@ -8,7 +8,7 @@ METRICS_ADDRESS ?= 0.0.0.0:8002
 # Keep make test within 2 cores' worth of memory and time.
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps configure build run test docker-test bench sanitize clean
+.PHONY: all deps test-deps configure build run test docker-test bench clean
 
 all: build
 
@@ -34,19 +34,6 @@ test: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
-# AddressSanitizer + UndefinedBehaviorSanitizer over every unit and integration
-# test (a separate build in build-asan). Leaks count; tests/sanitizers/lsan.supp
-# lists the third-party ones.
-SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-sanitize: test-deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DMLPSERVE_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS)"
-	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
-	  UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 600 -LE deploy
-
 # Builds the Docker image (docker, or podman where no Docker daemon runs),
 # runs it on loopback, infers with every bundled model, stops it with SIGTERM.
 docker-test: build
@@ -58,6 +45,32 @@ docker-test: build
 bench: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve mlpserve-client engine_bench lifecycle_rss
 	bench/run_benchmarks.sh $(BUILD_DIR) bench/RESULTS.md
+
+# Hardening (issue 6). Each uses its own build directory and SAN_JOBS cores.
+SAN_JOBS ?= 2
+FUZZ_SECONDS ?= 60
+FUZZ_DIR ?= build-fuzz
+ASAN_DIR ?= build-asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# libFuzzer targets (tests/fuzz) built with clang-14 and ASan+UBSan: the kept
+# regression inputs, then FUZZ_SECONDS of fuzzing per target; fails on a crash.
+fuzz:
+	deploy/install-deps.sh fuzz
+	tests/fuzz/run_fuzzers.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(SAN_JOBS)
+
+# The whole ctest suite built with gcc's AddressSanitizer + UBSan (leak
+# checking on; third-party leak suppressions in tests/sanitizers/lsan.supp).
+sanitize: test-deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=g++ -DMLPSERVE_BUILD_BENCH=OFF \
+	  "-DCMAKE_CXX_FLAGS=$(ASAN_FLAGS)"
+	cmake --build $(ASAN_DIR) -j $(SAN_JOBS)
+	cd $(ASAN_DIR) && \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(SAN_JOBS) --timeout 300
 
 clean:
 	rm -rf $(BUILD_DIR)

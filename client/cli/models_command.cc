@@ -42,16 +42,52 @@ int RunControl(const GlobalFlags& flags, const std::string& model, bool load) {
   return 0;
 }
 
+nlohmann::json Duration(const inference::StatisticDuration& d) {
+  return {{"count", d.count()}, {"ns", d.ns()}};
+}
+
+int RunStats(const GlobalFlags& flags, const std::string& model) {
+  std::unique_ptr<InferenceClient> client = MakeClient(flags);
+  if (!client) return 2;
+  absl::StatusOr<inference::ModelStatisticsResponse> stats = client->ModelStatistics(model);
+  if (!stats.ok()) {
+    spdlog::error("{}", std::string(stats.status().message()));
+    return 1;
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : stats->model_stats()) {
+    const auto& s = m.inference_stats();
+    out.push_back({{"name", m.name()},
+                   {"version", m.version()},
+                   {"last_inference_ms", m.last_inference()},
+                   {"inference_count", m.inference_count()},
+                   {"execution_count", m.execution_count()},
+                   {"success", Duration(s.success())},
+                   {"fail", Duration(s.fail())},
+                   {"queue", Duration(s.queue())},
+                   {"compute_infer", Duration(s.compute_infer())}});
+  }
+  std::cout << nlohmann::json{{"model_stats", out}}.dump(2) << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 void AddModelsCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
-  CLI::App* models = app->add_subcommand("models", "The model repository: list, load, unload");
+  CLI::App* models =
+      app->add_subcommand("models", "The model repository: list, load, unload, stats");
   models->require_subcommand(1);
 
   CLI::App* list = models->add_subcommand("list", "Every model and version with its state");
   auto ready_only = std::make_shared<bool>(false);
   list->add_flag("--ready", *ready_only, "Only models ready for inference");
   list->callback([=] { *exit_code = RunList(*flags, *ready_only); });
+
+  CLI::App* stats = models->add_subcommand(
+      "stats", "Per-version statistics (requests, rows, batches, queue and compute time)");
+  auto stats_model = std::make_shared<std::string>();
+  stats->add_option("model", *stats_model, "Model name (default: every ready model)");
+  stats->callback([=] { *exit_code = RunStats(*flags, *stats_model); });
 
   for (const bool load : {true, false}) {
     CLI::App* sub = models->add_subcommand(

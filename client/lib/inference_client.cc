@@ -61,6 +61,18 @@ absl::Status InferenceClient::LoadModel(const std::string& model) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<inference::ModelStatisticsResponse> InferenceClient::ModelStatistics(
+    const std::string& model) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  inference::ModelStatisticsRequest request;
+  request.set_name(model);
+  inference::ModelStatisticsResponse response;
+  grpc::Status status = stub_->ModelStatistics(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status, absl::StrCat("ModelStatistics(", model, ")"));
+  return response;
+}
+
 absl::Status InferenceClient::UnloadModel(const std::string& model) {
   grpc::ClientContext context;
   SetDeadline(&context);

@@ -54,6 +54,8 @@ class InferenceClient {
   absl::StatusOr<inference::RepositoryIndexResponse> RepositoryIndex(bool ready_only = false);
   absl::Status LoadModel(const std::string& model);
   absl::Status UnloadModel(const std::string& model);
+  // Statistics extension; empty model: every ready model.
+  absl::StatusOr<inference::ModelStatisticsResponse> ModelStatistics(const std::string& model);
 
   // The raw stub and channel, for callers that drive async calls (PerfRunner).
   inference::GRPCInferenceService::Stub* stub() { return stub_.get(); }

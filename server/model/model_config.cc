@@ -57,8 +57,8 @@ absl::Status CheckValues(const ModelConfig& config, absl::string_view source, bo
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckRange(source, "threads_per_instance", config.threads_per_instance(),
-                                  1, kMaxThreadsPerInstance, zero_ok);
+  if (absl::Status s = CheckRange(source, "threads_per_instance", config.threads_per_instance(), 1,
+                                  kMaxThreadsPerInstance, zero_ok);
       !s.ok()) {
     return s;
   }
@@ -83,8 +83,8 @@ absl::Status CheckValues(const ModelConfig& config, absl::string_view source, bo
 
 // Fills or checks the single input (or output) against the graph.
 absl::Status CompleteTensor(google::protobuf::RepeatedPtrField<ModelTensor>* tensors,
-                            absl::string_view what, const std::string& graph_name,
-                            int64_t features, absl::string_view model) {
+                            absl::string_view what, const std::string& graph_name, int64_t features,
+                            absl::string_view model) {
   if (tensors->size() > 1) {
     return ConfigError(model, absl::StrCat("config lists ", tensors->size(), " ", what,
                                            "s; the model has one ('", graph_name, "')"));
@@ -98,9 +98,9 @@ absl::Status CompleteTensor(google::protobuf::RepeatedPtrField<ModelTensor>* ten
   if (t->data_type().empty()) t->set_data_type(kFp32);
   if (t->dims().empty()) t->add_dims(features);
   if (t->dims_size() != 1 || t->dims(0) != features) {
-    return ConfigError(model, absl::StrCat(what, " '", t->name(), "' has dims [",
-                                           absl::StrJoin(t->dims(), ", "),
-                                           "] but the graph has [", features, "]"));
+    return ConfigError(
+        model, absl::StrCat(what, " '", t->name(), "' has dims [", absl::StrJoin(t->dims(), ", "),
+                            "] but the graph has [", features, "]"));
   }
   return absl::OkStatus();
 }
@@ -120,9 +120,9 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::strin
   }
   if (config.name().empty()) config.set_name(std::string(model_name));
   if (config.name() != model_name) {
-    return ConfigError(source, absl::StrCat("name '", config.name(),
-                                            "' does not match the model directory '",
-                                            model_name, "'"));
+    return ConfigError(
+        source, absl::StrCat("name '", config.name(), "' does not match the model directory '",
+                             model_name, "'"));
   }
   if (absl::Status s = CheckValues(config, source, /*zero_ok=*/true); !s.ok()) return s;
   return config;

@@ -43,7 +43,8 @@ int64_t IntAttribute(const onnx::NodeProto& node, absl::string_view name, int64_
 // a single value (scalar, [1], [1, 1]), [n] or [1, n]. Empty on other shapes.
 std::vector<float> BroadcastRow(const FloatTensor& t, int64_t n) {
   if (t.rank() <= 2 && t.values.size() == 1) return std::vector<float>(n, t.values[0]);
-  bool row = (t.rank() == 1 && t.dims[0] == n) || (t.rank() == 2 && t.dims[0] == 1 && t.dims[1] == n);
+  bool row =
+      (t.rank() == 1 && t.dims[0] == n) || (t.rank() == 2 && t.dims[0] == 1 && t.dims[1] == n);
   return row ? t.values : std::vector<float>();
 }
 
@@ -87,8 +88,8 @@ class Importer {
     }
     if (!found) return Error("no opset_import for the default ONNX domain");
     if (opset_ < kMinOpset || opset_ > kMaxOpset) {
-      return Error(absl::StrCat("opset ", opset_, " is not supported (", kMinOpset, " to ",
-                                kMaxOpset, ")"));
+      return Error(
+          absl::StrCat("opset ", opset_, " is not supported (", kMinOpset, " to ", kMaxOpset, ")"));
     }
     return absl::OkStatus();
   }
@@ -187,8 +188,8 @@ class Importer {
     } else if (auto c = constant_nodes_.find(name); c != constant_nodes_.end()) {
       t = DecodeConstantNode(*c->second);
     } else {
-      return NodeError(node, absl::StrCat("initializer '", name,
-                                          "' not found (weights must be constant)"));
+      return NodeError(
+          node, absl::StrCat("initializer '", name, "' not found (weights must be constant)"));
     }
     if (!t.ok()) return NodeError(node, t.status().message());
     return t;
@@ -232,8 +233,8 @@ class Importer {
     const std::string& op = node.op_type();
     absl::Status status = absl::OkStatus();
     if (!IsDefaultDomain(node)) {
-      return Error(absl::StrCat(NodeLabel(node), " in domain '", node.domain(),
-                                "' is not supported"));
+      return Error(
+          absl::StrCat(NodeLabel(node), " in domain '", node.domain(), "' is not supported"));
     } else if (op == "Gemm") {
       status = ImportGemm(node);
     } else if (op == "MatMul") {
@@ -283,9 +284,9 @@ class Importer {
   absl::Status AddLayer(const onnx::NodeProto& node, int64_t in, int64_t out,
                         std::vector<float> weights, std::vector<float> bias) {
     if (features_ >= 0 && features_ != in) {
-      return NodeError(node, absl::StrCat("layer ", mlp_.layers.size(), " takes ", in,
-                                          " input features but ", features_from_, " gives ",
-                                          features_));
+      return NodeError(
+          node, absl::StrCat("layer ", mlp_.layers.size(), " takes ", in, " input features but ",
+                             features_from_, " gives ", features_));
     }
     DenseLayer layer;
     layer.in = in;
@@ -327,9 +328,9 @@ class Importer {
       if (!c.ok()) return c.status();
       bias = BroadcastRow(*c, n);
       if (bias.empty()) {
-        return NodeError(node, absl::StrCat("bias '", node.input(2), "' has shape ",
-                                            ShapeString(c->dims), "; expected [", n, "] or [1, ",
-                                            n, "]"));
+        return NodeError(node,
+                         absl::StrCat("bias '", node.input(2), "' has shape ", ShapeString(c->dims),
+                                      "; expected [", n, "] or [1, ", n, "]"));
       }
       for (float& v : bias) v *= beta;
     }
@@ -386,9 +387,9 @@ class Importer {
       if (!slope.ok()) return slope.status();
       act.slope = BroadcastRow(*slope, layer.out);
       if (act.slope.empty()) {
-        return NodeError(node, absl::StrCat("slope '", node.input(1), "' has shape ",
-                                            ShapeString(slope->dims), "; expected a scalar, [",
-                                            layer.out, "] or [1, ", layer.out, "]"));
+        return NodeError(
+            node, absl::StrCat("slope '", node.input(1), "' has shape ", ShapeString(slope->dims),
+                               "; expected a scalar, [", layer.out, "] or [1, ", layer.out, "]"));
       }
     }
     if (kind == ActivationKind::kSoftmax) {
@@ -409,10 +410,10 @@ class Importer {
   std::unordered_map<std::string, const onnx::TensorProto*> initializers_;
   std::unordered_map<std::string, const onnx::NodeProto*> constant_nodes_;
   std::unordered_map<std::string, std::vector<int>> consumers_;  // tensor -> node indices
-  std::string current_;             // the tensor flowing along the chain
-  int64_t features_ = -1;           // features of current_, -1 while unknown
-  std::string features_from_;       // what gave features_, for messages
-  bool bias_open_ = false;          // last node was a dense layer (an Add is its bias)
+  std::string current_;        // the tensor flowing along the chain
+  int64_t features_ = -1;      // features of current_, -1 while unknown
+  std::string features_from_;  // what gave features_, for messages
+  bool bias_open_ = false;     // last node was a dense layer (an Add is its bias)
   Mlp mlp_;
 };
 
@@ -431,8 +432,7 @@ absl::StatusOr<Mlp> ImportOnnxBytes(absl::string_view bytes, absl::string_view s
   try {
     parsed = model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
   } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ": not an ONNX model (", e.what(), ")"));
+    return absl::InvalidArgumentError(absl::StrCat(source, ": not an ONNX model (", e.what(), ")"));
   }
   if (!parsed) {
     return absl::InvalidArgumentError(

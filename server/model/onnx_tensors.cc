@@ -62,9 +62,9 @@ absl::StatusOr<FloatTensor> DecodeFloatTensor(const onnx::TensorProto& tensor,
     }
     if (raw.size() % sizeof(float) != 0 ||
         static_cast<uint64_t>(raw.size() / sizeof(float)) != static_cast<uint64_t>(*count)) {
-      return TensorError(tensor_name, absl::StrCat("raw_data holds ", raw.size(),
-                                                   " bytes but dims need ", *count, " floats (",
-                                                   *count * 4, " bytes)"));
+      return TensorError(
+          tensor_name, absl::StrCat("raw_data holds ", raw.size(), " bytes but dims need ", *count,
+                                    " floats (", *count * 4, " bytes)"));
     }
     out.values.resize(*count);
     for (int64_t i = 0; i < *count; ++i) out.values[i] = LittleEndianFloat(&raw[i * 4]);

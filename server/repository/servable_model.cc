@@ -65,7 +65,8 @@ absl::StatusOr<std::shared_ptr<ServableModel>> ServableModel::Load(const Options
 
   SchedulerOptions scheduler_options =
       SchedulerOptionsFromConfig(model->config_, id, options.clock);
-  scheduler_options.observer = model->metrics_.get();
+  model->stats_ = std::make_unique<ModelStats>(model->metrics_.get());
+  scheduler_options.observer = model->stats_.get();
   ExecutionContext::Options context_options;  // the model's thread count
   std::shared_ptr<const CompiledMlp> compiled_model = model->compiled_;
   auto factory = [compiled_model,

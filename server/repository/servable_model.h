@@ -22,6 +22,7 @@
 #include "server/engine/compiled_mlp.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/metrics/model_metrics.h"
+#include "server/repository/model_stats.h"
 #include "server/scheduler/model_scheduler.h"
 
 namespace mlpserve {
@@ -54,6 +55,7 @@ class ServableModel {
   const CompiledMlp& compiled() const { return *compiled_; }
   ModelScheduler& scheduler() const { return *scheduler_; }
   ModelMetrics& metrics() const { return *metrics_; }
+  ModelStats& stats() const { return *stats_; }
 
  private:
   ServableModel() = default;
@@ -66,6 +68,8 @@ class ServableModel {
   // Declared before the scheduler: the scheduler reports to it until it is
   // destroyed, so it must outlive it.
   std::unique_ptr<ModelMetrics> metrics_;
+  // The scheduler's observer; forwards to metrics_.
+  std::unique_ptr<ModelStats> stats_;
   std::unique_ptr<ModelScheduler> scheduler_;
 };
 

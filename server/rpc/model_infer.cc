@@ -35,29 +35,34 @@ struct PendingCall {
   const inference::ModelInferRequest* request;
   inference::ModelInferResponse* response;
   ModelMetrics* metrics;
+  ModelStats* stats;
   Clock* clock;
   absl::Time start;
   std::string model_name;
   std::string version;
   std::string output_name;
   int64_t output_features;
+  int64_t rows;
 
   void Answer(absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
     const absl::StatusCode code = output.status().code();
     if (output.ok()) Encode(*output);
-    metrics->RecordRequest(code, clock->Now() - start, output.ok() ? &timing : nullptr);
+    const absl::Time now = clock->Now();
+    const InferTiming* computed = output.ok() ? &timing : nullptr;
+    metrics->RecordRequest(code, now - start, computed);
+    stats->RecordRequest(code, now - start, computed, rows, now);
     reactor->Finish(ToGrpcStatus(output.status()));
   }
 
   void Encode(absl::Span<const float> output) {
-    const int64_t rows = static_cast<int64_t>(output.size()) / output_features;
+    const int64_t output_rows = static_cast<int64_t>(output.size()) / output_features;
     response->set_model_name(model_name);
     response->set_model_version(version);
     response->set_id(request->id());
     auto* tensor = response->add_outputs();
     tensor->set_name(output_name);
     tensor->set_datatype("FP32");
-    tensor->add_shape(rows);
+    tensor->add_shape(output_rows);
     tensor->add_shape(output_features);
     response->add_raw_output_contents()->assign(reinterpret_cast<const char*>(output.data()),
                                                 output.size() * sizeof(float));
@@ -86,15 +91,17 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   const ServableModel& servable = **model;
   absl::StatusOr<DecodedInput> input = DecodeInferRequest(*request, ContractOf(servable));
   if (!input.ok()) {
-    servable.metrics().RecordRequest(input.status().code(), options_.clock->Now() - start, nullptr);
+    const absl::Time now = options_.clock->Now();
+    servable.metrics().RecordRequest(input.status().code(), now - start, nullptr);
+    servable.stats().RecordRequest(input.status().code(), now - start, nullptr, 0, now);
     reactor->Finish(ToGrpcStatus(input.status()));
     return reactor;
   }
 
-  auto call = std::make_shared<PendingCall>(
-      PendingCall{reactor, request, response, &servable.metrics(), options_.clock, start,
-                  servable.name(), servable.version_string(), servable.config().output(0).name(),
-                  servable.compiled().output_features()});
+  auto call = std::make_shared<PendingCall>(PendingCall{
+      reactor, request, response, &servable.metrics(), &servable.stats(), options_.clock, start,
+      servable.name(), servable.version_string(), servable.config().output(0).name(),
+      servable.compiled().output_features(), input->rows});
   auto infer = std::make_unique<InferRequest>();
   infer->rows = input->rows;
   infer->input = input->bytes;

@@ -63,6 +63,26 @@ TEST(ModelControlTest, ExplicitModeLoadsAndUnloadsWithTheToken) {
   EXPECT_EQ(not_found.exit_code, 1);
   EXPECT_THAT(not_found.output, HasSubstr("NOT_FOUND"));
 
+  // Two inferences of 4 rows on the freshly loaded model, then its statistics.
+  for (int i = 0; i < 2; ++i) {
+    RunResult infer = RunCommand(
+        {kClientBinary, "--url", server.url(), "infer", "prelu_mlp", "--random", "--batch", "4"});
+    EXPECT_EQ(infer.exit_code, 0) << infer.output;
+  }
+  std::vector<std::string> stats = {kClientBinary};
+  stats.insert(stats.end(), with_token.begin(), with_token.end());
+  stats.insert(stats.end(), {"models", "stats", "prelu_mlp"});
+  RunResult stats_run = RunCommand(stats);
+  ASSERT_EQ(stats_run.exit_code, 0) << stats_run.output;
+  const nlohmann::json model_stats = nlohmann::json::parse(stats_run.output)["model_stats"];
+  ASSERT_EQ(model_stats.size(), 1u) << stats_run.output;
+  EXPECT_EQ(model_stats[0]["version"], "1");
+  EXPECT_EQ(model_stats[0]["inference_count"], 8);
+  EXPECT_EQ(model_stats[0]["execution_count"], 2);
+  EXPECT_EQ(model_stats[0]["success"]["count"], 2);
+  EXPECT_EQ(model_stats[0]["fail"]["count"], 0);
+  EXPECT_GT(model_stats[0]["last_inference_ms"].get<uint64_t>(), 0u);
+
   states = States(with_token);
   EXPECT_EQ(states["prelu_mlp"], "READY");
   EXPECT_EQ(states["leaky_mlp"], "UNAVAILABLE");

@@ -77,6 +77,15 @@ TEST(ServerBinaryTest, ServesBundledModelsToTheCliAndStopsCleanlyOnSigterm) {
       EXPECT_EQ(json["outputs"][0]["data"].size(), 40u);
     }
   }
+  if (RunCommand({kPython, "-c", "import grpc_tools"}).exit_code == 0) {
+    RunResult python =
+        RunCommand({kPython, std::string(MLPSERVE_SOURCE_DIR) + "/client/python/simple_client.py",
+                    "--url", server.url(), "--model", "prelu_mlp"},
+                   absl::Seconds(120));
+    EXPECT_EQ(python.exit_code, 0) << python.output;
+  } else {
+    ADD_FAILURE() << "python3-grpc-tools missing: make test installs it";
+  }
   RunResult metadata = RunCommand({kClient, "--url", server.url(), "metadata", "leaky_mlp"});
   EXPECT_EQ(metadata.exit_code, 0) << metadata.output;
   EXPECT_THAT(metadata.output, HasSubstr("leaky_mlp"));

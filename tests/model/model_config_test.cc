@@ -37,8 +37,16 @@ constexpr char kFullConfig[] = R"pb(
   name: "m"
   platform: "onnxruntime_onnx"
   max_batch_size: 32
-  input { name: "x" data_type: "TYPE_FP32" dims: [ 4 ] }
-  output { name: "y" data_type: "TYPE_FP32" dims: [ 3 ] }
+  input {
+    name: "x"
+    data_type: "TYPE_FP32"
+    dims: [ 4 ]
+  }
+  output {
+    name: "y"
+    data_type: "TYPE_FP32"
+    dims: [ 3 ]
+  }
   version_policy { specific { versions: [ 1, 3 ] } }
   dynamic_batching {
     max_queue_delay_microseconds: 250
@@ -161,8 +169,8 @@ TEST(ModelConfigTest, DimsMismatch) {
 
 TEST(ModelConfigTest, OutOfRangeValues) {
   for (const char* text :
-       {"max_batch_size: -1", "max_batch_size: 65537", "instance_count: 65",
-        "instance_count: -2", "threads_per_instance: 100",
+       {"max_batch_size: -1", "max_batch_size: 65537", "instance_count: 65", "instance_count: -2",
+        "threads_per_instance: 100",
         "max_batch_size: 8 dynamic_batching { preferred_batch_size: [ 4, 16 ] }",
         "dynamic_batching { preferred_batch_size: [ 0 ] }",
         "dynamic_batching { preferred_batch_size: [ 65 ] }",  // above the default 64

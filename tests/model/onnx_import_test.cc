@@ -16,8 +16,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::FloatEq;
 using ::testing::HasSubstr;
-using ::testing::Pointwise;
 using testing::OnnxTestGraph;
+using ::testing::Pointwise;
 
 constexpr char kSource[] = "models/x/1/model.onnx";
 
@@ -144,8 +144,7 @@ INSTANTIATE_TEST_SUITE_P(Ops, SimpleActivationTest,
                                            ActivationCase{"Sigmoid", ActivationKind::kSigmoid},
                                            ActivationCase{"Tanh", ActivationKind::kTanh},
                                            ActivationCase{"Softmax", ActivationKind::kSoftmax},
-                                           ActivationCase{"LeakyRelu",
-                                                          ActivationKind::kLeakyRelu}),
+                                           ActivationCase{"LeakyRelu", ActivationKind::kLeakyRelu}),
                          [](const auto& info) { return info.param.op; });
 
 TEST(OnnxImportTest, LeakyReluAlphaDefaultAndExplicit) {
@@ -168,9 +167,9 @@ TEST(OnnxImportTest, PReluSlopeShapes) {
     std::vector<float> values;
     std::vector<float> expected;
   };
-  for (const Case& c : {Case{{2}, {0.1f, -0.2f}, {0.1f, -0.2f}},
-                        Case{{1, 2}, {0.0f, 0.3f}, {0.0f, 0.3f}},
-                        Case{{}, {0.25f}, {0.25f, 0.25f}}, Case{{1}, {0.5f}, {0.5f, 0.5f}}}) {
+  for (const Case& c :
+       {Case{{2}, {0.1f, -0.2f}, {0.1f, -0.2f}}, Case{{1, 2}, {0.0f, 0.3f}, {0.0f, 0.3f}},
+        Case{{}, {0.25f}, {0.25f, 0.25f}}, Case{{1}, {0.5f}, {0.5f, 0.5f}}}) {
     OnnxTestGraph g = GemmGraph();
     g.Append("PRelu", "PRelu_1", {g.Initializer("slope", c.dims, c.values)});
     absl::StatusOr<Mlp> mlp = Import(g.Build(2));
@@ -288,12 +287,17 @@ TEST(OnnxImportTest, BatchDimSymbolicOrFixed) {
 
 TEST(OnnxImportTest, InputMustBeRank2Float) {
   onnx::ModelProto rank3 = GemmGraph().Build(2);
-  rank3.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
-      ->mutable_shape()->add_dim()->set_dim_value(4);
+  rank3.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->add_dim()
+      ->set_dim_value(4);
   ExpectError(Import(rank3), {"graph input 'input'", "rank 3"});
   onnx::ModelProto int_input = GemmGraph().Build(2);
-  int_input.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
-      ->set_elem_type(onnx::TensorProto::INT64);
+  int_input.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::INT64);
   ExpectError(Import(int_input), {"graph input 'input'", "element type"});
 }
 
@@ -347,9 +351,8 @@ TEST(OnnxImportTest, FloatDataLengthMismatchNamesTensor) {
 }
 
 TEST(OnnxImportTest, BadDimsAreErrors) {
-  for (const std::vector<int64_t>& dims :
-       std::vector<std::vector<int64_t>>{{-2, -3}, {int64_t{1} << 40, int64_t{1} << 40},
-                                         {int64_t{1} << 62, 4}, {0, 3}}) {
+  for (const std::vector<int64_t>& dims : std::vector<std::vector<int64_t>>{
+           {-2, -3}, {int64_t{1} << 40, int64_t{1} << 40}, {int64_t{1} << 62, 4}, {0, 3}}) {
     onnx::ModelProto model = GemmGraph().Build(2);
     auto* t = model.mutable_graph()->mutable_initializer(0);
     t->clear_dims();
