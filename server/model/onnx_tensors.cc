@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace mlpserve {
 namespace {
@@ -106,6 +107,34 @@ absl::StatusOr<FloatTensor> DecodeConstantNode(const onnx::NodeProto& node) {
     return out;
   }
   return node_error(absl::StrCat("attribute '", attr.name(), "' is not supported"));
+}
+
+std::string ShapeString(const std::vector<int64_t>& dims) {
+  return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
+}
+
+const onnx::AttributeProto* FindAttribute(const onnx::NodeProto& node, absl::string_view name) {
+  for (const onnx::AttributeProto& attr : node.attribute()) {
+    if (attr.name() == name) return &attr;
+  }
+  return nullptr;
+}
+
+float FloatAttribute(const onnx::NodeProto& node, absl::string_view name, float fallback) {
+  const onnx::AttributeProto* attr = FindAttribute(node, name);
+  return attr != nullptr ? attr->f() : fallback;
+}
+
+int64_t IntAttribute(const onnx::NodeProto& node, absl::string_view name, int64_t fallback) {
+  const onnx::AttributeProto* attr = FindAttribute(node, name);
+  return attr != nullptr ? attr->i() : fallback;
+}
+
+std::vector<float> BroadcastRow(const FloatTensor& t, int64_t n) {
+  if (t.rank() <= 2 && t.values.size() == 1) return std::vector<float>(n, t.values[0]);
+  bool row =
+      (t.rank() == 1 && t.dims[0] == n) || (t.rank() == 2 && t.dims[0] == 1 && t.dims[1] == n);
+  return row ? t.values : std::vector<float>();
 }
 
 }  // namespace mlpserve

@@ -1,7 +1,8 @@
-// Decoding ONNX constant tensors (graph initializers and Constant nodes) into
-// float buffers, with every size bounds-checked: the bytes may be hostile.
+// ONNX helpers for the importer: decoding constant tensors (graph
+// initializers and Constant nodes) into float buffers, with every size
+// bounds-checked since the bytes may be hostile; node attributes; shapes.
 //
-// Internal to the importer (onnx_import.cc). Free functions; thread-safe.
+// Internal to the importer (onnx_chain.cc). Free functions; thread-safe.
 #ifndef MLPSERVE_SERVER_MODEL_ONNX_TENSORS_H_
 #define MLPSERVE_SERVER_MODEL_ONNX_TENSORS_H_
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "onnx/onnx_pb.h"
 
 namespace mlpserve {
@@ -36,6 +38,19 @@ absl::StatusOr<FloatTensor> DecodeFloatTensor(const onnx::TensorProto& tensor,
 // The tensor a Constant node produces (attribute value, value_float or
 // value_floats). INVALID_ARGUMENT naming the node for anything else.
 absl::StatusOr<FloatTensor> DecodeConstantNode(const onnx::NodeProto& node);
+
+// Broadcasts a per-unit vector (PRelu slope, Gemm C, Add bias) to `n` values:
+// a single value (scalar, [1], [1, 1]), [n] or [1, n]. Empty on other shapes.
+std::vector<float> BroadcastRow(const FloatTensor& t, int64_t n);
+
+// "[2, 3]".
+std::string ShapeString(const std::vector<int64_t>& dims);
+
+// The attribute `name` of `node`, or nullptr.
+const onnx::AttributeProto* FindAttribute(const onnx::NodeProto& node, absl::string_view name);
+// Its f / i value, or `fallback` when the node does not set it.
+float FloatAttribute(const onnx::NodeProto& node, absl::string_view name, float fallback);
+int64_t IntAttribute(const onnx::NodeProto& node, absl::string_view name, int64_t fallback);
 
 }  // namespace mlpserve
 
