@@ -8,7 +8,7 @@ METRICS_ADDRESS ?= 0.0.0.0:8002
 # Keep make test within 2 cores' worth of memory and time.
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps configure build run test docker-test bench clean
+.PHONY: all deps test-deps configure build run test docker-test bench clean fuzz sanitize
 
 all: build
 

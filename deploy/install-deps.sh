@@ -5,6 +5,7 @@
 #   deploy/install-deps.sh test      # build + what the test suite drives (torch, onnx,
 #                                    # grpcio, prometheus, chromium)
 #   deploy/install-deps.sh runtime   # shared libraries the mlpserve binaries load
+#   deploy/install-deps.sh fuzz      # build + clang and its libFuzzer/sanitizer runtimes
 #
 # Runs as root, or through sudo otherwise. Used by the Makefile and the Dockerfile.
 set -euo pipefail
@@ -20,6 +21,8 @@ test_pkgs=(
   python3 python3-torch python3-onnx python3-numpy python3-grpcio python3-grpc-tools
   prometheus chromium curl openssl procps python3-yaml
 )
+# make fuzz: libFuzzer and the sanitizer runtimes come with clang's compiler-rt.
+fuzz_pkgs=(clang-14 libclang-rt-14-dev)
 # What the mlpserve and mlpserve-client binaries load (ldd), by Debian 12 name;
 # their own dependencies (c-ares, re2, ssl, civetweb, OpenCL ICD loader) follow.
 runtime_pkgs=(
@@ -32,7 +35,8 @@ case "${1:-build}" in
   build) wanted=("${build_pkgs[@]}") ;;
   test) wanted=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
   runtime) wanted=("${runtime_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|runtime" >&2; exit 2 ;;
+  fuzz) wanted=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|runtime|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()

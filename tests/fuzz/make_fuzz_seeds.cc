@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "proto/inference.pb.h"
+#include "server/model/onnx_import.h"
+#include "server/rpc/infer_decode.h"
 #include "tests/fuzz/fuzz_model.h"
 #include "tests/model/onnx_test_graph.h"
 
@@ -99,8 +101,23 @@ std::vector<std::pair<std::string, std::string>> InferSeeds() {
   return seeds;
 }
 
-int WriteAll(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& seeds) {
+// Every seed must be valid: the fuzzer starts from inputs that get far.
+absl::Status CheckOnnx(const std::string& bytes) {
+  return ImportOnnxBytes(bytes, "seed").status();
+}
+absl::Status CheckRequest(const std::string& bytes) {
+  inference::ModelInferRequest request;
+  if (!request.ParseFromString(bytes)) return absl::InternalError("does not parse");
+  return DecodeInferRequest(request, SmallContract(/*reject_non_finite=*/true)).status();
+}
+
+int WriteAll(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& seeds,
+             absl::Status (*check)(const std::string&)) {
   for (const auto& [name, bytes] : seeds) {
+    if (absl::Status s = check(bytes); !s.ok()) {
+      std::fprintf(stderr, "seed %s is not valid: %s\n", name.c_str(), s.ToString().c_str());
+      return 1;
+    }
     if (!Write(dir + "/" + name, bytes)) {
       std::fprintf(stderr, "cannot write %s/%s\n", dir.c_str(), name.c_str());
       return 1;
@@ -118,6 +135,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string root = argv[1];
-  return mlpserve::fuzz::WriteAll(root + "/onnx_import_fuzz", mlpserve::fuzz::OnnxSeeds()) |
-         mlpserve::fuzz::WriteAll(root + "/infer_decode_fuzz", mlpserve::fuzz::InferSeeds());
+  return mlpserve::fuzz::WriteAll(root + "/onnx_import_fuzz", mlpserve::fuzz::OnnxSeeds(),
+                                 mlpserve::fuzz::CheckOnnx) |
+         mlpserve::fuzz::WriteAll(root + "/infer_decode_fuzz", mlpserve::fuzz::InferSeeds(),
+                                 mlpserve::fuzz::CheckRequest);
 }
