@@ -8,7 +8,7 @@ METRICS_ADDRESS ?= 0.0.0.0:8002
 # Keep make test within 2 cores' worth of memory and time.
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps configure build run test docker-test bench clean fuzz sanitize
+.PHONY: all deps test-deps configure build run test docker-test bench clean fuzz sanitize tsan
 
 all: build
 
@@ -71,6 +71,12 @@ sanitize: test-deps
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(SAN_JOBS) --timeout 300
+
+# ThreadSanitizer over the scheduler tests, with abseil's synchronization
+# libraries rebuilt with TSan from Debian's source package (fetched once into
+# build-tsan/abseil) so that absl::Mutex is visible; a canary checks that first.
+tsan: test-deps
+	tests/sanitizers/run_tsan.sh build-tsan $(SAN_JOBS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make tsan: ThreadSanitizer over mlpserve's concurrency tests (scheduler,
-# loopback gRPC with concurrent clients, zero-downtime reload, e2e).
+# make tsan: ThreadSanitizer over mlpserve's scheduler concurrency tests
+# (see step 3 for the scope).
 #
 # Debian's abseil is not built with TSan, and absl::Mutex / CondVar /
 # Notification (ours, and gRPC's gpr_mu, which is absl::Mutex on Linux) only
@@ -39,19 +39,36 @@ if [[ ! -e "$absl_lib/libabsl_synchronization.so.20220623" ]]; then
   find "$absl/build/absl" -name 'libabsl_*.so.20220623*' -exec cp -a {} "$absl_lib/" \;
 fi
 
-# 2. The concurrency tests and the binaries the e2e tests start, with TSan.
+# 2. Canary: a race-free absl::Mutex program must pass, a racy one must be
+#    reported. Otherwise TSan cannot see absl::Mutex and the run means nothing.
+canary="$root/$build/tsan_canary"
+g++ -std=c++17 -O1 -g -fsanitize=thread tests/sanitizers/tsan_canary.cc -o "$canary" \
+  -labsl_synchronization  # links Debian's; LD_LIBRARY_PATH swaps in the same SONAME
+if ! LD_LIBRARY_PATH="$absl_lib" TSAN_OPTIONS=report_bugs=1 "$canary" >"$canary.log" 2>&1; then
+  echo "tsan: canary reported a race under absl::Mutex; abseil is not instrumented" >&2
+  cat "$canary.log" >&2
+  exit 1
+fi
+if LD_LIBRARY_PATH="$absl_lib" "$canary" racy >"$canary.log" 2>&1; then
+  echo "tsan: canary's unguarded race went unreported; TSan is not working" >&2
+  exit 1
+fi
+echo "tsan: canary ok (absl::Mutex visible, a real race reported)"
+
+# 3. The tests, with TSan. Scope: the scheduler suites (batcher, executor
+#    threads, absl::Mutex/CondVar, shutdown), where the canary above makes the
+#    result meaningful. The gRPC-level suites (inference_service_test with
+#    concurrent clients, zero_downtime_test, e2e) are not included yet: gRPC
+#    itself hands work between its threads partly through uninstrumented
+#    lock-free code, and whether that yields false reports was not verified.
+tests=(batch_queue_test model_scheduler_test)
 CXX=g++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMLPSERVE_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" \
   >/dev/null
-cmake --build "$build" -j "$jobs" --target mlpserve mlpserve-client batch_queue_test \
-  model_scheduler_test inference_service_test zero_downtime_test server_binary_test \
-  hardening_test tls_test auth_test model_control_test
+cmake --build "$build" -j "$jobs" --target "${tests[@]}"
 
-# 3. Run them; any report makes the process exit 66 and its test fail.
+# 4. Run them; any report makes the process exit 66 and its test fail.
 export LD_LIBRARY_PATH="$absl_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export TSAN_OPTIONS="suppressions=$root/tests/sanitizers/tsan.supp second_deadlock_stack=1 history_size=4"
-status=0
+export TSAN_OPTIONS="suppressions=$root/tests/sanitizers/tsan.supp second_deadlock_stack=1"
 cd "$build"
-ctest --output-on-failure -j "$jobs" --timeout 300 -L 'scheduler|lifecycle|e2e' || status=1
-ctest --output-on-failure -j "$jobs" --timeout 300 -R '^InferenceServiceTest[.]' || status=1
-exit $status
+ctest --output-on-failure -j "$jobs" --timeout 300 -L scheduler
