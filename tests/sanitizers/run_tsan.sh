@@ -18,7 +18,8 @@ cd "$(dirname "$0")/../.."
 build=${1:-build-tsan}
 jobs=${2:-2}
 root=$PWD
-absl="$root/$build/abseil"
+build=$(realpath -m "$build")
+absl="$build/abseil"
 absl_lib="$absl/lib"
 
 # 1. TSan-instrumented abseil synchronization (cached in BUILD_DIR/abseil).
@@ -41,7 +42,7 @@ fi
 
 # 2. Canary: a race-free absl::Mutex program must pass, a racy one must be
 #    reported. Otherwise TSan cannot see absl::Mutex and the run means nothing.
-canary="$root/$build/tsan_canary"
+canary="$build/tsan_canary"
 g++ -std=c++17 -O1 -g -fsanitize=thread tests/sanitizers/tsan_canary.cc -o "$canary" \
   -labsl_synchronization  # links Debian's; LD_LIBRARY_PATH swaps in the same SONAME
 if ! LD_LIBRARY_PATH="$absl_lib" TSAN_OPTIONS=report_bugs=1 "$canary" >"$canary.log" 2>&1; then
