@@ -24,8 +24,8 @@ bool Inside(absl::string_view view, const char* begin, size_t size) {
   return view.data() >= begin && view.data() + view.size() <= begin + size;
 }
 
-void CheckDecoded(const inference::ModelInferRequest& request,
-                  const mlpserve::DecodedInput& in, bool reject_non_finite) {
+void CheckDecoded(const inference::ModelInferRequest& request, const mlpserve::DecodedInput& in,
+                  bool reject_non_finite) {
   Check(in.rows >= 1 && in.rows <= mlpserve::fuzz::kMaxBatchSize);
   Check(in.bytes.size() ==
         static_cast<size_t>(in.rows * mlpserve::fuzz::kInputFeatures) * sizeof(float));

@@ -82,8 +82,8 @@ inference::ModelInferRequest Request(int64_t rows, bool raw) {
   input->add_shape(kInputFeatures);
   const std::vector<float> values = Ramp(rows * kInputFeatures);
   if (raw) {
-    request.add_raw_input_contents(std::string(reinterpret_cast<const char*>(values.data()),
-                                               values.size() * sizeof(float)));
+    request.add_raw_input_contents(
+        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
   } else {
     for (float v : values) input->mutable_contents()->add_fp32_contents(v);
   }
@@ -102,9 +102,7 @@ std::vector<std::pair<std::string, std::string>> InferSeeds() {
 }
 
 // Every seed must be valid: the fuzzer starts from inputs that get far.
-absl::Status CheckOnnx(const std::string& bytes) {
-  return ImportOnnxBytes(bytes, "seed").status();
-}
+absl::Status CheckOnnx(const std::string& bytes) { return ImportOnnxBytes(bytes, "seed").status(); }
 absl::Status CheckRequest(const std::string& bytes) {
   inference::ModelInferRequest request;
   if (!request.ParseFromString(bytes)) return absl::InternalError("does not parse");
@@ -136,7 +134,7 @@ int main(int argc, char** argv) {
   }
   const std::string root = argv[1];
   return mlpserve::fuzz::WriteAll(root + "/onnx_import_fuzz", mlpserve::fuzz::OnnxSeeds(),
-                                 mlpserve::fuzz::CheckOnnx) |
+                                  mlpserve::fuzz::CheckOnnx) |
          mlpserve::fuzz::WriteAll(root + "/infer_decode_fuzz", mlpserve::fuzz::InferSeeds(),
-                                 mlpserve::fuzz::CheckRequest);
+                                  mlpserve::fuzz::CheckRequest);
 }

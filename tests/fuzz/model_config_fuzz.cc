@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mlpserve;
   static const Mlp* const mlp = new Mlp(fuzz::SmallMlp());
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<ModelConfig> parsed = ParseModelConfig(text, "fuzz/config.pbtxt", fuzz::kModelName);
+  absl::StatusOr<ModelConfig> parsed =
+      ParseModelConfig(text, "fuzz/config.pbtxt", fuzz::kModelName);
   if (!parsed.ok()) return 0;
   Check(parsed->name() == fuzz::kModelName);
   absl::StatusOr<ModelConfig> config = CompleteModelConfig(*parsed, *mlp);
@@ -31,8 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(config->input(0).name() == mlp->input_name);
   Check(config->input(0).dims_size() == 1 && config->input(0).dims(0) == mlp->input_features());
   Check(config->output(0).name() == mlp->output_name);
-  Check(config->output(0).dims_size() == 1 &&
-        config->output(0).dims(0) == mlp->output_features());
+  Check(config->output(0).dims_size() == 1 && config->output(0).dims(0) == mlp->output_features());
   Check(config->version_policy().policy_choice_case() != VersionPolicy::POLICY_CHOICE_NOT_SET);
   Check(config->activation_stats().has_enabled());
   Check(config->activation_stats().sample_every() >= 1);
