@@ -1,6 +1,7 @@
 #include "server/repository/model_repository.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <system_error>
 
@@ -126,7 +127,7 @@ std::shared_ptr<const ServableModel> ModelRepository::Publishable(
 }
 
 ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
-                                                        const ModelEntry& current) const {
+                                                        const ModelEntry& current) {
   ModelEntry entry;
   const fs::path model_dir = fs::path(options_.root) / name;
   entry.fingerprint = FolderStamp(model_dir);
@@ -172,6 +173,10 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
     options.config = *config;
     options.metrics = options_.metrics;
     options.clock = options_.clock;
+    {
+      absl::MutexLock lock(&mu_);
+      loading_.insert({name, version});
+    }
     absl::StatusOr<std::shared_ptr<ServableModel>> model = ServableModel::Load(options);
     if (model.ok()) {
       entry.ready[version] = {Publishable(*std::move(model)), stamp};
@@ -216,27 +221,45 @@ absl::Status ModelRepository::LoadModel(const std::string& name) {
         absl::StrCat(entry.failures.front().reason,
                      entry.ready.empty() ? "" : " (versions that were serving keep serving)"));
   }
-  {
-    absl::MutexLock lock(&mu_);
-    std::swap(models_[name], entry);
-  }
+  Publish(name, entry, /*erase=*/false);
   // `entry` now holds the replaced versions: dropping them here retires
   // those no request holds any more.
   return status;
 }
 
+void ModelRepository::Publish(const std::string& name, ModelEntry& entry, bool erase) {
+  absl::MutexLock lock(&mu_);
+  unloading_.erase(std::remove_if(unloading_.begin(), unloading_.end(),
+                                  [](const Retiring& r) { return r.alive.expired(); }),
+                   unloading_.end());
+  loading_.erase(loading_.lower_bound({name, INT64_MIN}), loading_.upper_bound({name, INT64_MAX}));
+  auto it = models_.find(name);
+  if (it == models_.end()) {
+    if (!erase) std::swap(models_[name], entry);
+    return;
+  }
+  if (erase) {
+    entry = std::move(it->second);
+    models_.erase(it);
+  } else {
+    std::swap(it->second, entry);
+  }
+  const ModelEntry* now = erase ? nullptr : &models_[name];
+  for (const auto& [version, old] : entry.ready) {
+    if (now != nullptr) {
+      auto kept = now->ready.find(version);
+      if (kept != now->ready.end() && kept->second.model == old.model) continue;
+    }
+    unloading_.push_back({name, version, old.model->alive()});
+  }
+}
+
 absl::Status ModelRepository::UnloadModel(const std::string& name) {
   absl::MutexLock control(&control_mu_);
+  if (!HasModel(name)) return absl::NotFoundError(absl::StrCat("unknown model '", name, "'"));
   ModelEntry retired;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = models_.find(name);
-    if (it == models_.end()) {
-      return absl::NotFoundError(absl::StrCat("unknown model '", name, "'"));
-    }
-    std::swap(it->second, retired);
-    it->second.failures.push_back({name, 0, ModelState::kUnavailable, "unloaded"});
-  }
+  retired.failures.push_back({name, 0, ModelState::kUnavailable, "unloaded"});
+  Publish(name, retired, /*erase=*/false);
   spdlog::info("model '{}' unloaded ({} version(s) retired)", name, retired.ready.size());
   return absl::OkStatus();
 }
@@ -264,12 +287,7 @@ void ModelRepository::Poll() {
     spdlog::info("model '{}' removed from the repository: unloading", name);
     absl::MutexLock control(&control_mu_);
     ModelEntry retired;
-    absl::MutexLock lock(&mu_);
-    auto it = models_.find(name);
-    if (it != models_.end()) {
-      retired = std::move(it->second);
-      models_.erase(it);
-    }
+    Publish(name, retired, /*erase=*/true);
   }
 }
 
@@ -329,19 +347,39 @@ std::vector<int64_t> ModelRepository::ReadyVersions(absl::string_view name) cons
 }
 
 std::vector<ModelVersionStatus> ModelRepository::Index() const {
+  using Key = std::pair<std::string, int64_t>;
   std::vector<ModelVersionStatus> index;
+  std::set<Key> listed;  // READY, LOADING and UNLOADING rows
   const std::vector<std::string> folders = ModelFolders();
   absl::MutexLock lock(&mu_);
-  for (const std::string& name : folders) {
-    if (models_.find(name) == models_.end()) {
-      index.push_back({name, 0, ModelState::kUnavailable, "not loaded"});
-    }
-  }
+  std::set<std::string, std::less<>> loading_names;
+  for (const Key& key : loading_) loading_names.insert(key.first);
   for (const auto& [name, entry] : models_) {
     for (const auto& [version, model] : entry.ready) {
       index.push_back({name, version, ModelState::kReady, ""});
+      listed.insert({name, version});
     }
-    index.insert(index.end(), entry.failures.begin(), entry.failures.end());
+  }
+  for (const Key& key : loading_) {
+    if (listed.insert(key).second) {
+      index.push_back({key.first, key.second, ModelState::kLoading, ""});
+    }
+  }
+  for (const Retiring& r : unloading_) {
+    if (!r.alive.expired() && listed.insert({r.name, r.version}).second) {
+      index.push_back({r.name, r.version, ModelState::kUnloading, ""});
+    }
+  }
+  for (const auto& [name, entry] : models_) {
+    for (const ModelVersionStatus& failure : entry.failures) {
+      // A load in progress makes the earlier failures of the model stale.
+      if (loading_names.count(name) == 0) index.push_back(failure);
+    }
+  }
+  for (const std::string& name : folders) {
+    if (models_.find(name) == models_.end() && loading_names.count(name) == 0) {
+      index.push_back({name, 0, ModelState::kUnavailable, "not loaded"});
+    }
   }
   std::sort(index.begin(), index.end(), [](const auto& a, const auto& b) {
     return std::tie(a.name, a.version) < std::tie(b.name, b.version);

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,11 @@ class ModelRepository {
 
   // Every model and version known, with its state, and every model folder
   // not loaded (UNAVAILABLE, "not loaded"); sorted by name, version.
+  // LOADING: a version being built by a load in progress. UNLOADING: a
+  // version retired (unloaded, replaced or deselected) that still answers
+  // the requests it had accepted. A version that is READY is listed once as
+  // READY, except that a failed rebuild of it is also listed, UNAVAILABLE.
+  // While a model loads, its earlier failures are not listed.
   std::vector<ModelVersionStatus> Index() const;
 
  private:
@@ -113,9 +119,20 @@ class ModelRepository {
     std::string fingerprint;  // of the whole model folder, for Poll
   };
 
+  struct Retiring {
+    std::string name;
+    int64_t version = 0;
+    std::weak_ptr<const void> alive;  // ServableModel::alive()
+  };
+
   // Builds the entry `name` should have now, reusing `current` versions
-  // whose files did not change. Runs without the mutex.
-  ModelEntry BuildEntry(const std::string& name, const ModelEntry& current) const;
+  // whose files did not change. Runs without the mutex; marks the versions
+  // it builds in loading_ (cleared by Publish).
+  ModelEntry BuildEntry(const std::string& name, const ModelEntry& current);
+  // Makes `entry` the one of `name` (erases it when `erase`), clears the
+  // loading marks of `name` and records the versions that `entry` replaced
+  // in unloading_. On return `entry` holds the replaced entry.
+  void Publish(const std::string& name, ModelEntry& entry, bool erase) ABSL_LOCKS_EXCLUDED(mu_);
   // Wraps a freshly loaded model so that its last holder retires it.
   std::shared_ptr<const ServableModel> Publishable(std::shared_ptr<ServableModel> model) const;
   ModelEntry CurrentEntry(const std::string& name) const;
@@ -127,6 +144,8 @@ class ModelRepository {
   absl::Mutex control_mu_;
   mutable absl::Mutex mu_;
   std::map<std::string, ModelEntry, std::less<>> models_ ABSL_GUARDED_BY(mu_);
+  std::set<std::pair<std::string, int64_t>> loading_ ABSL_GUARDED_BY(mu_);
+  std::vector<Retiring> unloading_ ABSL_GUARDED_BY(mu_);  // pruned in Publish
 };
 
 // The versions a config's version_policy selects among `available`

@@ -56,10 +56,15 @@ class ServableModel {
   ModelScheduler& scheduler() const { return *scheduler_; }
   ModelMetrics& metrics() const { return *metrics_; }
   ModelStats& stats() const { return *stats_; }
+  // Expires when this object's destructor has finished, i.e. once the
+  // queued requests it still held are answered.
+  std::weak_ptr<const void> alive() const { return alive_; }
 
  private:
   ServableModel() = default;
 
+  // Declared first, so destroyed last.
+  const std::shared_ptr<const char> alive_ = std::make_shared<const char>('\0');
   std::string name_;
   int64_t version_ = 0;
   std::string version_string_;

@@ -1,12 +1,16 @@
 // Repository layout, version policies and failure isolation on real files.
 #include "server/repository/model_repository.h"
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "tests/model/onnx_test_graph.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve {
@@ -118,6 +122,68 @@ TEST_F(ModelRepositoryTest, BrokenModelsAreUnavailableWithTheReasonAndOthersServ
   EXPECT_THAT(by_name["bad_config"].reason, HasSubstr("config.pbtxt"));
   EXPECT_EQ(by_name["empty"].state, ModelState::kUnavailable);
   EXPECT_THAT(by_name["empty"].reason, HasSubstr("no version"));
+}
+
+// name:version -> state, as RepositoryIndex lists them.
+std::map<std::string, ModelState> States(const ModelRepository& repo) {
+  std::map<std::string, ModelState> states;
+  for (const ModelVersionStatus& s : repo.Index()) {
+    states[s.name + ":" + std::to_string(s.version)] = s.state;
+  }
+  return states;
+}
+
+TEST_F(ModelRepositoryTest, RetiredVersionIsUnloadingUntilItsLastHolderLetsGo) {
+  AddVersion("m", 1);
+  auto repo = Open();
+  ASSERT_TRUE(repo->LoadModel("m").ok());
+  std::shared_ptr<const ServableModel> held = *repo->Get("m", "");
+
+  AddVersion("m", 2);  // latest 1: version 2 replaces version 1
+  ASSERT_TRUE(repo->LoadModel("m").ok());
+  auto states = States(*repo);
+  EXPECT_EQ(states["m:2"], ModelState::kReady);
+  EXPECT_EQ(states["m:1"], ModelState::kUnloading);
+  EXPECT_EQ(held->version(), 1);  // still usable by whoever holds it
+
+  std::shared_ptr<const ServableModel> held2 = *repo->Get("m", "");
+  ASSERT_TRUE(repo->UnloadModel("m").ok());
+  states = States(*repo);
+  EXPECT_EQ(states["m:2"], ModelState::kUnloading);
+  EXPECT_EQ(states["m:0"], ModelState::kUnavailable);  // "unloaded"
+
+  held.reset();
+  held2.reset();  // the reaper destroys both, off this thread
+  for (int i = 0; i < 500 && States(*repo).size() > 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(States(*repo), (std::map<std::string, ModelState>{{"m:0", ModelState::kUnavailable}}));
+}
+
+TEST_F(ModelRepositoryTest, VersionBeingBuiltIsLoading) {
+  // Large enough that building it takes a while on any machine.
+  fs::create_directories(fs::path(root_) / "big" / "1");
+  std::ofstream(fs::path(root_) / "big" / "1" / "model.onnx", std::ios::binary)
+      << testing::RandomMlpOnnx({16, 2048, 2048, 4}, 7);
+  auto repo = Open();
+  EXPECT_EQ(States(*repo)["big:0"], ModelState::kUnavailable);  // "not loaded"
+
+  std::atomic<bool> done{false};
+  std::thread load([&] {
+    EXPECT_TRUE(repo->LoadModel("big").ok());
+    done = true;
+  });
+  bool seen_loading = false;
+  while (!done && !seen_loading) {
+    const auto states = States(*repo);
+    seen_loading = states.count("big:1") && states.at("big:1") == ModelState::kLoading;
+    if (seen_loading) {
+      EXPECT_EQ(states.count("big:0"), 0u);  // no stale "not loaded"
+    }
+  }
+  load.join();
+  EXPECT_TRUE(seen_loading);
+  EXPECT_EQ(States(*repo), (std::map<std::string, ModelState>{{"big:1", ModelState::kReady}}));
 }
 
 }  // namespace
