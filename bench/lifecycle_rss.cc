@@ -4,6 +4,7 @@
 // metric series) shows as growth proportional to N.
 //
 //   lifecycle_rss [--cycles 100] [--model models/leaky_mlp]
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -26,6 +27,14 @@ double RssMiB() {
   return pages_resident * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1 << 20);
 }
 
+// Bytes the allocator has handed out and not had back (every arena, plus
+// mmap-ed blocks): growth here is a leak, RSS growth without it is
+// fragmentation or caches.
+double HeapInUseMiB() {
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<double>(info.uordblks + info.hblkhd) / (1 << 20);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,6 +49,11 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
 
   namespace fs = std::filesystem;
+  if (std::error_code ec; !fs::is_directory(model_dir, ec)) {
+    std::fprintf(stderr, "no model folder %s (run from the repository root or pass --model)\n",
+                 model_dir.c_str());
+    return 1;
+  }
   const fs::path root = fs::temp_directory_path() / ("lifecycle_rss_" + std::to_string(getpid()));
   fs::create_directories(root);
   const std::string name = fs::path(model_dir).filename().string();
@@ -60,6 +74,7 @@ int main(int argc, char** argv) {
   }
   absl::SleepFor(absl::Milliseconds(200));  // let the reaper retire the last ones
   const double before = RssMiB();
+  const double heap_before = HeapInUseMiB();
   const absl::Time start = absl::Now();
   for (int i = 0; i < cycles; ++i) {
     if (!(*repository)->UnloadModel(name).ok() || !(*repository)->LoadModel(name).ok()) {
@@ -69,10 +84,13 @@ int main(int argc, char** argv) {
   }
   absl::SleepFor(absl::Milliseconds(200));
   const double after = RssMiB();
+  const double heap_after = HeapInUseMiB();
   std::printf("model %s: %d unload/load cycles in %.1f s\n", model_dir.c_str(), cycles,
               absl::ToDoubleSeconds(absl::Now() - start));
   std::printf("RSS before %.1f MiB, after %.1f MiB, growth %+.1f%%\n", before, after,
               100.0 * (after - before) / before);
+  std::printf("heap in use before %.2f MiB, after %.2f MiB (%+.0f bytes per cycle)\n", heap_before,
+              heap_after, (heap_after - heap_before) * (1 << 20) / cycles);
   repository->reset();
   fs::remove_all(root);
   return 0;
