@@ -204,6 +204,7 @@ int Serve(const Flags& flags) {
   const int signal = WaitForTerminationSignal(signals);
   spdlog::info("received {}: draining for up to {}s", strsignal(signal), flags.shutdown_grace_secs);
   service.SetReady(false);
+  (*repository)->Drain();  // queued requests start now, not after their queue delay
   (*grpc)->Shutdown(absl::Seconds(flags.shutdown_grace_secs));
   controller.reset();   // no load or poll runs past this point
   repository->reset();  // answers whatever is still queued

@@ -233,6 +233,9 @@ void ModelRepository::Publish(const std::string& name, ModelEntry& entry, bool e
                                   [](const Retiring& r) { return r.alive.expired(); }),
                    unloading_.end());
   loading_.erase(loading_.lower_bound({name, INT64_MIN}), loading_.upper_bound({name, INT64_MAX}));
+  if (draining_) {
+    for (const auto& [version, loaded] : entry.ready) loaded.model->scheduler().Drain();
+  }
   auto it = models_.find(name);
   if (it == models_.end()) {
     if (!erase) std::swap(models_[name], entry);
@@ -250,7 +253,17 @@ void ModelRepository::Publish(const std::string& name, ModelEntry& entry, bool e
       auto kept = now->ready.find(version);
       if (kept != now->ready.end() && kept->second.model == old.model) continue;
     }
+    // A retired version gets no new requests: answer its queue now.
+    old.model->scheduler().Drain();
     unloading_.push_back({name, version, old.model->alive()});
+  }
+}
+
+void ModelRepository::Drain() {
+  absl::MutexLock lock(&mu_);
+  draining_ = true;
+  for (const auto& [name, entry] : models_) {
+    for (const auto& [version, loaded] : entry.ready) loaded.model->scheduler().Drain();
   }
 }
 

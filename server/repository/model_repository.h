@@ -85,6 +85,11 @@ class ModelRepository {
   // model.onnx or config.pbtxt size or mtime) reloaded.
   void Poll();
 
+  // Server shutdown: every version, loaded now or later, starts its batches
+  // without waiting for the queue delay (ModelScheduler::Drain), so the
+  // requests already accepted complete promptly. Serving goes on.
+  void Drain();
+
   // The version to run a request on. `version` empty: the highest ready
   // version. NOT_FOUND naming the model (and version) otherwise.
   absl::StatusOr<std::shared_ptr<const ServableModel>> Get(absl::string_view name,
@@ -146,6 +151,7 @@ class ModelRepository {
   std::map<std::string, ModelEntry, std::less<>> models_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<std::string, int64_t>> loading_ ABSL_GUARDED_BY(mu_);
   std::vector<Retiring> unloading_ ABSL_GUARDED_BY(mu_);  // pruned in Publish
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;            // Drain() was called
 };
 
 // The versions a config's version_policy selects among `available`

@@ -86,6 +86,14 @@ class SchedulerImpl final : public ModelScheduler {
     return absl::OkStatus();
   }
 
+  void Drain() override {
+    {
+      absl::MutexLock lock(&mu_);
+      draining_ = true;
+    }
+    work_cv_.SignalAll();
+  }
+
   size_t queue_depth() const override {
     absl::MutexLock lock(&mu_);
     return queue_.size();
@@ -144,7 +152,7 @@ class SchedulerImpl final : public ModelScheduler {
         absl::MutexLock lock(&mu_);
         while (true) {
           now = options_.clock->Now();
-          decision = queue_.Next(now, stopping_);
+          decision = queue_.Next(now, stopping_ || draining_);
           if (!decision.batch.empty() || !decision.dropped.empty()) break;
           // Flushing answers every queued request, so the queue is empty.
           if (stopping_) return;
@@ -185,10 +193,11 @@ class SchedulerImpl final : public ModelScheduler {
   int64_t input_features_ = 0;
 
   mutable absl::Mutex mu_;
-  absl::CondVar work_cv_;     // the queue changed, or shutdown began
+  absl::CondVar work_cv_;     // the queue changed, or drain or shutdown began
   absl::CondVar started_cv_;  // an executor made its runner, or failed to
   BatchQueue queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;  // Drain() was called
   int runners_reported_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status startup_status_ ABSL_GUARDED_BY(mu_);
   // Touched only by Start and the destructor.

@@ -67,6 +67,11 @@ class ModelScheduler {
   // called. OK: `done` will be called exactly once.
   virtual absl::Status Submit(std::unique_ptr<InferRequest> request) = 0;
 
+  // From now on batches start without waiting for the queue delay, so the
+  // requests already accepted complete promptly (server shutdown). Intake
+  // goes on; idempotent.
+  virtual void Drain() = 0;
+
   // Requests waiting for a batch (not counting those computing).
   virtual size_t queue_depth() const = 0;
 };

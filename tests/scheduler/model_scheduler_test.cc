@@ -444,5 +444,37 @@ TEST(ModelSchedulerTest, FakeClockDrivesTheQueueDelay) {
   EXPECT_EQ(call.timing.queue, absl::Milliseconds(50));
 }
 
+TEST(ModelSchedulerTest, DrainStartsQueuedBatchesWithoutTheDelayAndKeepsServing) {
+  RunLog log;
+  FakeClock clock;  // never advanced: only Drain can start a batch
+  SchedulerOptions options = BatchingOptions(nullptr);
+  options.batching.max_queue_delay = absl::Minutes(10);
+  options.clock = &clock;
+  auto scheduler = ModelScheduler::Create(Factory(&log), options);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  std::vector<Call> queued(5);
+  for (size_t i = 0; i < queued.size(); ++i) {
+    queued[i].id = static_cast<float>(i);
+    queued[i].rows = 2;
+    ASSERT_TRUE((*scheduler)->Submit(queued[i].MakeRequest()).ok());
+  }
+  EXPECT_EQ((*scheduler)->queue_depth(), 5u);
+  EXPECT_FALSE(queued[0].answered.HasBeenNotified());
+
+  (*scheduler)->Drain();
+  for (Call& call : queued) {
+    ASSERT_TRUE(call.Wait()) << "request " << call.id << " still waits for the delay";
+    call.ExpectOwnRows();
+  }
+  // Draining still accepts work, and runs it at once.
+  Call late;
+  late.id = 9;
+  late.rows = 1;
+  ASSERT_TRUE((*scheduler)->Submit(late.MakeRequest()).ok());
+  ASSERT_TRUE(late.Wait());
+  late.ExpectOwnRows();
+  EXPECT_EQ(late.timing.queue, absl::ZeroDuration());
+}
+
 }  // namespace
 }  // namespace mlpserve
