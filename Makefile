@@ -8,7 +8,7 @@ METRICS_ADDRESS ?= 0.0.0.0:8002
 # Keep make test within 2 cores' worth of memory and time.
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps configure build run test docker-test bench clean fuzz sanitize tsan
+.PHONY: all deps test-deps configure build run test docker-test bench clean fuzz sanitize tsan soak
 
 all: build
 
@@ -45,6 +45,15 @@ docker-test: build
 bench: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve mlpserve-client engine_bench lifecycle_rss
 	bench/run_benchmarks.sh $(BUILD_DIR) bench/RESULTS.md
+
+# Soak (tests/soak): the real server under mixed valid and hostile traffic,
+# a new model version every 5 s and overload bursts for SOAK_SECONDS; prints
+# calls by kind and status code and the server's RSS; fails on an unexpected
+# code, a wrong answer, a crash or RSS growth over 5%.
+SOAK_SECONDS ?= 300
+soak: test-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve soak
+	$(BUILD_DIR)/bin/soak --duration-secs $(SOAK_SECONDS) --json $(BUILD_DIR)/soak.json
 
 # Hardening (issue 6). Each uses its own build directory and SAN_JOBS cores.
 SAN_JOBS ?= 2

@@ -34,6 +34,7 @@ class ServerProcess {
   // A plaintext stub on url().
   std::unique_ptr<inference::GRPCInferenceService::Stub> Stub() const;
 
+  pid_t pid() const { return process_->pid(); }  // -1 once it has exited
   void Signal(int signal) { process_->Signal(signal); }
   std::optional<int> Wait(absl::Duration timeout) { return process_->Wait(timeout); }
   // SIGTERM, then the exit code (nullopt if it does not exit within 30 s).

@@ -24,6 +24,7 @@ class Subprocess {
   std::optional<int> Wait(absl::Duration timeout);
   void Signal(int signal);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }  // -1 once reaped
 
  private:
   explicit Subprocess(pid_t pid) : pid_(pid) {}
