@@ -1,6 +1,8 @@
 #include "server/repository/servable_model.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "server/model/model_config.h"
@@ -8,6 +10,22 @@
 #include "spdlog/spdlog.h"
 
 namespace mlpserve {
+
+namespace {
+
+// A request whose compute is at most this many multiply-adds (a few
+// microseconds on one core) may run on the gRPC thread that received it; see
+// SchedulerOptions::inline_max_rows.
+constexpr int64_t kInlineMultiplyAdds = 1 << 16;
+
+// Rows of `mlp` that fit the inline budget, within max_batch_size.
+int64_t InlineMaxRows(const Mlp& mlp, int64_t max_batch_size) {
+  int64_t per_row = 0;
+  for (const DenseLayer& layer : mlp.layers) per_row += layer.in * layer.out;
+  return per_row == 0 ? 0 : std::min(max_batch_size, kInlineMultiplyAdds / per_row);
+}
+
+}  // namespace
 
 SchedulerOptions SchedulerOptionsFromConfig(const ModelConfig& config, const std::string& name,
                                             Clock* clock) {
@@ -67,6 +85,14 @@ absl::StatusOr<std::shared_ptr<ServableModel>> ServableModel::Load(const Options
       SchedulerOptionsFromConfig(model->config_, id, options.clock);
   model->stats_ = std::make_unique<ModelStats>(model->metrics_.get());
   scheduler_options.observer = model->stats_.get();
+  // Inline runs use the model's OpenMP thread count on the gRPC thread, which
+  // would give every gRPC thread a team of its own: single-threaded only.
+  if (model->config_.threads_per_instance() == 1) {
+    scheduler_options.inline_max_rows =
+        InlineMaxRows(model->compiled_->mlp(), model->config_.max_batch_size());
+    scheduler_options.inline_runners =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
   ExecutionContext::Options context_options;  // the model's thread count
   std::shared_ptr<const CompiledMlp> compiled_model = model->compiled_;
   auto factory = [compiled_model,

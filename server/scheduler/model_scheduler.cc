@@ -32,6 +32,11 @@ absl::Status ValidateOptions(const BatchRunnerFactory& factory, const SchedulerO
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, "instance_count must be >= 1, got ", options.instance_count));
   }
+  if (options.inline_max_rows < 0 || options.inline_runners < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "inline_max_rows must be >= 0 and inline_runners >= 1, got ",
+                     options.inline_max_rows, " and ", options.inline_runners));
+  }
   if (options.activation_sample_every < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         prefix, "activation_sample_every must be >= 0, got ", options.activation_sample_every));
@@ -63,23 +68,45 @@ class SchedulerImpl final : public ModelScheduler {
     }
     absl::MutexLock lock(&mu_);
     while (runners_reported_ < options_.instance_count) started_cv_.Wait(&mu_);
-    return startup_status_;
+    if (!startup_status_.ok() || options_.inline_max_rows == 0) return startup_status_;
+    for (int i = 0; i < options_.inline_runners; ++i) {
+      absl::StatusOr<std::unique_ptr<BatchRunner>> runner = factory_();
+      if (!runner.ok()) {
+        return absl::Status(runner.status().code(), absl::StrCat("model '", options_.batching.name,
+                                                                 "': cannot make inline runner: ",
+                                                                 runner.status().message()));
+      }
+      spare_runners_.push_back(*std::move(runner));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status Submit(std::unique_ptr<InferRequest> request) override {
     if (absl::Status status = CheckRequest(request.get()); !status.ok()) return status;
     size_t depth = 0;
+    std::unique_ptr<BatchRunner> spare;
+    bool sample = false;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) {
         return absl::UnavailableError(
             absl::StrCat("model '", options_.batching.name, "' is shutting down"));
       }
-      if (absl::Status status = queue_.Push(std::move(request), options_.clock->Now());
-          !status.ok()) {
+      const absl::Time now = options_.clock->Now();
+      if (CanRunInlineLocked(*request, now)) {
+        spare = std::move(spare_runners_.back());
+        spare_runners_.pop_back();
+        sample = options_.activation_sample_every > 0 &&
+                 inline_batches_++ % options_.activation_sample_every == 0;
+        request->enqueue_time = now;
+      } else if (absl::Status status = queue_.Push(std::move(request), now); !status.ok()) {
         return status;
       }
       depth = queue_.size();
+    }
+    if (spare != nullptr) {
+      RunInline(std::move(request), std::move(spare), sample);
+      return absl::OkStatus();
     }
     work_cv_.Signal();
     if (options_.observer != nullptr) options_.observer->OnQueueDepth(depth);
@@ -113,6 +140,31 @@ class SchedulerImpl final : public ModelScheduler {
           request->rows, " rows of ", input_features_, " FP32 features)"));
     }
     return absl::OkStatus();
+  }
+
+  bool CanRunInlineLocked(const InferRequest& request, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const BatchQueueOptions& batching = options_.batching;
+    return request.rows <= options_.inline_max_rows && !spare_runners_.empty() &&
+           queue_.size() == 0 && request.deadline > now &&
+           (!batching.dynamic_batching || batching.max_queue_delay == absl::ZeroDuration());
+  }
+
+  // Computes and answers `request` on the calling thread with `spare`, then
+  // returns the runner to the spares.
+  void RunInline(std::unique_ptr<InferRequest> request, std::unique_ptr<BatchRunner> spare,
+                 bool sample) {
+    const int64_t rows = request->rows;
+    std::vector<std::unique_ptr<InferRequest>> batch;
+    batch.push_back(std::move(request));
+    BatchActivationCounts counts;
+    const BatchReport report = ExecuteBatch(options_.batching.name, *spare, *options_.clock,
+                                            std::move(batch), rows, sample ? &counts : nullptr);
+    {
+      absl::MutexLock lock(&mu_);
+      spare_runners_.push_back(std::move(spare));
+    }
+    if (options_.observer != nullptr) options_.observer->OnBatch(report);
   }
 
   void ExecutorMain(int index) {
@@ -199,6 +251,9 @@ class SchedulerImpl final : public ModelScheduler {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;  // Drain() was called
   int runners_reported_ ABSL_GUARDED_BY(mu_) = 0;
+  // Runners for inline requests not in use (see inline_max_rows).
+  std::vector<std::unique_ptr<BatchRunner>> spare_runners_ ABSL_GUARDED_BY(mu_);
+  int64_t inline_batches_ ABSL_GUARDED_BY(mu_) = 0;  // for activation sampling
   absl::Status startup_status_ ABSL_GUARDED_BY(mu_);
   // Touched only by Start and the destructor.
   std::vector<std::thread> threads_;

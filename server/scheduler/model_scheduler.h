@@ -6,9 +6,10 @@
 // the threads that act on it. Requests whose deadline has passed, or that
 // report cancellation, are answered without being computed.
 //
-// Thread-safety: Submit and the accessors are thread-safe and never block on
-// computation. The destructor stops intake, answers every queued request
-// (runs it if it can still be computed) and joins the executors; it must not
+// Thread-safety: Submit and the accessors are thread-safe and never wait for
+// a queue or for another request's computation (Submit may compute a small
+// request itself, see SchedulerOptions::inline_max_rows). The destructor stops intake, answers
+// every queued request (runs it if it can still be computed) and joins the executors; it must not
 // run on an executor thread.
 #ifndef MLPSERVE_SERVER_SCHEDULER_MODEL_SCHEDULER_H_
 #define MLPSERVE_SERVER_SCHEDULER_MODEL_SCHEDULER_H_
@@ -45,6 +46,17 @@ struct SchedulerOptions {
   // Told about every executed batch; not owned; may be null. Must outlive
   // the scheduler.
   BatchObserver* observer = nullptr;
+  // Requests of at most this many rows run on the submitting thread (Submit
+  // computes and answers them before it returns) when nothing is queued,
+  // the model does not wait to form batches (no dynamic batching, or a zero
+  // queue delay) and one of `inline_runners` spare runners is free; else
+  // they are queued as usual. For models whose compute is a few
+  // microseconds, where handing the request to an executor thread and the
+  // answer back costs more than computing it. 0: never (default).
+  int64_t inline_max_rows = 0;
+  // Spare runners for inline requests (made by Create on its thread when
+  // inline_max_rows > 0); at most this many inline requests run at once.
+  int inline_runners = 2;
 };
 
 class ModelScheduler {
@@ -64,7 +76,8 @@ class ModelScheduler {
   // UNAVAILABLE after shutdown began, returned at once; INVALID_ARGUMENT for
   // a malformed request (no `done`, rows outside [1, max_batch_size], input
   // not rows * input_features * 4 bytes). On error `request->done` is never
-  // called. OK: `done` will be called exactly once.
+  // called. OK: `done` will be called exactly once, on an executor thread or,
+  // for a request run inline, on this thread before Submit returns.
   virtual absl::Status Submit(std::unique_ptr<InferRequest> request) = 0;
 
   // From now on batches start without waiting for the queue delay, so the

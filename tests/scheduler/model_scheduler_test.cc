@@ -476,5 +476,102 @@ TEST(ModelSchedulerTest, DrainStartsQueuedBatchesWithoutTheDelayAndKeepsServing)
   EXPECT_EQ(late.timing.queue, absl::ZeroDuration());
 }
 
+// Small requests run inline: answered on the submitting thread before Submit
+// returns, only when the model does not wait to batch, nothing is queued and
+// a spare runner is free.
+class ThreadRecordingRunner : public FakeRunner {
+ public:
+  ThreadRecordingRunner(RunLog* log, std::vector<std::thread::id>* threads, absl::Mutex* mu)
+      : FakeRunner(log, absl::OkStatus()), threads_(threads), mu_(mu) {}
+  absl::StatusOr<absl::Span<const float>> Run(absl::Span<const absl::string_view> inputs,
+                                              int64_t rows,
+                                              BatchActivationCounts* counts) override {
+    {
+      absl::MutexLock lock(mu_);
+      threads_->push_back(std::this_thread::get_id());
+    }
+    return FakeRunner::Run(inputs, rows, counts);
+  }
+
+ private:
+  std::vector<std::thread::id>* threads_;
+  absl::Mutex* mu_;
+};
+
+TEST(ModelSchedulerTest, SmallRequestsRunInlineOnlyWhenTheModelDoesNotWaitToBatch) {
+  RunLog log;
+  absl::Mutex mu;
+  std::vector<std::thread::id> threads;
+  RecordingObserver observer;
+  auto factory = [&]() -> absl::StatusOr<std::unique_ptr<BatchRunner>> {
+    return std::make_unique<ThreadRecordingRunner>(&log, &threads, &mu);
+  };
+  FakeClock clock;  // never advanced: inline requests spend exactly no time queued
+  SchedulerOptions options;
+  options.clock = &clock;
+  options.batching.name = "inline:1";
+  options.batching.max_batch_size = 8;
+  options.inline_max_rows = 2;
+  options.inline_runners = 1;
+  options.activation_sample_every = 2;
+  options.observer = &observer;
+  auto scheduler = ModelScheduler::Create(factory, options);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+
+  std::vector<Call> small(3);
+  for (size_t i = 0; i < small.size(); ++i) {
+    small[i].id = static_cast<float>(i);
+    small[i].rows = 2;
+    ASSERT_TRUE((*scheduler)->Submit(small[i].MakeRequest()).ok());
+    EXPECT_TRUE(small[i].answered.HasBeenNotified()) << "request " << i << " was not inline";
+    small[i].ExpectOwnRows();
+    EXPECT_EQ(small[i].timing.queue, absl::ZeroDuration());
+  }
+  Call large;
+  large.id = 9;
+  large.rows = 3;  // above inline_max_rows: an executor runs it
+  ASSERT_TRUE((*scheduler)->Submit(large.MakeRequest()).ok());
+  ASSERT_TRUE(large.Wait());
+  large.ExpectOwnRows();
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(threads.size(), 4u);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(threads[i], std::this_thread::get_id());
+    EXPECT_NE(threads[3], std::this_thread::get_id());
+  }
+  // The executor reports its batch after answering it.
+  for (absl::Time give_up = absl::Now() + kWait; observer.batches() < 4 && absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(observer.batches(), 4);
+  EXPECT_EQ(observer.sampled(), 2 + 1);  // inline batches 1 and 3, and the executor's first
+
+  // With a queue delay the model waits to batch: nothing runs inline.
+  SchedulerOptions batching = options;
+  batching.batching.dynamic_batching = true;
+  batching.batching.max_queue_delay = absl::Microseconds(100);
+  batching.clock = Clock::Real();
+  auto batched = ModelScheduler::Create(factory, batching);
+  ASSERT_TRUE(batched.ok()) << batched.status();
+  Call waits;
+  waits.id = 4;
+  waits.rows = 1;
+  ASSERT_TRUE((*batched)->Submit(waits.MakeRequest()).ok());
+  ASSERT_TRUE(waits.Wait());
+  waits.ExpectOwnRows();
+  absl::MutexLock lock(&mu);
+  EXPECT_NE(threads.back(), std::this_thread::get_id());
+}
+
+TEST(ModelSchedulerTest, InvalidInlineOptionsFailCreate) {
+  RunLog log;
+  SchedulerOptions options;
+  options.batching.name = "m:1";
+  options.inline_max_rows = 1;
+  options.inline_runners = 0;
+  auto scheduler = ModelScheduler::Create(Factory(&log), options);
+  EXPECT_EQ(scheduler.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace mlpserve
