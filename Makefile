@@ -53,7 +53,8 @@ bench: test-deps configure
 SOAK_SECONDS ?= 300
 soak: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve soak
-	$(BUILD_DIR)/bin/soak --duration-secs $(SOAK_SECONDS) --json $(BUILD_DIR)/soak.json
+	$(BUILD_DIR)/bin/soak --duration-secs $(SOAK_SECONDS) --report $(BUILD_DIR)/soak.txt \
+	  --json $(BUILD_DIR)/soak.json
 
 # Hardening (issue 6). Each uses its own build directory and SAN_JOBS cores.
 SAN_JOBS ?= 2

@@ -319,6 +319,20 @@ def main():
         w("```")
         w("")
 
+    soak = os.path.join(os.path.dirname(os.path.abspath(out)), "soak.txt")
+    if os.path.exists(soak):
+        w("## h. Soak (make soak)")
+        w("")
+        w("The last recorded `make soak` run (bench/soak.txt: its first line says when, on which "
+          "commit and at what load; the soak's summary follows). Every call kind has the status "
+          "codes it may get; the RSS baseline is taken after the warm-up.")
+        w("")
+        w("```")
+        with open(soak) as f:
+            w(f.read().rstrip())
+        w("```")
+        w("")
+
     w("## Commands")
     w("")
     w("Every figure above comes from one of these (PORT, REPO, TORCH_DIR: the run's own "

@@ -10,6 +10,7 @@
 // --max-rss-growth, bursts that were never shed, or versions never swapped in.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -46,6 +47,7 @@ struct Flags {
   int burst_clients = 32;
   double max_rss_growth = 0.05;
   std::vector<std::string> kinds;
+  std::string report;
   std::string json;
 };
 
@@ -55,6 +57,15 @@ bool Near(const std::vector<float>& got, const std::vector<float>& want) {
     if (std::fabs(got[i] - want[i]) > 1e-4f * std::max(1.f, std::fabs(want[i]))) return false;
   }
   return true;
+}
+
+constexpr size_t kRssWindow = 30;  // samples, one a second
+
+// 0 for no values.
+int64_t Median(std::vector<int64_t> values) {
+  if (values.empty()) return 0;
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
 }
 
 // Resident set size of `pid` in bytes (VmRSS); 0 if it cannot be read.
@@ -174,11 +185,13 @@ int Soak(const Flags& flags) {
     }
   });
 
-  // Sample RSS once a second; the baseline is taken after the warm-up.
+  // Sample RSS once a second. RSS moves by a few percent from second to
+  // second (bursts, reloads), so growth compares medians of windows, not two
+  // samples: the first kRssWindow seconds after the warm-up with the last.
   const absl::Time start = absl::Now();
   const absl::Time warm = start + absl::Seconds(flags.warmup_secs);
   const absl::Time end = start + absl::Seconds(flags.duration_secs);
-  int64_t rss_start = 0, rss_end = 0, rss_max = 0;
+  std::vector<int64_t> samples;  // after the warm-up
   bool died = false;
   while (absl::Now() < end) {
     absl::SleepFor(absl::Seconds(1));
@@ -187,14 +200,16 @@ int Soak(const Flags& flags) {
       died = true;
       break;
     }
-    if (rss_start == 0 && absl::Now() >= warm) rss_start = rss;
-    if (rss_start != 0) rss_max = std::max(rss_max, rss);
-    rss_end = rss;
-    std::fprintf(stderr, "\rsoak: %3.0f s  calls %s  unexpected %ld  RSS %.1f MiB   ",
+    if (absl::Now() >= warm) samples.push_back(rss);
+    std::fprintf(stderr, "\rsoak: %3.0f s  valid calls %s  unexpected %ld  RSS %.1f MiB   ",
                  absl::ToDoubleSeconds(absl::Now() - start),
                  absl::StrCat(tally.Count(TrafficKind::kValid, grpc::StatusCode::OK)).c_str(),
                  tally.unexpected(), rss / 1048576.0);
   }
+  const size_t window = std::min<size_t>(kRssWindow, samples.size() / 3);
+  const int64_t rss_start = Median({samples.begin(), samples.begin() + window});
+  const int64_t rss_end = Median({samples.end() - window, samples.end()});
+  const int64_t rss_max = samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end());
   std::fprintf(stderr, "\n");
   stop = true;
   for (std::thread& t : threads) t.join();
@@ -209,23 +224,30 @@ int Soak(const Flags& flags) {
   if (tally.wrong_answers() > 0) failures.push_back("wrong answers");
   if (died) failures.push_back("the server died");
   if (exit_code != std::optional<int>(0)) failures.push_back("no clean exit 0 on SIGTERM");
-  if (rss_start == 0) failures.push_back("no RSS baseline (run longer than the warm-up)");
+  if (rss_start == 0) failures.push_back("no RSS baseline (run > 3 s longer than the warm-up)");
   if (growth > flags.max_rss_growth) failures.push_back("RSS grew");
   if (bursts > 0 && shed == 0) failures.push_back("the overload bursts were never shed");
   if (!roll_error.empty()) failures.push_back("rolling a version failed: " + roll_error);
   if (rolls >= 2 && versions < 2) failures.push_back("new versions were never served");
 
-  std::printf("soak: %d s, %d clients, %ld version rolls, %ld overload bursts of %d clients\n",
-              flags.duration_secs, flags.clients, rolls.load(), bursts.load(), flags.burst_clients);
-  std::printf("%s", tally.Report().c_str());
-  std::printf("  rolling versions answered: %zu\n", versions);
-  std::printf(
-      "  server RSS: %.1f MiB after %d s warm-up, %.1f MiB at the end (%+.2f%%, limit "
-      "%+.0f%%), max %.1f MiB\n",
-      rss_start / 1048576.0, flags.warmup_secs, rss_end / 1048576.0, growth * 100,
+  std::string summary = absl::StrFormat(
+      "soak: %d s, %d clients, %d version rolls, %d overload bursts of %d clients\n",
+      flags.duration_secs, flags.clients, rolls.load(), bursts.load(), flags.burst_clients);
+  absl::StrAppend(&summary, tally.Report());
+  absl::StrAppendFormat(&summary, "  rolling versions answered: %d\n", versions);
+  absl::StrAppendFormat(
+      &summary,
+      "  server RSS (medians of %d s windows): %.1f MiB after %d s warm-up, %.1f MiB "
+      "at the end (%+.2f%%, limit %+.0f%%), max %.1f MiB\n",
+      window, rss_start / 1048576.0, flags.warmup_secs, rss_end / 1048576.0, growth * 100,
       flags.max_rss_growth * 100, rss_max / 1048576.0);
-  std::printf("  exit code after SIGTERM: %s\n",
-              exit_code ? absl::StrCat(*exit_code).c_str() : "none (still running)");
+  absl::StrAppend(&summary, "  exit code after SIGTERM: ",
+                  exit_code ? absl::StrCat(*exit_code) : "none (still running)", "\n");
+  for (const std::string& failure : failures)
+    absl::StrAppend(&summary, "soak: FAIL: ", failure, "\n");
+  absl::StrAppend(&summary, failures.empty() ? "soak: PASS\n" : "");
+  std::printf("%s", summary.c_str());
+  if (!flags.report.empty()) std::ofstream(flags.report) << summary;
   if (!flags.json.empty()) {
     nlohmann::json report = {{"duration_secs", flags.duration_secs},
                              {"clients", flags.clients},
@@ -238,16 +260,11 @@ int Soak(const Flags& flags) {
                              {"rss_max_bytes", rss_max},
                              {"rss_growth", growth},
                              {"exit_code", exit_code ? *exit_code : -1},
-                             {"report", tally.Report()},
                              {"failures", failures}};
     std::ofstream(flags.json) << report.dump(2) << "\n";
   }
-  if (failures.empty()) {
-    std::printf("soak: PASS\n");
-    return 0;
-  }
-  for (const std::string& failure : failures) std::printf("soak: FAIL: %s\n", failure.c_str());
-  std::printf("server log: %s\n", server.log().substr(0, 4000).c_str());
+  if (failures.empty()) return 0;
+  std::printf("server log:\n%s\n", server.log().substr(0, 4000).c_str());
   return 1;
 }
 
@@ -285,6 +302,8 @@ int main(int argc, char** argv) {
          "--kinds", flags.kinds,
          "Send only these kinds of calls (valid, rolling, short_deadline, ...; default all)")
       ->delimiter(',');
+  app.add_option("--report", flags.report,
+                 "Also write the summary printed at the end to this file");
   app.add_option("--json", flags.json, "Also write the figures as JSON to this file");
   CLI11_PARSE(app, argc, argv);
   return mlpserve::testing::Soak(flags);
