@@ -82,9 +82,11 @@ sanitize: test-deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(SAN_JOBS) --timeout 300
 
-# ThreadSanitizer over the scheduler tests, with abseil's synchronization
-# libraries rebuilt with TSan from Debian's source package (fetched once into
-# build-tsan/abseil) so that absl::Mutex is visible; a canary checks that first.
+# ThreadSanitizer over the concurrency tests (scheduler, repository, the
+# in-process server under concurrent clients, reload and shutdown), with
+# abseil's synchronization libraries rebuilt with TSan from Debian's source
+# package (fetched once into build-tsan/abseil) so that absl::Mutex is
+# visible; two canaries check that TSan sees races first.
 tsan: test-deps
 	tests/sanitizers/run_tsan.sh build-tsan $(SAN_JOBS)
 
