@@ -161,7 +161,8 @@ stop_server
 
 # --- engine in-process: b, e -------------------------------------------------
 ENGINE_CMD=("$ENGINE_BENCH" "${ONNX_ARGS[@]}" --onnx_batches=1,8,64,512 --onnx_counts=0,1
-  --benchmark_filter=BM_Onnx --benchmark_min_time=0.3 --benchmark_repetitions=3
+  --benchmark_filter=BM_Onnx --benchmark_min_time=0.2 --benchmark_repetitions=7
+  --benchmark_enable_random_interleaving=true
   --benchmark_report_aggregates_only=true --benchmark_format=json)
 record engine "engine_bench --onnx=REPO/{tiny,medium,large_batched}/1/model.onnx ${ENGINE_CMD[*]:4}"
 log "engine_bench on the exported ONNX files"
