@@ -103,6 +103,21 @@ def load_of(commands, label_prefix):
     return loads[0] if len(loads) == 1 else f"{loads[0]} … {loads[-1]}" if loads else "?"
 
 
+def embed_output(w, path, heading, intro):
+    """A section quoting a tool's output file verbatim; nothing if it is missing."""
+    if not os.path.exists(path):
+        return
+    w(heading)
+    w("")
+    w(intro)
+    w("")
+    w("```")
+    with open(path) as f:
+        w(f.read().rstrip())
+    w("```")
+    w("")
+
+
 def main():
     work, out = sys.argv[1], sys.argv[2]
     machine = read_env(os.path.join(work, "machine.env"))
@@ -310,32 +325,16 @@ def main():
     w(f"| peak (VmHWM) | {int(memory['hwm_kb']) / 1024:.1f} MiB |")
     w("")
 
-    lifecycle = os.path.join(work, "lifecycle.txt")
-    if os.path.exists(lifecycle):
-        w("## g. Memory across model load/unload cycles")
-        w("")
-        w("`lifecycle_rss` loads a copy of the model into a repository, then unloads and "
-          "reloads it 100 times (after 5 warm-up cycles) and prints the process RSS:")
-        w("")
-        w("```")
-        with open(lifecycle) as f:
-            w(f.read().rstrip())
-        w("```")
-        w("")
-
-    soak = os.path.join(os.path.dirname(os.path.abspath(out)), "soak.txt")
-    if os.path.exists(soak):
-        w("## h. Soak (make soak)")
-        w("")
-        w("The last recorded `make soak` run (bench/soak.txt: its first line says when, on which "
-          "commit and at what load; the soak's summary follows). Every call kind has the status "
-          "codes it may get; the RSS baseline is taken after the warm-up.")
-        w("")
-        w("```")
-        with open(soak) as f:
-            w(f.read().rstrip())
-        w("```")
-        w("")
+    embed_output(w, os.path.join(work, "lifecycle.txt"),
+                 "## g. Memory across model load/unload cycles",
+                 "`lifecycle_rss` loads a copy of the model into a repository, then unloads and "
+                 "reloads it 100 times (after 5 warm-up cycles) and prints the process RSS:")
+    embed_output(w, os.path.join(os.path.dirname(os.path.abspath(out)), "soak.txt"),
+                 "## h. Soak (make soak)",
+                 "The last recorded `make soak` run (bench/soak.txt: its first line says when, "
+                 "on which commit and at what load; the soak's summary follows). Every call kind "
+                 "has the status codes it may get; RSS growth compares the medians of 30 s "
+                 "windows after the warm-up and at the end.")
 
     w("## Commands")
     w("")
