@@ -25,7 +25,9 @@ class BatchRunner {
   // little-endian FP32 bytes (rows_i * input_features * 4 bytes; alignment not
   // required). Returns the [rows, output_features] result, valid until the
   // next Run. When `counts` is non-null it receives the sign counts of every
-  // observed layer for these rows (padding rows are never counted).
+  // observed layer for these rows (padding rows are never counted), replacing
+  // all it held: callers reuse one BatchActivationCounts across runs so that
+  // its buffers are allocated once.
   virtual absl::StatusOr<absl::Span<const float>> Run(absl::Span<const absl::string_view> inputs,
                                                       int64_t rows,
                                                       BatchActivationCounts* counts) = 0;

@@ -22,25 +22,31 @@ bool HasOtherTypedContents(const inference::InferTensorContents& c) {
          c.bytes_contents_size();
 }
 
+// "[2, 16]": for error messages only (never formatted on the success path).
+std::string ShapeString(const Input& input) {
+  return absl::StrCat("[", absl::StrJoin(input.shape(), ", "), "]");
+}
+
 absl::StatusOr<int64_t> CheckShape(const Input& input, const TensorContract& c) {
   if (input.datatype() != "FP32") {
     return Invalid(c, input.name(),
                    absl::StrCat("datatype must be FP32, got '", input.datatype(), "'"));
   }
-  const std::string shape = absl::StrCat("[", absl::StrJoin(input.shape(), ", "), "]");
   if (input.shape_size() != 2) {
     return Invalid(c, input.name(),
-                   absl::StrCat("shape must be [N, ", c.input_features, "] (rank 2), got ", shape));
+                   absl::StrCat("shape must be [N, ", c.input_features, "] (rank 2), got ",
+                                ShapeString(input)));
   }
   const int64_t rows = input.shape(0);
   const int64_t features = input.shape(1);
   if (rows <= 0 || features <= 0) {
-    return Invalid(c, input.name(), absl::StrCat("dims must be positive, got ", shape));
+    return Invalid(c, input.name(),
+                   absl::StrCat("dims must be positive, got ", ShapeString(input)));
   }
   if (features != c.input_features) {
-    return Invalid(
-        c, input.name(),
-        absl::StrCat("expected ", c.input_features, " features per row, got shape ", shape));
+    return Invalid(c, input.name(),
+                   absl::StrCat("expected ", c.input_features, " features per row, got shape ",
+                                ShapeString(input)));
   }
   if (rows > c.max_batch_size) {
     return Invalid(c, input.name(),

@@ -1,9 +1,11 @@
 // The KServe v2 GRPCInferenceService, on gRPC's callback API.
 //
 // ModelInfer never blocks a gRPC thread: it validates the request, hands it
-// to the model version's scheduler and returns; the executor that computes
-// the batch encodes the response and finishes the call. Every outcome is
-// counted in the metrics with its status code.
+// to the model version's scheduler and returns; whoever computes the batch
+// (an executor, or the receiving thread on the scheduler's inline path)
+// encodes the response and finishes the call. Every outcome is counted in
+// the metrics with its status code. ModelInfer's request and response live
+// on one protobuf arena per call (ArenaMessageAllocator).
 //
 // Thread-safety: all RPC handlers run concurrently; SetReady is thread-safe.
 // Not owned: the repository and metrics registry, which must outlive the
@@ -19,6 +21,7 @@
 #include "server/metrics/metrics_registry.h"
 #include "server/repository/model_repository.h"
 #include "server/repository/repository_controller.h"
+#include "server/rpc/arena_message_allocator.h"
 #include "server/rpc/token_auth.h"
 
 namespace mlpserve {
@@ -41,7 +44,9 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     bool auth_inference = false;
   };
 
-  explicit InferenceService(const Options& options) : options_(options) {}
+  explicit InferenceService(const Options& options) : options_(options) {
+    SetMessageAllocatorFor_ModelInfer(&infer_messages_);
+  }
 
   // ServerReady's answer; false until the repository has been loaded, and
   // again once shutdown begins.
@@ -93,6 +98,8 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
 
   const Options options_;
   std::atomic<bool> ready_{false};
+  ArenaMessageAllocator<inference::ModelInferRequest, inference::ModelInferResponse>
+      infer_messages_;
 };
 
 }  // namespace mlpserve

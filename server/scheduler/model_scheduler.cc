@@ -76,7 +76,8 @@ class SchedulerImpl final : public ModelScheduler {
                                                                  "': cannot make inline runner: ",
                                                                  runner.status().message()));
       }
-      spare_runners_.push_back(*std::move(runner));
+      spare_runners_.push_back(
+          std::make_unique<InlineRunner>(InlineRunner{*std::move(runner), {}}));
     }
     return absl::OkStatus();
   }
@@ -84,7 +85,7 @@ class SchedulerImpl final : public ModelScheduler {
   absl::Status Submit(std::unique_ptr<InferRequest> request) override {
     if (absl::Status status = CheckRequest(request.get()); !status.ok()) return status;
     size_t depth = 0;
-    std::unique_ptr<BatchRunner> spare;
+    std::unique_ptr<InlineRunner> spare;
     bool sample = false;
     {
       absl::MutexLock lock(&mu_);
@@ -127,6 +128,13 @@ class SchedulerImpl final : public ModelScheduler {
   }
 
  private:
+  // A runner for inline requests, with the activation counts buffer it
+  // reuses from run to run.
+  struct InlineRunner {
+    std::unique_ptr<BatchRunner> runner;
+    BatchActivationCounts counts;
+  };
+
   absl::Status CheckRequest(const InferRequest* request) const {
     const std::string prefix = absl::StrCat("model '", options_.batching.name, "': ");
     if (request == nullptr) return absl::InvalidArgumentError(prefix + "null request");
@@ -152,18 +160,19 @@ class SchedulerImpl final : public ModelScheduler {
 
   // Computes and answers `request` on the calling thread with `spare`, then
   // returns the runner to the spares.
-  void RunInline(std::unique_ptr<InferRequest> request, std::unique_ptr<BatchRunner> spare,
+  void RunInline(std::unique_ptr<InferRequest> request, std::unique_ptr<InlineRunner> spare,
                  bool sample) {
     const int64_t rows = request->rows;
     std::vector<std::unique_ptr<InferRequest>> batch;
     batch.push_back(std::move(request));
-    BatchActivationCounts counts;
-    const BatchReport report = ExecuteBatch(options_.batching.name, *spare, *options_.clock,
-                                            std::move(batch), rows, sample ? &counts : nullptr);
+    const BatchReport report =
+        ExecuteBatch(options_.batching.name, *spare->runner, *options_.clock, std::move(batch),
+                     rows, sample ? &spare->counts : nullptr);
     {
       absl::MutexLock lock(&mu_);
       spare_runners_.push_back(std::move(spare));
     }
+    // The observer is done with the counts when OnBatch returns.
     if (options_.observer != nullptr) options_.observer->OnBatch(report);
   }
 
@@ -195,7 +204,7 @@ class SchedulerImpl final : public ModelScheduler {
   // the lock, repeat; returns once stopping and the queue is empty.
   void Serve(BatchRunner& runner) {
     int64_t batches = 0;
-    BatchActivationCounts counts;
+    BatchActivationCounts counts;  // reused: the runner overwrites what it reports
     while (true) {
       BatchDecision decision;
       absl::Time now;
@@ -220,7 +229,6 @@ class SchedulerImpl final : public ModelScheduler {
       BatchActivationCounts* sample = nullptr;
       if (options_.activation_sample_every > 0 &&
           batches++ % options_.activation_sample_every == 0) {
-        counts = BatchActivationCounts();
         sample = &counts;
       }
       const BatchReport report = ExecuteBatch(options_.batching.name, runner, *options_.clock,
@@ -251,8 +259,8 @@ class SchedulerImpl final : public ModelScheduler {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;  // Drain() was called
   int runners_reported_ ABSL_GUARDED_BY(mu_) = 0;
-  // Runners for inline requests not in use (see inline_max_rows).
-  std::vector<std::unique_ptr<BatchRunner>> spare_runners_ ABSL_GUARDED_BY(mu_);
+  // Inline runners not in use (see inline_max_rows).
+  std::vector<std::unique_ptr<InlineRunner>> spare_runners_ ABSL_GUARDED_BY(mu_);
   int64_t inline_batches_ ABSL_GUARDED_BY(mu_) = 0;  // for activation sampling
   absl::Status startup_status_ ABSL_GUARDED_BY(mu_);
   // Touched only by Start and the destructor.
