@@ -102,18 +102,28 @@ int RunInfer(const GlobalFlags& flags, const InferFlags& f) {
 
 }  // namespace
 
+absl::StatusOr<std::string> ReadToken(const GlobalFlags& flags) {
+  if (flags.token_file.empty()) return std::string();
+  std::ifstream in(flags.token_file);
+  std::string token;
+  std::getline(in, token);
+  if (token.empty()) {
+    return absl::InvalidArgumentError("--token-file: no token in '" + flags.token_file + "'");
+  }
+  return token;
+}
+
 std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags) {
   InferenceClient::Options options;
   options.url = flags.url;
+  options.tls = flags.tls;
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000));
-  if (!flags.token_file.empty()) {
-    std::ifstream in(flags.token_file);
-    std::getline(in, options.token);
-    if (options.token.empty()) {
-      spdlog::error("--token-file: no token in '{}'", flags.token_file);
-      return nullptr;
-    }
+  absl::StatusOr<std::string> token = ReadToken(flags);
+  if (!token.ok()) {
+    spdlog::error("{}", std::string(token.status().message()));
+    return nullptr;
   }
+  options.token = *std::move(token);
   absl::StatusOr<std::unique_ptr<InferenceClient>> client = InferenceClient::Create(options);
   if (!client.ok()) {
     spdlog::error("{}", std::string(client.status().message()));

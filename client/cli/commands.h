@@ -17,7 +17,11 @@ struct GlobalFlags {
   std::string url = "localhost:8001";  // --url host:port
   double timeout_s = 10;               // --timeout, per-call deadline in seconds
   std::string token_file;              // --token-file, bearer token for the server
+  TlsFiles tls;                        // --tls-ca, --tls-cert, --tls-key, --tls-server-name
 };
+
+// The bearer token from --token-file ("" without one); errors name the file.
+absl::StatusOr<std::string> ReadToken(const GlobalFlags& flags);
 
 // A client for the global flags; logs and returns null on bad flags.
 std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags);

@@ -1,9 +1,9 @@
 // mlpserve-client: talks to an mlpserve (or any KServe v2 gRPC) server.
-//   mlpserve-client [--url host:port] [--timeout S] health
+//   mlpserve-client [--url host:port] [--timeout S] [--token-file F] [--tls-ca F ...] health
 //   mlpserve-client metadata MODEL [--version V]
 //   mlpserve-client infer MODEL (--input FILE.json | --random) [--batch N] ...
 //   mlpserve-client perf MODEL [--concurrency 1,4,16] [--duration 10s] ...
-//   mlpserve-client models list | load NAME | unload NAME
+//   mlpserve-client models list | load NAME | unload NAME | stats [NAME]
 // Run any subcommand with --help for its flags.
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
@@ -29,6 +29,16 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", flags.token_file,
                  "File with the server's bearer token (sent as 'authorization: Bearer ...')")
       ->check(CLI::ExistingFile);
+  app.add_option("--tls-ca", flags.tls.ca_file,
+                 "PEM CA bundle to verify the server's certificate; turns TLS on")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", flags.tls.cert_file,
+                 "PEM client certificate for mutual TLS (with --tls-key)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", flags.tls.key_file, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-server-name", flags.tls.server_name,
+                 "Name the server's certificate must carry, when not the host in --url");
   app.require_subcommand(1);
 
   int exit_code = 1;

@@ -71,6 +71,13 @@ absl::StatusOr<std::vector<LevelSpec>> MakeLevels(const PerfFlags& f) {
 int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
   PerfRunner::Options options;
   options.target = InferenceClient::TargetFromUrl(flags.url);
+  options.tls = flags.tls;
+  absl::StatusOr<std::string> token = ReadToken(flags);
+  if (!token.ok()) {
+    spdlog::error("{}", std::string(token.status().message()));
+    return 2;
+  }
+  options.token = *std::move(token);
   options.deadline = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000));
   options.connections = f.connections;
   PerfContext context{options.target, f.rpc, "", 0};

@@ -23,7 +23,9 @@ absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(const O
   if (options.timeout.count() <= 0) {
     return absl::InvalidArgumentError("client: timeout must be positive");
   }
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  absl::StatusOr<ChannelSecurity> security = MakeChannelSecurity(options.tls);
+  if (!security.ok()) return security.status();
+  std::shared_ptr<grpc::Channel> channel = CreateChannel(target, *security);
   return std::unique_ptr<InferenceClient>(new InferenceClient(options, std::move(channel)));
 }
 

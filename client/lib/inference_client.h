@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/lib/channel_security.h"
 #include "client/lib/infer_codec.h"
 #include "client/proto/health.grpc.pb.h"
 #include "grpcpp/channel.h"
@@ -23,8 +24,10 @@ namespace mlpserve::client {
 class InferenceClient {
  public:
   struct Options {
-    // "host:port"; a leading "grpc://" or "http://" is dropped. Plaintext.
+    // "host:port"; a leading "grpc://" or "http://" is dropped.
     std::string url = "localhost:8001";
+    // Plaintext unless set (channel_security.h).
+    TlsFiles tls;
     // Deadline of every call, measured from its start.
     std::chrono::milliseconds timeout{10000};
     // Sent as `authorization: Bearer <token>` on every call when non-empty.
@@ -32,7 +35,8 @@ class InferenceClient {
   };
 
   // Creates the channel (connection is lazy: a bad address shows up as
-  // UNAVAILABLE on the first call). Errors only on an empty url.
+  // UNAVAILABLE on the first call). Errors on an empty url or timeout, and on
+  // unreadable or mismatched TLS files (MakeChannelSecurity).
   static absl::StatusOr<std::unique_ptr<InferenceClient>> Create(const Options& options);
 
   absl::StatusOr<bool> ServerLive();

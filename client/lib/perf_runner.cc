@@ -100,6 +100,7 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
     auto* call = new Call;
     call->start = Clock::now();
     call->context.set_deadline(std::chrono::system_clock::now() + opt.deadline);
+    if (!opt.token.empty()) call->context.AddMetadata("authorization", "Bearer " + opt.token);
     const size_t index = next_stub_.fetch_add(1, std::memory_order_relaxed);
     auto* async = runner_->stubs_[index % runner_->stubs_.size()]->async();
     auto done = [self = shared_from_this(), call](grpc::Status status) {
@@ -189,17 +190,20 @@ absl::StatusOr<std::unique_ptr<PerfRunner>> PerfRunner::Create(Options options) 
   if (options.rpc == PerfRpc::kInfer && options.request.model_name().empty()) {
     return absl::InvalidArgumentError("perf: infer request has no model name");
   }
-  return std::unique_ptr<PerfRunner>(new PerfRunner(std::move(options)));
+  absl::StatusOr<ChannelSecurity> security = MakeChannelSecurity(options.tls);
+  if (!security.ok()) return security.status();
+  return std::unique_ptr<PerfRunner>(new PerfRunner(std::move(options), *security));
 }
 
-PerfRunner::PerfRunner(Options options) : options_(std::move(options)) {
+PerfRunner::PerfRunner(Options options, const ChannelSecurity& security)
+    : options_(std::move(options)) {
   for (int i = 0; i < options_.connections; ++i) {
     grpc::ChannelArguments args;
     // Each channel gets its own subchannel, hence its own TCP connection.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("mlpserve.perf_channel", i);
-    stubs_.push_back(inference::GRPCInferenceService::NewStub(
-        grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args)));
+    stubs_.push_back(
+        inference::GRPCInferenceService::NewStub(CreateChannel(options_.target, security, args)));
   }
 }
 

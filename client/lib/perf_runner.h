@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/lib/channel_security.h"
 #include "client/lib/latency_stats.h"
 #include "proto/inference.grpc.pb.h"
 
@@ -68,7 +69,9 @@ struct PerfProgress {
 class PerfRunner {
  public:
   struct Options {
-    std::string target = "localhost:8001";  // host:port, plaintext.
+    std::string target = "localhost:8001";  // host:port
+    TlsFiles tls;                           // plaintext unless set
+    std::string token;  // sent as `authorization: Bearer <token>` when non-empty
     PerfRpc rpc = PerfRpc::kInfer;
     // The request every kInfer call sends (built once, shared read-only).
     inference::ModelInferRequest request;
@@ -88,7 +91,7 @@ class PerfRunner {
 
  private:
   class Phase;
-  explicit PerfRunner(Options options);
+  PerfRunner(Options options, const ChannelSecurity& security);
 
   Options options_;
   std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs_;

@@ -14,6 +14,7 @@ namespace mlpserve::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kOpenssl = "/usr/bin/openssl";
 
@@ -97,6 +98,48 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
   ASSERT_FALSE(port.empty()) << log();
   EXPECT_TRUE(Live(port, Tls(true)).ok());
   EXPECT_FALSE(Live(port, Tls(false)).ok());
+}
+
+// mlpserve-client (and so the image's HEALTHCHECK) reaches a TLS server with
+// --tls-ca, and a mutual-TLS one with --tls-cert/--tls-key as well.
+TEST_F(TlsTest, ClientCliSpeaksTlsAndMutualTls) {
+  const std::string port = Start({"--tls-cert", dir_ + "/server.pem", "--tls-key",
+                                  dir_ + "/server.key", "--tls-client-ca", dir_ + "/ca.pem"});
+  ASSERT_FALSE(port.empty()) << log();
+  const std::string url = "localhost:" + port;
+  const std::vector<std::string> client = {kClientBinary, "--url", url, "--timeout", "5"};
+  auto run = [&](std::vector<std::string> tls, std::vector<std::string> command) {
+    std::vector<std::string> argv = client;
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    argv.insert(argv.end(), command.begin(), command.end());
+    return RunCommand(argv);
+  };
+  const std::vector<std::string> mutual = {"--tls-ca",   dir_ + "/ca.pem",
+                                           "--tls-cert", dir_ + "/client.pem",
+                                           "--tls-key",  dir_ + "/client.key"};
+
+  RunResult health = run(mutual, {"health"});
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_THAT(health.output, HasSubstr("SERVING"));
+  RunResult infer = run(mutual, {"infer", "leaky_mlp", "--random", "--batch", "2"});
+  EXPECT_EQ(infer.exit_code, 0) << infer.output;
+  RunResult perf = run(mutual, {"perf", "leaky_mlp", "--requests", "50", "--warmup", "0s"});
+  EXPECT_EQ(perf.exit_code, 0) << perf.output;
+  EXPECT_THAT(perf.output, Not(HasSubstr("errors at")));
+
+  // The 127.0.0.1 address is in the certificate too; a name it lacks is not.
+  RunResult wrong_name = run({"--tls-ca", dir_ + "/ca.pem", "--tls-cert", dir_ + "/client.pem",
+                              "--tls-key", dir_ + "/client.key", "--tls-server-name", "elsewhere"},
+                             {"health"});
+  EXPECT_NE(wrong_name.exit_code, 0) << wrong_name.output;
+  RunResult no_client_cert = run({"--tls-ca", dir_ + "/ca.pem"}, {"health"});
+  EXPECT_NE(no_client_cert.exit_code, 0) << no_client_cert.output;
+  RunResult plaintext = run({}, {"health"});
+  EXPECT_NE(plaintext.exit_code, 0) << plaintext.output;
+  RunResult cert_without_key =
+      run({"--tls-ca", dir_ + "/ca.pem", "--tls-cert", dir_ + "/client.pem"}, {"health"});
+  EXPECT_NE(cert_without_key.exit_code, 0);
+  EXPECT_THAT(cert_without_key.output, HasSubstr("--tls-cert and --tls-key go together"));
 }
 
 TEST_F(TlsTest, KeyWithoutCertificateIsRefusedAtStart) {
