@@ -173,9 +173,13 @@ class Importer {
       }
       if (it->second.size() > 1) {
         std::vector<std::string> names;
-        for (int i : it->second) names.push_back(graph_.node(i).name());
-        return Error(absl::StrCat("tensor '", current_, "' feeds several nodes ('",
-                                  absl::StrJoin(names, "', '"), "'); only a chain is supported"));
+        for (int i : it->second) {
+          names.push_back(
+              absl::StrCat("'", graph_.node(i).name(), "' (op ", graph_.node(i).op_type(), ")"));
+        }
+        return Error(absl::StrCat("tensor '", current_,
+                                  "' feeds several nodes: ", absl::StrJoin(names, ", "),
+                                  "; only a chain of layers is supported"));
       }
       const int index = it->second.front();
       if (used[index]) return Error(absl::StrCat("graph has a cycle at tensor '", current_, "'"));

@@ -3,8 +3,8 @@
 // Ownership: the rpc layer creates it and hands it to ModelScheduler::Submit
 // as a unique_ptr; from then on the scheduler owns it and calls `done`
 // exactly once, on an executor thread or, for a small request run inline,
-// inside Submit (if Submit fails, never: Submit returns the error instead). The input bytes are a view on the gRPC request
-// message, which the rpc layer keeps alive until `done` has run.
+// inside Submit (if Submit fails, never: Submit returns the error instead). The input bytes are a
+// view on the gRPC request message, which the rpc layer keeps alive until `done` has run.
 #ifndef MLPSERVE_SERVER_SCHEDULER_INFER_REQUEST_H_
 #define MLPSERVE_SERVER_SCHEDULER_INFER_REQUEST_H_
 

@@ -57,6 +57,21 @@ TEST(ServerBinaryTest, BadInvocationsExitNonZeroWithAMessage) {
   EXPECT_THAT(level.output, HasSubstr("--log-level"));
 }
 
+// gRPC turns SO_REUSEPORT on by default; the server must not: a second server
+// on a port in use would start and take part of the first one's connections.
+TEST(ServerBinaryTest, RefusesAGrpcPortAlreadyInUse) {
+  ServerProcess first(kModels, {});
+  ASSERT_TRUE(first.ready()) << first.log();
+  const std::string port = first.url().substr(first.url().rfind(':') + 1);
+  // `timeout` bounds the test if the second server does start and serve.
+  RunResult second =
+      RunCommand({"/usr/bin/timeout", "30", kServer, "--model-repository", kModels,
+                  "--grpc-address", "127.0.0.1:" + port, "--metrics-address", "127.0.0.1:0"});
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_NE(second.exit_code, 124) << "the second server started on a port in use";
+  EXPECT_THAT(second.output, HasSubstr("cannot listen for gRPC on '127.0.0.1:" + port + "'"));
+}
+
 TEST(ServerBinaryTest, ServesBundledModelsToTheCliAndStopsCleanlyOnSigterm) {
   ServerProcess server(kModels);
   ASSERT_TRUE(server.ready()) << server.log();

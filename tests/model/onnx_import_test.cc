@@ -386,7 +386,7 @@ TEST(OnnxImportTest, BranchingAndDanglingNodesRejected) {
   side->set_op_type("Relu");
   side->add_input("input");
   side->add_output("side");
-  ExpectError(Import(g.Build(2)), {"'input' feeds several nodes", "Side_9"});
+  ExpectError(Import(g.Build(2)), {"'input' feeds several nodes", "'Side_9' (op Relu)"});
 }
 
 TEST(OnnxImportTest, EmptyGraphHasNoLayer) {
