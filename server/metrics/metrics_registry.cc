@@ -1,6 +1,7 @@
 #include "server/metrics/metrics_registry.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -101,6 +102,10 @@ std::unique_ptr<ModelMetrics> MetricsRegistry::AddModel(const std::string& model
     entry = std::make_unique<Entry>();
     entry->series = std::make_unique<ModelSeries>(
         *families_, prometheus::Labels{{"model", model}, {"version", std::to_string(version)}});
+    // Family::Add returned the failed version's 0 series, if there is one:
+    // the entry owns it now (no gap in the exposition).
+    auto failed = load_failures_.find(key);
+    if (failed != load_failures_.end()) failed->second = nullptr;
   }
   auto metrics = std::make_unique<ModelMetricsImpl>(this, model, version, entry->series.get(), mlp,
                                                     enabled, stats_config.dead_window_rows());
@@ -136,6 +141,33 @@ void MetricsRegistry::Release(const ModelMetricsImpl* instance, const Key& key) 
   }
   it->second->series->Remove();
   models_.erase(it);
+  auto failed = load_failures_.find(key);
+  if (failed != load_failures_.end()) failed->second = AddNotReady(key);
+}
+
+prometheus::Gauge* MetricsRegistry::AddNotReady(const Key& key) {
+  prometheus::Gauge& gauge =
+      families_->model_ready.Add({{"model", key.first}, {"version", std::to_string(key.second)}});
+  gauge.Set(0);
+  return &gauge;
+}
+
+void MetricsRegistry::SetLoadFailures(const std::string& model, const std::set<int64_t>& versions) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = load_failures_.lower_bound(Key(model, INT64_MIN));
+       it != load_failures_.end() && it->first.first == model;) {
+    if (versions.count(it->first.second) != 0) {
+      ++it;
+      continue;
+    }
+    if (it->second != nullptr) families_->model_ready.Remove(it->second);
+    it = load_failures_.erase(it);
+  }
+  for (int64_t version : versions) {
+    const Key key(model, version);
+    if (load_failures_.count(key) != 0) continue;
+    load_failures_[key] = models_.count(key) != 0 ? nullptr : AddNotReady(key);
+  }
 }
 
 void MetricsRegistry::RecordUnroutedRequest(absl::StatusCode code) {

@@ -14,7 +14,7 @@
 //   mlpserve_compute_duration_seconds{model,version}  histogram, per batch
 //   mlpserve_batch_size{model,version}                histogram, rows per batch
 //   mlpserve_queue_depth{model,version}               gauge
-//   mlpserve_model_ready{model,version}               gauge, 0 or 1
+//   mlpserve_model_ready{model,version}               gauge, 0 or 1 (see below)
 //   mlpserve_build_info{version,onednn,grpc}          gauge, 1
 //   process_{resident_memory_bytes,virtual_memory_bytes,cpu_seconds_total,
 //            open_fds,max_fds,start_time_seconds}     from /proc/self
@@ -32,6 +32,12 @@
 // log-spaced, 1-2.5-5 per decade from 10 us to 10 s (19 buckets); batch-size
 // buckets are 1, 2, 4, ..., 65536 (the largest allowed max_batch_size).
 //
+// mlpserve_model_ready is 1 while an instance of the version is ready, 0 while
+// its instances are loaded but none is ready, and also 0 for a version whose
+// latest load failed (SetLoadFailures) and that has no live instance, so the
+// alert `mlpserve_model_ready == 0` fires for a load failure too. Otherwise
+// (never loaded, unloaded, removed) the version has no series.
+//
 // Lifetime: the registry must outlive every ModelMetrics it handed out.
 // Reloading a model version while the old instance still drains is fine: both
 // instances share the version's series (removed when the last one goes), the
@@ -47,6 +53,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,6 +71,7 @@
 namespace prometheus {
 class Collectable;
 class Counter;
+class Gauge;
 class Registry;
 struct MetricFamily;
 }  // namespace prometheus
@@ -104,6 +112,15 @@ class MetricsRegistry {
   // mlpserve_requests_total with model="" and version="".
   void RecordUnroutedRequest(absl::StatusCode code);
 
+  // The versions of `model` whose latest load failed, replacing the set given
+  // before for `model` (empty: none, e.g. the model was unloaded or removed).
+  // Version 0 stands for a failure before any version was known (a bad
+  // config.pbtxt, no version folder), as in the repository index. Each such
+  // version without a live instance exports mlpserve_model_ready 0; one with
+  // a live instance (an older build that keeps serving) keeps its instance's
+  // value. Versions dropped from the set lose that series.
+  void SetLoadFailures(const std::string& model, const std::set<int64_t>& versions);
+
   // Every metric family: the registry's, the process collector's and the
   // activation families, ready for prometheus::TextSerializer.
   std::vector<prometheus::MetricFamily> Collect() const;
@@ -127,6 +144,8 @@ class MetricsRegistry {
   // Called by ModelMetricsImpl: its ready state changed / it is going away.
   void SetReady(const metrics_internal::ModelMetricsImpl* instance, const Key& key, bool ready);
   void Release(const metrics_internal::ModelMetricsImpl* instance, const Key& key);
+  // A mlpserve_model_ready{key} series set to 0.
+  prometheus::Gauge* AddNotReady(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> families_;
@@ -136,6 +155,9 @@ class MetricsRegistry {
 
   mutable absl::Mutex mu_;
   std::map<Key, std::unique_ptr<Entry>> models_ ABSL_GUARDED_BY(mu_);
+  // Versions whose latest load failed, with the 0 series the registry owns
+  // for them; nullptr while the version's Entry in models_ owns the series.
+  std::map<Key, prometheus::Gauge*> load_failures_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mlpserve

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 #include "absl/strings/numbers.h"
@@ -73,6 +74,7 @@ ModelRepository::~ModelRepository() {
     absl::MutexLock lock(&mu_);
     models.swap(models_);
   }
+  for (const auto& [name, entry] : models) options_.metrics->SetLoadFailures(name, {});
   models.clear();   // last holders hand their models to the reaper...
   reaper_->Stop();  // ...which drains their queues before we return
 }
@@ -221,7 +223,11 @@ absl::Status ModelRepository::LoadModel(const std::string& name) {
         absl::StrCat(entry.failures.front().reason,
                      entry.ready.empty() ? "" : " (versions that were serving keep serving)"));
   }
+  std::set<int64_t> failed_versions;
+  for (const ModelVersionStatus& failure : entry.failures) failed_versions.insert(failure.version);
   Publish(name, entry, /*erase=*/false);
+  // Failed versions without a serving build export mlpserve_model_ready 0.
+  options_.metrics->SetLoadFailures(name, failed_versions);
   // `entry` now holds the replaced versions: dropping them here retires
   // those no request holds any more.
   return status;
@@ -273,6 +279,7 @@ absl::Status ModelRepository::UnloadModel(const std::string& name) {
   ModelEntry retired;
   retired.failures.push_back({name, 0, ModelState::kUnavailable, "unloaded"});
   Publish(name, retired, /*erase=*/false);
+  options_.metrics->SetLoadFailures(name, {});
   spdlog::info("model '{}' unloaded ({} version(s) retired)", name, retired.ready.size());
   return absl::OkStatus();
 }
@@ -301,6 +308,7 @@ void ModelRepository::Poll() {
     absl::MutexLock control(&control_mu_);
     ModelEntry retired;
     Publish(name, retired, /*erase=*/true);
+    options_.metrics->SetLoadFailures(name, {});
   }
 }
 
