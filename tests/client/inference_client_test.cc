@@ -79,8 +79,14 @@ TEST(InferenceClientNoServerTest, UnreachableIsUnavailableWithinDeadline) {
   ASSERT_TRUE(client.ok());
   absl::StatusOr<bool> live = (*client)->ServerLive();
   EXPECT_FALSE(live.ok());
-  EXPECT_EQ(InferenceClient::Create({"", std::chrono::seconds(1)}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  InferenceClient::Options empty_url;
+  empty_url.url = "";
+  EXPECT_EQ(InferenceClient::Create(empty_url).status().code(), absl::StatusCode::kInvalidArgument);
+  InferenceClient::Options missing_ca;
+  missing_ca.tls.ca_file = "/no/such/ca.pem";
+  absl::StatusOr<std::unique_ptr<InferenceClient>> tls = InferenceClient::Create(missing_ca);
+  EXPECT_EQ(tls.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(tls.status().message()), ::testing::HasSubstr("/no/such/ca.pem"));
 }
 
 }  // namespace
