@@ -16,6 +16,15 @@ Writes REPO_DIR/<name>/1/model.onnx and REPO_DIR/<name>/config.pbtxt for
   tiny_batched     the same weights as tiny, dynamic_batching with
                    max_queue_delay_microseconds: 0 (a diagnostic for the
                    overhead floor: whatever is queued runs as one batch)
+  overload         16 -> 1024 -> 1024 -> 1024 -> 10, Leaky ReLU 0.01,
+                   max_batch_size 32, one executor with one thread,
+                   dynamic_batching { max_queue_delay_microseconds: 0
+                                      max_queue_size: 32 }
+                   (section i sends 32-row requests: each request is a batch
+                   of its own, at most 32 wait, so an admitted request waits
+                   for at most 32 others; 16 input features keep the
+                   messages small, so the load generator can offer 4x the
+                   rate the one executor sustains on the same 2 cores)
 
 and, with --torch-dir, DIR/<name>.pt: the state_dict of the very module that
 was exported, so bench/torch_bench.py runs PyTorch on the same weights.
@@ -31,7 +40,8 @@ from torch import nn
 
 SEED = 20240607
 
-# name -> (layer widths, input first; max_batch_size; dynamic batching block)
+# name -> (layer widths, input first; max_batch_size; further config text:
+# the dynamic batching block, executors)
 DYNAMIC_BATCHING = """\
 dynamic_batching {
   max_queue_delay_microseconds: 500
@@ -43,12 +53,21 @@ dynamic_batching {
   max_queue_delay_microseconds: 0
 }
 """
+BOUNDED_QUEUE = """\
+instance_count: 1
+threads_per_instance: 1
+dynamic_batching {
+  max_queue_delay_microseconds: 0
+  max_queue_size: 32
+}
+"""
 MODELS = {
     "tiny": ([16, 32, 32, 4], 64, ""),
     "medium": ([256, 512, 512, 10], 512, ""),
     "large_batched": ([256, 1024, 1024, 10], 64, DYNAMIC_BATCHING),
     "large_unbatched": ([256, 1024, 1024, 10], 64, ""),
     "tiny_batched": ([16, 32, 32, 4], 64, GREEDY_BATCHING),
+    "overload": ([16, 1024, 1024, 1024, 10], 32, BOUNDED_QUEUE),
 }
 # Models exported from the same module as another one.
 WEIGHTS_OF = {"large_unbatched": "large_batched", "tiny_batched": "tiny"}

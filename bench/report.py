@@ -4,7 +4,8 @@
     /usr/bin/python3 bench/report.py WORK_DIR RESULTS_MD
 
 WORK_DIR holds machine.env, memory.env, commands.tsv, the perf --json files
-(<label>.json), engine.json (Google Benchmark JSON) and torch_<mode>.json.
+(<label>.json), engine.json (Google Benchmark JSON) and torch_<mode>.json,
+and section i's files (bench/overload_report.py, which writes that section).
 Repeated A/B measurements are summarised by their median; the ratio of an
 A/B pair is the median of its per-repetition ratios (A and B ran back to back
 in the same run), so a change in background load between repetitions
@@ -17,6 +18,8 @@ import os
 import re
 import statistics
 import sys
+
+import overload_report  # section i; beside this file
 
 TARGETS = {
     "a": 0.85,  # infer/live throughput, >=
@@ -146,6 +149,7 @@ def main():
     growth1 = 100.0 * (rss1 - rss0) / rss0
     growth2 = 100.0 * (rss2 - rss1) / rss1
     reps = machine["reps"]
+    overload = overload_report.figures(work, machine)
 
     L = []
     w = L.append
@@ -193,6 +197,7 @@ def main():
     w(f"| f | server RSS, models/ loaded → after 100k → after 200k requests | "
       f"{rss0 / 1024:.1f} → {rss1 / 1024:.1f} → {rss2 / 1024:.1f} MiB | "
       f"+{growth1:.1f}% / +{growth2:.1f}% | — | | {load_of(commands, 'f_leaky_mlp_1')} |")
+    w(overload_report.headline_row(overload, load_of(commands, "i_4x")))
     w("")
 
     tiny_us = 1e6 / engine[("tiny", 1, 1)]
@@ -232,6 +237,7 @@ def main():
       + ("growth that stops is warm-up (gRPC buffers and thread pools, allocator arenas, "
          "first use of per-bucket buffers), not a per-request leak." if abs(growth2) < 2 else
          "growth continues after warm-up; look for a per-request leak."))
+    w(overload_report.analysis(overload))
     w("")
 
     w("## a, d. Overhead floor and latency at concurrency 1")
@@ -335,6 +341,7 @@ def main():
                  "on which commit and at what load; the soak's summary follows). Every call kind "
                  "has the status codes it may get; RSS growth compares the medians of 30 s "
                  "windows after the warm-up and at the end.")
+    overload_report.write_section(w, overload)
 
     w("## Commands")
     w("")
@@ -342,7 +349,8 @@ def main():
       "127.0.0.1 port and temporary directories; `_N` is the repetition). The server ran as "
       "`mlpserve --model-repository REPO --grpc-address 127.0.0.1:0 --metrics-address 127.0.0.1:0` "
       "with REPO from `/usr/bin/python3 bench/make_bench_models.py REPO --torch-dir TORCH_DIR`, "
-      "and for f with the bundled `models/`.")
+      "and for f with the bundled `models/`; for i it loaded only the overload model "
+      "(i_server).")
     w("")
     w("| label | load avg at start | command |")
     w("| --- | --- | --- |")

@@ -6,7 +6,8 @@
 # BUILD_DIR (default build) must hold bin/mlpserve, bin/mlpserve-client and
 # bin/engine_bench. Needs /usr/bin/python3 with Debian's python3-torch.
 # Environment: BENCH_DURATION (default 5s) per serving measurement,
-# BENCH_REPS (default 3) alternating repetitions of each A/B pair,
+# BENCH_REPS (default 3) alternating repetitions of each A/B pair (and
+# repetitions of i's 1x/4x pair),
 # BENCH_KEEP=1 keeps the temporary work directory.
 #
 # What it measures (each comparison side by side in this one run):
@@ -16,6 +17,13 @@
 #   d. latency c=1      p50 ModelInfer(tiny) vs ServerLive
 #   e. vs PyTorch       engine_bench vs bench/torch_bench.py, same ONNX weights, 1 thread
 #   f. memory           server VmRSS with models/ loaded, after 100k and 200k requests
+#   g. memory           RSS across 100 model unload/load cycles (lifecycle_rss)
+#   i. overload         the `overload` model (one executor, queue of 32) closed-loop
+#                       at its sustainable rate, then open-loop at 4x that rate,
+#                       BENCH_REPS times: admitted p99 vs the queue's bound,
+#                       status codes, server RSS, grpc.health.v1 probed during
+#                       each flood
+#   (h, the soak, is bench/soak.txt from `make soak`, quoted by report.py.)
 # The server and the load generator run on the same machine and share its
 # cores; every server listens on 127.0.0.1 with ports it picks itself.
 set -euo pipefail
@@ -59,14 +67,15 @@ record() {
   printf '%s\t%s\t%s\n' "$label" "$(loadavg)" "$*" >>"$WORK/commands.tsv"
 }
 
-# start_server REPO: starts mlpserve on 127.0.0.1 with free ports and waits
-# until it is ready; sets SERVER_PID and PORT.
+# start_server REPO [ARGS...]: starts mlpserve on 127.0.0.1 with free ports
+# (and ARGS) and waits until it is ready; sets SERVER_PID and PORT.
 start_server() {
   local repo=$1 log_file
+  shift
   log_file=$WORK/server.$(date +%s%N).log
   SERVER_LOG=$log_file
   "$SERVER_BIN" --model-repository "$repo" --grpc-address 127.0.0.1:0 \
-    --metrics-address 127.0.0.1:0 --log-level info >"$log_file" 2>&1 &
+    --metrics-address 127.0.0.1:0 --log-level info "$@" >"$log_file" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do
     if grep -q "ready: serving" "$log_file"; then
@@ -114,6 +123,28 @@ perf() {
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+
+# health_probe NAME: one `mlpserve-client health` (ServerLive, ServerReady and
+# grpc.health.v1 Check on a fresh connection, as a probe would), its JSON
+# answer to $WORK/NAME.json. Appends to $WORK/health.tsv: NAME, start (ns
+# since the epoch), wall time of the whole CLI run (µs), exit code (0 iff
+# SERVING) and the server's VmRSS (kB) right after it.
+health_probe() {
+  local name=$1 t0 t1 rc=0
+  t0=$(date +%s%N)
+  "$CLIENT" --url "127.0.0.1:$PORT" --timeout 2 health >"$WORK/$name.json" 2>"$WORK/$name.err" || rc=$?
+  t1=$(date +%s%N)
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$t0" "$(((t1 - t0) / 1000))" "$rc" "$(rss_kb)" >>"$WORK/health.tsv"
+}
+
+# model_stats NAME: ModelStatistics of the overload model to $WORK/NAME.json.
+model_stats() {
+  "$CLIENT" --url "127.0.0.1:$PORT" models stats overload >"$WORK/$1.json" 2>"$WORK/$1.err" || {
+    cat "$WORK/$1.err" >&2
+    echo "run_benchmarks: models stats overload failed" >&2
+    exit 1
+  }
+}
 
 # --- machine --------------------------------------------------------------
 log "work directory $WORK; load average $(loadavg)"
@@ -195,6 +226,53 @@ for model in leaky_mlp prelu_mlp; do
   record "g_$model" "lifecycle_rss --cycles 100 --model models/$model"
   "$BUILD/bin/lifecycle_rss" --cycles 100 --model "$ROOT/models/$model" >>"$WORK/lifecycle.txt"
 done
+
+# --- overload: i ------------------------------------------------------------------
+# The overload model alone (explicit mode loads nothing else): one executor,
+# at most 32 queued requests, 32-row requests that never share a batch. Each
+# repetition measures its sustainable rate closed-loop (4 in flight: the
+# executor never idles, nothing is shed), then runs the same duration
+# open-loop at 4x that rate, probing health and RSS about once a second while
+# the flood runs.
+overload_rep() {
+  local rep=$1 rate probes_pid
+  perf "i_1x_$rep" overload --batch 32 --concurrency 4 --duration "$DUR"
+  rate=$($PY -c 'import json, sys
+print(round(4 * json.load(open(sys.argv[1]))["levels"][0]["requests_per_s"], 1))' "$WORK/i_1x_$rep.json")
+  model_stats "i_stats_before_$rep"
+  echo "rss_before_kb_$rep=$(rss_kb)" >>"$WORK/overload.env"
+  # From here VmHWM is the peak of this flood (writing 5 to clear_refs resets it).
+  if echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null; then
+    echo "hwm_reset_$rep=1" >>"$WORK/overload.env"
+  fi
+  rm -f "$WORK/i_4x.done"
+  (
+    sleep 1.5
+    for n in $(seq 1 30); do
+      [[ -e $WORK/i_4x.done ]] && break
+      health_probe "i_health_${rep}_$n"
+      sleep 0.8
+    done
+  ) &
+  probes_pid=$!
+  echo "t_4x_start_ns_$rep=$(date +%s%N)" >>"$WORK/overload.env"
+  perf "i_4x_$rep" overload --batch 32 --request-rate "$rate" --duration "$DUR" --warmup 1s
+  touch "$WORK/i_4x.done"
+  wait "$probes_pid"
+  model_stats "i_stats_after_$rep"
+  echo "rss_end_kb_$rep=$(rss_kb)" >>"$WORK/overload.env"
+  awk -v rep="$rep" '/^VmHWM:/ {print "hwm_kb_" rep "=" $2}' "/proc/$SERVER_PID/status" >>"$WORK/overload.env"
+}
+OVERLOAD_ARGS=(--model-control-mode explicit --load-model overload)
+record i_server "mlpserve --model-repository REPO ${OVERLOAD_ARGS[*]} --grpc-address 127.0.0.1:0 --metrics-address 127.0.0.1:0"
+record i_health "mlpserve-client --url 127.0.0.1:PORT --timeout 2 health   (once before i_1x_1; then from 1.5 s into each i_4x_N, past its 1 s warm-up, every ~1 s until it ends; wall time of each CLI run)"
+record i_stats "mlpserve-client --url 127.0.0.1:PORT models stats overload   (right before and after each i_4x_N)"
+record i_rss "grep -e VmRSS -e VmHWM /proc/SERVER_PID/status   (after loading, right before and after each i_4x_N, after each health probe; echo 5 >/proc/SERVER_PID/clear_refs right before each i_4x_N resets VmHWM)"
+start_server "$WORK/repo" "${OVERLOAD_ARGS[@]}"
+echo "rss_loaded_kb=$(rss_kb)" >"$WORK/overload.env"
+health_probe i_health_idle
+for rep in $(seq 1 "$REPS"); do overload_rep "$rep"; done
+stop_server
 
 echo "load_end=$(loadavg)" >>"$WORK/machine.env"
 log "writing $OUT"
