@@ -21,6 +21,7 @@
 #include "server/metrics/metrics_registry.h"
 #include "server/repository/model_repository.h"
 #include "server/repository/repository_controller.h"
+#include "server/rpc/graceful_shutdown.h"
 #include "server/rpc/grpc_server.h"
 #include "server/rpc/inference_service.h"
 #include "spdlog/spdlog.h"
@@ -205,9 +206,7 @@ int Serve(const Flags& flags) {
 
   const int signal = WaitForTerminationSignal(signals);
   spdlog::info("received {}: draining for up to {}s", strsignal(signal), flags.shutdown_grace_secs);
-  service.SetReady(false);
-  (*repository)->Drain();  // queued requests start now, not after their queue delay
-  (*grpc)->Shutdown(absl::Seconds(flags.shutdown_grace_secs));
+  GracefulShutdown(service, **repository, **grpc, absl::Seconds(flags.shutdown_grace_secs));
   spdlog::info("gRPC server stopped: every accepted call answered");
   controller.reset();   // no load or poll runs past this point
   repository->reset();  // answers whatever is still queued

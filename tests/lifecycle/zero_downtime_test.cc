@@ -1,15 +1,22 @@
 // Model lifecycle under load: while 8 clients send requests without pause, a
 // new version appears, a changed file is reloaded, a broken version appears,
-// a model is added and one removed. No request to a model that stays may
-// fail, and every answer must equal the reference of the version it names.
+// a model is added and one removed, each while clients call it. No request
+// to a model that stays may fail, the added model answers from the moment it
+// is loaded, the removed one until its removal, and every answer must equal
+// the reference of the model and version it names.
 #include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/model/onnx_import.h"
@@ -26,20 +33,20 @@ using ::testing::HasSubstr;
 const std::vector<int64_t> kDims = {16, 32, 4};
 constexpr int kRows = 3;
 
-// What a correct answer may be, per version: a version whose file changed
-// may answer from either file while the swap happens.
+// What a correct answer may be, per model and version: a version whose file
+// changed may answer from either file while the swap happens.
 class References {
  public:
-  void Add(int64_t version, const std::string& onnx_path) {
+  void Add(const std::string& model, int64_t version, const std::string& onnx_path) {
     absl::StatusOr<Mlp> mlp = ImportOnnxFile(onnx_path);
     ASSERT_TRUE(mlp.ok()) << mlp.status();
     absl::MutexLock lock(&mu_);
-    by_version_[version].push_back(*std::move(mlp));
+    by_version_[{model, version}].push_back(*std::move(mlp));
   }
-  bool Matches(int64_t version, const std::vector<float>& input,
+  bool Matches(const std::string& model, int64_t version, const std::vector<float>& input,
                const std::vector<float>& output) const {
     absl::MutexLock lock(&mu_);
-    auto it = by_version_.find(version);
+    auto it = by_version_.find({model, version});
     if (it == by_version_.end()) return false;
     for (const Mlp& mlp : it->second) {
       const std::vector<float> want = ReferenceForward(mlp, input, kRows);
@@ -54,7 +61,7 @@ class References {
 
  private:
   mutable absl::Mutex mu_;
-  std::map<int64_t, std::vector<Mlp>> by_version_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, int64_t>, std::vector<Mlp>> by_version_ ABSL_GUARDED_BY(mu_);
 };
 
 class ZeroDowntimeTest : public ::testing::Test {
@@ -106,62 +113,157 @@ inference::ModelInferRequest Request(const std::string& model, const std::vector
   return request;
 }
 
+enum Model { kA, kB, kC, kModels };
+const char* const kModelNames[kModels] = {"a", "b", "c"};
+
+// 8 clients calling without pause until Stop(): even clients call `a` only,
+// odd ones `a`, `b` and `c` in turn. A correct answer is
+//  * OK and equal to the reference of the model and version it names;
+//  * NOT_FOUND from `b` to a request sent before MarkBReady();
+//  * NOT_FOUND from `c` received after MarkCRemoval().
+// Anything else is recorded as a failure.
+class Traffic {
+ public:
+  static constexpr int kClients = 8;
+
+  Traffic(const TestServer& server, const References& references)
+      : server_(server), references_(references) {
+    for (int c = 0; c < kClients; ++c) clients_.emplace_back([this, c] { Client(c); });
+  }
+  ~Traffic() { Stop(); }
+
+  // `b` is loaded: from now on its every answer must be OK.
+  void MarkBReady() { b_ready_ = true; }
+  // `c` is about to be removed: NOT_FOUND from it is correct from now on.
+  void MarkCRemoval() { c_removal_ = true; }
+
+  // Waits (a minute at most) until `model` gave `n` more correct OK answers
+  // (for `b`: to requests sent after MarkBReady). False if it did not.
+  bool WaitForAnswers(Model model, int64_t n) { return WaitFor(answered_[model], n); }
+  // Waits until `c` answered NOT_FOUND after MarkCRemoval() `n` more times.
+  bool WaitForCGone(int64_t n) { return WaitFor(c_gone_, n); }
+
+  // Stops and joins the clients; the accessors below need it.
+  void Stop() {
+    stop_ = true;
+    for (std::thread& t : clients_) t.join();
+    clients_.clear();
+  }
+  std::vector<std::string> failures() const {
+    std::vector<std::string> all;
+    for (int c = 0; c < kClients; ++c) {
+      for (const std::string& f : failures_[c]) all.push_back(absl::StrCat("client ", c, ": ", f));
+    }
+    return all;
+  }
+  // Correct OK answers from "model:version".
+  int64_t AnsweredBy(const std::string& model_version) const {
+    int64_t n = 0;
+    for (const auto& seen : seen_) n += seen.count(model_version) ? seen.at(model_version) : 0;
+    return n;
+  }
+  int64_t b_refused() const { return b_refused_.load(); }
+
+ private:
+  static bool WaitFor(const std::atomic<int64_t>& counter, int64_t n) {
+    const int64_t target = counter.load() + n;
+    const absl::Time give_up = absl::Now() + absl::Minutes(1);
+    while (counter.load() < target && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(2));
+    return counter.load() >= target;
+  }
+
+  void Client(int c) {
+    auto stub = server_.NewStub();
+    std::vector<float> input(kRows * kDims.front());
+    for (size_t i = 0; i < input.size(); ++i) input[i] = std::sin(float(c * 97 + i));
+    // Bounded: the steps of the test take well under a minute.
+    const absl::Time give_up = absl::Now() + absl::Seconds(120);
+    for (int64_t i = 0; !stop_.load() && absl::Now() < give_up; ++i) {
+      const Model model = c % 2 == 0 ? kA : static_cast<Model>(i % kModels);
+      const bool b_was_ready = b_ready_.load();
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      inference::ModelInferResponse response;
+      const grpc::Status status =
+          stub->ModelInfer(&context, Request(kModelNames[model], input), &response);
+      if (std::optional<std::string> failure =
+              Judge(c, model, input, status, response, b_was_ready)) {
+        failures_[c].push_back(*std::move(failure));
+      }
+    }
+  }
+
+  // Counts a correct answer of client `client`, or says what is wrong with
+  // it.
+  std::optional<std::string> Judge(int client, Model model, const std::vector<float>& input,
+                                   const grpc::Status& status,
+                                   const inference::ModelInferResponse& response,
+                                   bool b_was_ready) {
+    const std::string name = kModelNames[model];
+    if (status.ok()) {
+      std::vector<float> out;
+      if (response.raw_output_contents_size() == 1) {
+        out.resize(response.raw_output_contents(0).size() / sizeof(float));
+        std::memcpy(out.data(), response.raw_output_contents(0).data(), out.size() * 4);
+      }
+      int64_t version = 0;
+      if (!absl::SimpleAtoi(response.model_version(), &version) ||
+          !references_.Matches(name, version, input, out)) {
+        return absl::StrCat("wrong answer from ", name, " version '", response.model_version(),
+                            "'");
+      }
+      ++seen_[client][name + ":" + response.model_version()];
+      if (model != kB || b_was_ready) ++answered_[model];
+      return std::nullopt;
+    }
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      if (model == kB && !b_was_ready) {
+        ++b_refused_;
+        return std::nullopt;
+      }
+      if (model == kC && c_removal_.load()) {
+        ++c_gone_;
+        return std::nullopt;
+      }
+    }
+    return absl::StrCat(name, ": code ", status.error_code(), " ", status.error_message());
+  }
+
+  const TestServer& server_;
+  const References& references_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> b_ready_{false};
+  std::atomic<bool> c_removal_{false};
+  std::atomic<int64_t> answered_[kModels] = {};
+  std::atomic<int64_t> b_refused_{0};
+  std::atomic<int64_t> c_gone_{0};
+  // Each written by its client's thread only; read after Stop().
+  std::vector<std::string> failures_[kClients];
+  std::map<std::string, int64_t> seen_[kClients];
+  std::vector<std::thread> clients_;
+};
+
 TEST_F(ZeroDowntimeTest, EveryRequestSucceedsAcrossReloads) {
   References references;
-  references.Add(1, Write("a", 1, 101));
-  Write("c", 1, 301);
+  references.Add("a", 1, Write("a", 1, 101));
+  references.Add("c", 1, Write("c", 1, 301));
   auto server = TestServer::Start(root_, /*model_control=*/true);
   ASSERT_TRUE(server.ok()) << server.status();
   auto control = (*server)->NewStub();
-
-  constexpr int kClients = 8;
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> ok{0};
-  std::vector<std::string> failures[kClients];
-  std::map<std::string, int64_t> versions_seen[kClients];
-  std::vector<std::thread> clients;
-  for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back([&, c] {
-      auto stub = (*server)->NewStub();
-      std::vector<float> input(kRows * kDims.front());
-      for (size_t i = 0; i < input.size(); ++i) input[i] = std::sin(float(c * 97 + i));
-      // Bounded: the steps below take well under a minute.
-      const absl::Time give_up = absl::Now() + absl::Seconds(120);
-      while (!stop.load() && absl::Now() < give_up) {
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-        inference::ModelInferResponse response;
-        grpc::Status status = stub->ModelInfer(&context, Request("a", input), &response);
-        if (!status.ok()) {
-          failures[c].push_back(status.error_message());
-          continue;
-        }
-        std::vector<float> out(response.raw_output_contents(0).size() / sizeof(float));
-        std::memcpy(out.data(), response.raw_output_contents(0).data(), out.size() * 4);
-        const int64_t version = std::stoll(response.model_version());
-        if (!references.Matches(version, input, out)) {
-          failures[c].push_back("wrong answer for version " + response.model_version());
-        }
-        ++versions_seen[c][response.model_version()];
-        ++ok;
-      }
-    });
-  }
-  auto wait_for_traffic = [&] {
-    const int64_t start = ok.load();
-    for (int i = 0; i < 2000 && ok.load() < start + 200; ++i) absl::SleepFor(absl::Milliseconds(5));
-  };
-  wait_for_traffic();
+  Traffic traffic(**server, references);
+  // Before anything changes: `a` and `c` answer, `b` is unknown.
+  EXPECT_TRUE(traffic.WaitForAnswers(kA, 200));
+  EXPECT_TRUE(traffic.WaitForAnswers(kC, 50));
 
   // A new version appears: it replaces version 1 (policy: latest 1).
-  references.Add(2, Write("a", 2, 202));
+  references.Add("a", 2, Write("a", 2, 202));
   ASSERT_TRUE(Load(*control, "a").ok());
-  wait_for_traffic();
+  EXPECT_TRUE(traffic.WaitForAnswers(kA, 200));
 
   // Version 2's file changes: it is rebuilt and swapped in.
-  references.Add(2, Write("a", 2, 203));
+  references.Add("a", 2, Write("a", 2, 203));
   ASSERT_TRUE(Load(*control, "a").ok());
-  wait_for_traffic();
+  EXPECT_TRUE(traffic.WaitForAnswers(kA, 200));
 
   // A broken version 3 appears: the load fails, version 2 keeps serving.
   fs::create_directories(fs::path(root_) / "a" / "3");
@@ -169,32 +271,36 @@ TEST_F(ZeroDowntimeTest, EveryRequestSucceedsAcrossReloads) {
   grpc::Status broken = Load(*control, "a");
   EXPECT_EQ(broken.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(broken.error_message(), HasSubstr("a/3/model.onnx"));
-  wait_for_traffic();
+  EXPECT_TRUE(traffic.WaitForAnswers(kA, 200));
   auto index = Index(*control);
   EXPECT_EQ(index["a:2"].state(), "READY");
   EXPECT_EQ(index["a:3"].state(), "UNAVAILABLE");
   EXPECT_THAT(index["a:3"].reason(), HasSubstr("a/3/model.onnx"));
 
-  // A model is added, and one removed from disk and noticed by a poll.
-  Write("b", 1, 401);
+  // A model is added: once loaded, every call to it is answered.
+  references.Add("b", 1, Write("b", 1, 401));
   EXPECT_TRUE(Load(*control, "b").ok());
+  traffic.MarkBReady();
+  EXPECT_TRUE(traffic.WaitForAnswers(kB, 50));
+
+  // One is removed from disk and noticed by a poll while clients call it:
+  // it answers until it is gone, then NOT_FOUND.
+  traffic.MarkCRemoval();
   fs::remove_all(fs::path(root_) / "c");
   (*server)->repository().Poll();
-  wait_for_traffic();
+  EXPECT_TRUE(traffic.WaitForCGone(10));
+  EXPECT_TRUE(traffic.WaitForAnswers(kA, 200));
   index = Index(*control);
   EXPECT_EQ(index["b:1"].state(), "READY");
   EXPECT_EQ(index.count("c:1"), 0u);
   EXPECT_EQ(Load(*control, "nope").error_code(), grpc::StatusCode::NOT_FOUND);
 
-  stop = true;
-  for (std::thread& t : clients) t.join();
-  int64_t answered_by_2 = 0;
-  for (int c = 0; c < kClients; ++c) {
-    EXPECT_THAT(failures[c], ::testing::IsEmpty()) << "client " << c;
-    answered_by_2 += versions_seen[c]["2"];
-  }
-  EXPECT_GT(ok.load(), 0);
-  EXPECT_GT(answered_by_2, 0);
+  traffic.Stop();
+  EXPECT_THAT(traffic.failures(), ::testing::IsEmpty());
+  EXPECT_GT(traffic.AnsweredBy("a:2"), 0);
+  EXPECT_GT(traffic.AnsweredBy("b:1"), 0);
+  EXPECT_GT(traffic.AnsweredBy("c:1"), 0);
+  EXPECT_GT(traffic.b_refused(), 0);  // `b` was called before it existed
 }
 
 TEST_F(ZeroDowntimeTest, UnloadAndModelControlModes) {

@@ -1,0 +1,12 @@
+#include "server/rpc/graceful_shutdown.h"
+
+namespace mlpserve {
+
+void GracefulShutdown(InferenceService& service, ModelRepository& repository, GrpcServer& grpc,
+                      absl::Duration grace) {
+  service.SetReady(false);
+  repository.Drain();  // queued requests start now, not after their queue delay
+  grpc.Shutdown(grace);
+}
+
+}  // namespace mlpserve

@@ -1,0 +1,271 @@
+// GracefulShutdown (server/rpc/graceful_shutdown.h) in-process over real
+// loopback gRPC, with calls in flight. They wait on a model whose queue delay
+// (10 minutes) only the drain can cut short, so each one completes because
+// of the shutdown sequence, not because time passed. Part of make tsan (the
+// e2e SIGTERM test runs the binary as a child process, which TSan skips).
+#include "server/rpc/graceful_shutdown.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "server/model/onnx_import.h"
+#include "tests/support/reference_mlp.h"
+#include "tests/support/test_server.h"
+
+namespace mlpserve::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kFeatures = 64;  // the bundled leaky_mlp's
+constexpr int kThreads = 4;
+constexpr int kCallsPerThread = 4;
+constexpr int kCalls = kThreads * kCallsPerThread;
+// Rows of call `i`: 1 to 3, 31 in all, below max_batch_size 64, so the
+// batch is never full and nothing starts before the drain.
+int64_t RowsOf(int i) { return 1 + i % 3; }
+
+inference::ModelInferRequest MakeRequest(const std::vector<float>& values, int64_t rows) {
+  inference::ModelInferRequest request;
+  request.set_model_name("held");
+  auto* input = request.add_inputs();
+  input->set_name("input");
+  input->set_datatype("FP32");
+  input->add_shape(rows);
+  input->add_shape(kFeatures);
+  request.add_raw_input_contents(
+      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  return request;
+}
+
+// Whether `response` holds exactly the reference's answer to `input`.
+bool MatchesReference(const Mlp& mlp, const std::vector<float>& input, int64_t rows,
+                      const inference::ModelInferResponse& response) {
+  if (response.raw_output_contents_size() != 1) return false;
+  const std::string& raw = response.raw_output_contents(0);
+  std::vector<float> got(raw.size() / sizeof(float));
+  std::memcpy(got.data(), raw.data(), got.size() * sizeof(float));
+  const std::vector<float> want = ReferenceForward(mlp, input, rows);
+  if (got.size() != want.size()) return false;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::fabs(got[i] - want[i]) > 1e-5 * std::max(1.f, std::fabs(want[i]))) return false;
+  }
+  return true;
+}
+
+// One asynchronous ModelInfer; its members live until the callback ran.
+struct Call {
+  std::vector<float> input;
+  int64_t rows = 0;
+  grpc::ClientContext context;
+  inference::ModelInferRequest request;
+  inference::ModelInferResponse response;
+  grpc::Status status;
+};
+
+class InferenceServiceShutdownTest : public ::testing::Test {
+ protected:
+  // The stack of main.cc, built here (not by TestServer) so that the test
+  // holds the three objects GracefulShutdown takes.
+  void SetUp() override {
+    root_ = MakeTempDir("shutdown_repo");
+    const fs::path model = fs::path(root_) / "held";
+    fs::create_directories(model / "1");
+    fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
+                  model / "1" / "model.onnx");
+    std::ofstream(model / "config.pbtxt")
+        << "max_batch_size: 64\ndynamic_batching { max_queue_delay_microseconds: 600000000 }\n";
+    absl::StatusOr<Mlp> mlp = ImportOnnxFile((model / "1" / "model.onnx").string());
+    ASSERT_TRUE(mlp.ok()) << mlp.status();
+    mlp_ = std::make_unique<Mlp>(*std::move(mlp));
+
+    absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+    metrics_ = *std::move(metrics);
+    ModelRepository::Options repository_options;
+    repository_options.root = root_;
+    repository_options.metrics = metrics_.get();
+    absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
+        ModelRepository::Create(repository_options);
+    ASSERT_TRUE(repository.ok()) << repository.status();
+    repository_ = *std::move(repository);
+    ASSERT_EQ(repository_->LoadAll(), 1);
+    InferenceService::Options service_options;
+    service_options.repository = repository_.get();
+    service_options.metrics = metrics_.get();
+    service_ = std::make_unique<InferenceService>(service_options);
+    GrpcServer::Options grpc_options;
+    grpc_options.address = "127.0.0.1:0";
+    grpc_options.service = service_.get();
+    absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
+    ASSERT_TRUE(grpc.ok()) << grpc.status();
+    grpc_ = *std::move(grpc);
+    target_ = "127.0.0.1:" + std::to_string(grpc_->port());
+    service_->SetReady(true);
+    grpc_->SetServing(true);
+  }
+  void TearDown() override {
+    grpc_.reset();  // shuts down at once if the test did not
+    service_.reset();
+    repository_.reset();
+    fs::remove_all(root_);
+  }
+
+  std::unique_ptr<inference::GRPCInferenceService::Stub> NewStub() const {
+    return inference::GRPCInferenceService::NewStub(
+        grpc::CreateChannel(target_, grpc::InsecureChannelCredentials()));
+  }
+
+  // Requests waiting in the model's queue.
+  size_t QueueDepth() const {
+    absl::StatusOr<std::shared_ptr<const ServableModel>> model = repository_->Get("held", "");
+    return model.ok() ? (*model)->scheduler().queue_depth() : 0;
+  }
+
+  std::string root_;
+  std::string target_;
+  std::unique_ptr<Mlp> mlp_;
+  std::unique_ptr<MetricsRegistry> metrics_;
+  std::unique_ptr<ModelRepository> repository_;
+  std::unique_ptr<InferenceService> service_;
+  std::unique_ptr<GrpcServer> grpc_;
+};
+
+TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    auto call = std::make_unique<Call>();
+    call->rows = RowsOf(i);
+    call->input.resize(call->rows * kFeatures);
+    for (size_t k = 0; k < call->input.size(); ++k) call->input[k] = std::sin(float(i * 131 + k));
+    call->request = MakeRequest(call->input, call->rows);
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    calls.push_back(std::move(call));
+  }
+  absl::Mutex mu;
+  int answered = 0;  // guarded by mu
+  // Several threads, each with its own channel, put their calls in flight.
+  std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs;
+  for (int t = 0; t < kThreads; ++t) stubs.push_back(NewStub());
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = t * kCallsPerThread; i < (t + 1) * kCallsPerThread; ++i) {
+        Call& call = *calls[i];
+        stubs[t]->async()->ModelInfer(&call.context, &call.request, &call.response,
+                                      [&mu, &answered, &call](grpc::Status status) {
+                                        absl::MutexLock lock(&mu);
+                                        call.status = std::move(status);
+                                        ++answered;
+                                      });
+      }
+    });
+  }
+  for (std::thread& t : senders) t.join();
+  // On every way out of this test (a failed ASSERT too) the calls end
+  // before what they point to: without a drain the queued ones would wait
+  // out their 10 minute delay.
+  bool (*all_answered)(int*) = [](int* n) { return *n == kCalls; };
+  absl::Cleanup end_calls = [&] {
+    repository_->Drain();
+    grpc_->Shutdown(absl::ZeroDuration());
+    absl::MutexLock lock(&mu);
+    mu.AwaitWithTimeout(absl::Condition(all_answered, &answered), absl::Seconds(60));
+  };
+
+  // Bounded wait until the server holds all of them in the queue.
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (QueueDepth() < static_cast<size_t>(kCalls) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(QueueDepth(), static_cast<size_t>(kCalls));
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(answered, 0) << "a batch started before the shutdown";
+  }
+
+  // Meanwhile a client on a connected channel keeps calling: each of its
+  // calls must be answered correctly or refused (UNAVAILABLE, or CANCELLED
+  // by gRPC when it races the start of the shutdown), never computed and
+  // its answer lost. How many land on each side is up to timing.
+  absl::StatusOr<std::shared_ptr<const ServableModel>> held = repository_->Get("held", "");
+  ASSERT_TRUE(held.ok()) << held.status();
+  const std::unique_ptr<inference::GRPCInferenceService::Stub> probe_stub = NewStub();
+  {
+    grpc::ClientContext context;
+    inference::ServerLiveResponse live;
+    ASSERT_TRUE(probe_stub->ServerLive(&context, {}, &live).ok());
+  }
+  std::atomic<bool> shut_down{false};
+  int probes_ok = 0;
+  std::vector<std::string> probe_failures;
+  std::thread prober([&] {
+    const std::vector<float> input(kFeatures, 0.25f);
+    while (!shut_down.load()) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+      inference::ModelInferResponse response;
+      const grpc::Status status =
+          probe_stub->ModelInfer(&context, MakeRequest(input, 1), &response);
+      if (status.ok() && MatchesReference(*mlp_, input, 1, response)) {
+        ++probes_ok;
+      } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                 status.error_code() == grpc::StatusCode::CANCELLED) {
+        continue;
+      } else {
+        probe_failures.push_back(std::to_string(status.error_code()) + " " +
+                                 status.error_message());
+      }
+    }
+  });
+
+  GracefulShutdown(*service_, *repository_, *grpc_, absl::Seconds(60));
+  shut_down = true;
+  prober.join();
+  EXPECT_THAT(probe_failures, ::testing::IsEmpty());
+  // The server computed exactly the calls whose clients got their answer.
+  const ModelStatsSnapshot stats = (*held)->stats().Snapshot();
+  EXPECT_EQ(stats.success_count, static_cast<uint64_t>(kCalls + probes_ok));
+  EXPECT_EQ(stats.fail_count, 0u);
+  held->reset();
+
+  // The server answered every call before it returned; the clients'
+  // callbacks may still be on their way.
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(all_answered, &answered), absl::Seconds(60)))
+        << answered << " of " << kCalls << " calls answered";
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    SCOPED_TRACE("call " + std::to_string(i));
+    const Call& call = *calls[i];
+    ASSERT_TRUE(call.status.ok()) << call.status.error_code() << " " << call.status.error_message();
+    EXPECT_EQ(call.response.model_version(), "1");
+    EXPECT_TRUE(MatchesReference(*mlp_, call.input, call.rows, call.response));
+  }
+
+  // After the shutdown a call on a channel that was connected is refused.
+  std::vector<float> input(kFeatures, 0.5f);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  inference::ModelInferResponse response;
+  EXPECT_EQ(stubs[0]->ModelInfer(&context, MakeRequest(input, 1), &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+}  // namespace
+}  // namespace mlpserve::testing
