@@ -168,12 +168,11 @@ class SchedulerImpl final : public ModelScheduler {
     const BatchReport report =
         ExecuteBatch(options_.batching.name, *spare->runner, *options_.clock, std::move(batch),
                      rows, sample ? &spare->counts : nullptr);
-    {
-      absl::MutexLock lock(&mu_);
-      spare_runners_.push_back(std::move(spare));
-    }
-    // The observer is done with the counts when OnBatch returns.
+    // The observer is done with the counts when OnBatch returns; only then
+    // may another request take the runner (and overwrite its counts).
     if (options_.observer != nullptr) options_.observer->OnBatch(report);
+    absl::MutexLock lock(&mu_);
+    spare_runners_.push_back(std::move(spare));
   }
 
   void ExecutorMain(int index) {
