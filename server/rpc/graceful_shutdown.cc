@@ -2,11 +2,11 @@
 
 namespace mlpserve {
 
-void GracefulShutdown(InferenceService& service, ModelRepository& repository, GrpcServer& grpc,
+bool GracefulShutdown(InferenceService& service, ModelRepository& repository, GrpcServer& grpc,
                       absl::Duration grace) {
   service.SetReady(false);
   repository.Drain();  // queued requests start now, not after their queue delay
-  grpc.Shutdown(grace);
+  return grpc.Shutdown(grace);
 }
 
 }  // namespace mlpserve

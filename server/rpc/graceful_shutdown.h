@@ -38,7 +38,9 @@
 
 namespace mlpserve {
 
-void GracefulShutdown(InferenceService& service, ModelRepository& repository, GrpcServer& grpc,
+// Returns true when every call finished within `grace`, false when the grace
+// period ran out and the calls still running were cancelled.
+bool GracefulShutdown(InferenceService& service, ModelRepository& repository, GrpcServer& grpc,
                       absl::Duration grace);
 
 }  // namespace mlpserve

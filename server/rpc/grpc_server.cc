@@ -82,12 +82,16 @@ void GrpcServer::SetServing(bool serving) {
   }
 }
 
-void GrpcServer::Shutdown(absl::Duration grace) {
-  if (server_ == nullptr) return;
+bool GrpcServer::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return true;
   SetServing(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  const absl::Time deadline = absl::Now() + grace;
+  server_->Shutdown(absl::ToChronoTime(deadline));
+  // grpc::Server::Shutdown returns early only once every call has finished.
+  const bool in_time = absl::Now() < deadline;
   server_->Wait();
   server_.reset();
+  return in_time;
 }
 
 }  // namespace mlpserve

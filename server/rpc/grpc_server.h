@@ -47,8 +47,10 @@ class GrpcServer {
   void SetServing(bool serving);
 
   // Stops accepting calls, lets calls in flight finish until `grace` has
-  // passed, then cancels the rest. Idempotent.
-  void Shutdown(absl::Duration grace);
+  // passed, then cancels the rest. Returns true when every call finished
+  // before the grace period ended (nothing was cancelled), false when the
+  // period ran out. Idempotent (true once already shut down).
+  bool Shutdown(absl::Duration grace);
 
  private:
   GrpcServer(std::unique_ptr<grpc::Server> server, int port)

@@ -27,7 +27,9 @@ class BatchObserver {
  public:
   virtual ~BatchObserver() = default;
   virtual void OnBatch(const BatchReport& report) = 0;
-  // The queue depth changed (after enqueue or batch formation).
+  // The queue depth changed (after enqueue or batch formation). Called with
+  // the scheduler's lock held: must be quick and must not call back into the
+  // scheduler.
   virtual void OnQueueDepth(size_t depth) { (void)depth; }
 };
 

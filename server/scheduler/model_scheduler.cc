@@ -84,7 +84,6 @@ class SchedulerImpl final : public ModelScheduler {
 
   absl::Status Submit(std::unique_ptr<InferRequest> request) override {
     if (absl::Status status = CheckRequest(request.get()); !status.ok()) return status;
-    size_t depth = 0;
     std::unique_ptr<InlineRunner> spare;
     bool sample = false;
     {
@@ -102,15 +101,15 @@ class SchedulerImpl final : public ModelScheduler {
         request->enqueue_time = now;
       } else if (absl::Status status = queue_.Push(std::move(request), now); !status.ok()) {
         return status;
+      } else {
+        PublishDepthLocked();
       }
-      depth = queue_.size();
     }
     if (spare != nullptr) {
       RunInline(std::move(request), std::move(spare), sample);
       return absl::OkStatus();
     }
     work_cv_.Signal();
-    if (options_.observer != nullptr) options_.observer->OnQueueDepth(depth);
     return absl::OkStatus();
   }
 
@@ -207,7 +206,7 @@ class SchedulerImpl final : public ModelScheduler {
     while (true) {
       BatchDecision decision;
       absl::Time now;
-      size_t depth = 0;
+      bool more_queued = false;
       {
         absl::MutexLock lock(&mu_);
         while (true) {
@@ -218,10 +217,10 @@ class SchedulerImpl final : public ModelScheduler {
           if (stopping_) return;
           WaitLocked(decision.wake_at, now);
         }
-        depth = queue_.size();
+        more_queued = queue_.size() > 0;
+        PublishDepthLocked();
       }
-      if (depth > 0) work_cv_.Signal();  // another idle executor may take the rest
-      if (options_.observer != nullptr) options_.observer->OnQueueDepth(depth);
+      if (more_queued) work_cv_.Signal();  // another idle executor may take the rest
       AnswerDropped(std::move(decision.dropped), now);
       if (decision.batch.empty()) continue;
 
@@ -234,6 +233,13 @@ class SchedulerImpl final : public ModelScheduler {
                                               std::move(decision.batch), decision.rows, sample);
       if (options_.observer != nullptr) options_.observer->OnBatch(report);
     }
+  }
+
+  // Publishes the queue depth under the lock, so that the last value the
+  // observer sees is the queue's current size (two threads publishing
+  // outside it could land in the opposite order and leave a stale gauge).
+  void PublishDepthLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (options_.observer != nullptr) options_.observer->OnQueueDepth(queue_.size());
   }
 
   void WaitLocked(absl::Time wake_at, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -41,6 +41,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string& kClient = kClientBinary;
 
@@ -400,6 +401,7 @@ TEST_F(HardeningTest, SigtermCompletesEveryAcceptedRequest) {
   // The open Watch is the last call in flight: ending it lets the server exit.
   EXPECT_EQ(watch.Close().error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_EQ(server.Wait(absl::Seconds(30)), std::optional<int>(0)) << server.log();
+  EXPECT_THAT(server.log(), HasSubstr("every accepted call answered"));
   EXPECT_THAT(server.log(), HasSubstr("shut down cleanly"));
 }
 
@@ -417,6 +419,9 @@ TEST_F(HardeningTest, ACallOpenAtTheGraceDeadlineIsCancelledAndExitIsClean) {
   EXPECT_EQ(next, "ended");  // the server cancelled it after 1 s
   EXPECT_EQ(watch.Close().error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_EQ(server.Wait(absl::Seconds(30)), std::optional<int>(0)) << server.log();
+  // The log does not claim every call was answered: one was cancelled.
+  EXPECT_THAT(server.log(), HasSubstr("grace period ran out"));
+  EXPECT_THAT(server.log(), Not(HasSubstr("every accepted call answered")));
 }
 
 TEST_F(HardeningTest, GarbageOnEveryRpcNeverCrashesNorAnswersInternalOrUnknown) {

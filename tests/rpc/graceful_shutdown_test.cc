@@ -233,7 +233,7 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
     }
   });
 
-  GracefulShutdown(*service_, *repository_, *grpc_, absl::Seconds(60));
+  EXPECT_TRUE(GracefulShutdown(*service_, *repository_, *grpc_, absl::Seconds(60)));
   shut_down = true;
   prober.join();
   EXPECT_THAT(probe_failures, ::testing::IsEmpty());

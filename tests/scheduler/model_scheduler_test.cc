@@ -98,11 +98,16 @@ class RecordingObserver : public BatchObserver {
     if (!report.status.ok()) ++failed_;
     if (report.activations != nullptr) ++sampled_;
   }
+  void OnQueueDepth(size_t depth) override {
+    absl::MutexLock lock(&mu_);
+    last_depth_ = static_cast<int64_t>(depth);
+  }
   int64_t rows() const { return Get(&RecordingObserver::rows_); }
   int64_t requests() const { return Get(&RecordingObserver::requests_); }
   int64_t batches() const { return Get(&RecordingObserver::batches_); }
   int64_t failed() const { return Get(&RecordingObserver::failed_); }
   int64_t sampled() const { return Get(&RecordingObserver::sampled_); }
+  int64_t last_depth() const { return Get(&RecordingObserver::last_depth_); }
 
  private:
   int64_t Get(int64_t RecordingObserver::*field) const {
@@ -115,6 +120,7 @@ class RecordingObserver : public BatchObserver {
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t sampled_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_depth_ ABSL_GUARDED_BY(mu_) = -1;  // -1: never published
 };
 
 // One client call: owns the input bytes and records what `done` got.
@@ -214,6 +220,9 @@ TEST_P(ConcurrentSubmitTest, EverySubmitterGetsExactlyItsOwnRows) {
   for (const Call& call : calls) EXPECT_EQ(call.calls.load(), 1) << "request " << call.id;
   EXPECT_EQ(observer.rows(), total_rows);
   EXPECT_EQ(observer.requests(), static_cast<int64_t>(calls.size()));
+  // The queue is empty and the last depth published says so (publishing
+  // outside the scheduler's lock could leave a stale non-zero value).
+  EXPECT_EQ(observer.last_depth(), 0);
   absl::MutexLock lock(&log.mu);
   EXPECT_THAT(log.batch_rows, Each(Le(32)));
   int64_t run_rows = 0;
