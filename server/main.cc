@@ -209,9 +209,10 @@ int Serve(const Flags& flags) {
   if (GracefulShutdown(service, **repository, **grpc, absl::Seconds(flags.shutdown_grace_secs))) {
     spdlog::info("gRPC server stopped: every accepted call answered");
   } else {
-    spdlog::warn("gRPC server stopped: the {}s grace period ran out; calls still running were "
-                 "cancelled (their clients saw CANCELLED)",
-                 flags.shutdown_grace_secs);
+    spdlog::warn(
+        "gRPC server stopped: the {}s grace period ran out; calls still running were "
+        "cancelled (their clients saw CANCELLED)",
+        flags.shutdown_grace_secs);
   }
   controller.reset();   // no load or poll runs past this point
   repository->reset();  // answers whatever is still queued
