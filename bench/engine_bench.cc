@@ -10,12 +10,16 @@
 //                               server does, compiled with max_batch_size =
 //                               the largest of --onnx_batches, one oneDNN thread.
 //                               NAME is the model folder (REPO/NAME/1/model.onnx).
+//   BM_CountingAB/NAME/batch:B  the same model, activation counting off and on
+//                               as a paired A/B: counter overhead_pct is the
+//                               median over back-to-back pairs of slices.
 //
 // Run: build/bin/engine_bench [--benchmark_repetitions=5]
 //      build/bin/engine_bench --onnx=REPO/medium/1/model.onnx
 //          [--onnx_batches=1,8,64,512] [--onnx_counts=0,1] --benchmark_filter=BM_Onnx
 // (bench/run_benchmarks.sh uses the second form for the serving comparisons.)
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -93,6 +97,63 @@ void RunBenchmark(benchmark::State& state, const std::shared_ptr<const CompiledM
   state.SetItemsProcessed(state.iterations() * rows);
 }
 
+// Activation counting off vs on as a paired A/B. Each iteration times one
+// slice of batches with counting off and one with it on, back to back (the
+// order alternates from pair to pair), each slice about 2 ms: a change in the
+// machine's speed (other tenants on a shared VM swing it by 30% between runs
+// of a minute) hits both halves of a pair alike, which separate medians of
+// interleaved repetitions cannot promise. Counters: overhead_pct, the median
+// over pairs of (time on / time off - 1) in percent, and the pairs behind it.
+void RunCountingAB(benchmark::State& state, const std::shared_ptr<const CompiledMlp>& model) {
+  using SteadyClock = std::chrono::steady_clock;
+  const int64_t rows = state.range(0);
+  auto context = ExecutionContext::Create(model, ExecutionContext::Options{});
+  if (!context.ok()) {
+    state.SkipWithError(context.status().ToString().c_str());
+    return;
+  }
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> input(rows * model->input_features());
+  for (float& v : input) v = dist(rng);
+  const absl::string_view piece(reinterpret_cast<const char*>(input.data()),
+                                input.size() * sizeof(float));
+  BatchActivationCounts counts;
+  bool failed = false;
+  // Seconds for `n` runs, counting on or off.
+  auto slice = [&](int64_t n, bool with_counts) {
+    const SteadyClock::time_point start = SteadyClock::now();
+    for (int64_t i = 0; i < n; ++i) {
+      auto out = (*context)->Run({piece}, rows, with_counts ? &counts : nullptr);
+      if (!out.ok()) {
+        if (!failed) state.SkipWithError(out.status().ToString().c_str());
+        failed = true;
+        return 1.0;
+      }
+      benchmark::DoNotOptimize(out->data());
+    }
+    return std::chrono::duration<double>(SteadyClock::now() - start).count();
+  };
+  slice(8, true);  // warm-up: first use of the counts buffers
+  const double one_run = slice(8, false) / 8;
+  const int64_t per_slice = std::max<int64_t>(1, static_cast<int64_t>(2e-3 / one_run));
+  std::vector<double> overheads;
+  for (auto _ : state) {
+    const bool on_first = overheads.size() % 2 == 1;
+    double on = 0;
+    double off = 0;
+    if (on_first) on = slice(per_slice, true);
+    off = slice(per_slice, false);
+    if (!on_first) on = slice(per_slice, true);
+    if (failed) return;
+    overheads.push_back(on / off - 1);
+  }
+  std::nth_element(overheads.begin(), overheads.begin() + overheads.size() / 2, overheads.end());
+  state.counters["overhead_pct"] = 100 * overheads[overheads.size() / 2];
+  state.counters["pairs"] = static_cast<double>(overheads.size());
+  state.SetItemsProcessed(state.iterations() * 2 * per_slice * rows);
+}
+
 void BM_Mlp256(benchmark::State& state) {
   static const auto* model =
       new std::shared_ptr<const CompiledMlp>(Compile(LeakyMlp(256, {512, 512, 10}), 512));
@@ -162,6 +223,10 @@ void RegisterOnnxBenchmarks(const OnnxFlags& flags) {
                                  [model](benchmark::State& state) { RunBenchmark(state, model); })
         ->ArgNames({"batch", "counts"})
         ->ArgsProduct({flags.batches, flags.counts});
+    benchmark::RegisterBenchmark(("BM_CountingAB/" + name).c_str(),
+                                 [model](benchmark::State& state) { RunCountingAB(state, model); })
+        ->ArgNames({"batch"})
+        ->ArgsProduct({flags.batches});
   }
 }
 

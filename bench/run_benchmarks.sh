@@ -198,6 +198,11 @@ ENGINE_CMD=("$ENGINE_BENCH" "${ONNX_ARGS[@]}" --onnx_batches=1,8,64,512 --onnx_c
 record engine "engine_bench --onnx=REPO/{tiny,medium,large_batched}/1/model.onnx ${ENGINE_CMD[*]:4}"
 log "engine_bench on the exported ONNX files"
 "${ENGINE_CMD[@]}" >"$WORK/engine.json" 2>"$WORK/engine.err"
+COUNTING_CMD=("$ENGINE_BENCH" "--onnx=$WORK/repo/medium/1/model.onnx" --onnx_batches=1,8,64,512
+  --benchmark_filter=BM_CountingAB --benchmark_min_time=2 --benchmark_format=json)
+record counting "engine_bench --onnx=REPO/medium/1/model.onnx ${COUNTING_CMD[*]:2}"
+log "engine_bench: activation counting off/on, paired"
+"${COUNTING_CMD[@]}" >"$WORK/counting.json" 2>"$WORK/counting.err"
 
 # --- PyTorch: e --------------------------------------------------------------
 for mode in eager mkldnn; do
