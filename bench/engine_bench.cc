@@ -26,6 +26,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -70,23 +71,42 @@ std::shared_ptr<const CompiledMlp> Compile(Mlp mlp, int64_t max_batch_size) {
   return *std::move(compiled);
 }
 
-void RunBenchmark(benchmark::State& state, const std::shared_ptr<const CompiledMlp>& model) {
-  const int64_t rows = state.range(0);
-  const bool with_counts = state.range(1) != 0;
+// An execution context for `model` and a fixed random input of `rows` rows.
+struct Workload {
+  std::unique_ptr<ExecutionContext> context;
+  std::vector<float> input;
+
+  absl::string_view piece() const {
+    return absl::string_view(reinterpret_cast<const char*>(input.data()),
+                             input.size() * sizeof(float));
+  }
+};
+
+// Nullopt (and the benchmark skipped with the error) when the context fails.
+std::optional<Workload> MakeWorkload(benchmark::State& state,
+                                     const std::shared_ptr<const CompiledMlp>& model,
+                                     int64_t rows) {
   auto context = ExecutionContext::Create(model, ExecutionContext::Options{});
   if (!context.ok()) {
     state.SkipWithError(context.status().ToString().c_str());
-    return;
+    return std::nullopt;
   }
+  Workload workload{*std::move(context), std::vector<float>(rows * model->input_features())};
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> input(rows * model->input_features());
-  for (float& v : input) v = dist(rng);
-  const absl::string_view piece(reinterpret_cast<const char*>(input.data()),
-                                input.size() * sizeof(float));
+  for (float& v : workload.input) v = dist(rng);
+  return workload;
+}
+
+void RunBenchmark(benchmark::State& state, const std::shared_ptr<const CompiledMlp>& model) {
+  const int64_t rows = state.range(0);
+  const bool with_counts = state.range(1) != 0;
+  std::optional<Workload> workload = MakeWorkload(state, model, rows);
+  if (!workload) return;
+  const absl::string_view piece = workload->piece();
   BatchActivationCounts counts;
   for (auto _ : state) {
-    auto out = (*context)->Run({piece}, rows, with_counts ? &counts : nullptr);
+    auto out = workload->context->Run({piece}, rows, with_counts ? &counts : nullptr);
     if (!out.ok()) {
       state.SkipWithError(out.status().ToString().c_str());
       return;
@@ -107,24 +127,16 @@ void RunBenchmark(benchmark::State& state, const std::shared_ptr<const CompiledM
 void RunCountingAB(benchmark::State& state, const std::shared_ptr<const CompiledMlp>& model) {
   using SteadyClock = std::chrono::steady_clock;
   const int64_t rows = state.range(0);
-  auto context = ExecutionContext::Create(model, ExecutionContext::Options{});
-  if (!context.ok()) {
-    state.SkipWithError(context.status().ToString().c_str());
-    return;
-  }
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> input(rows * model->input_features());
-  for (float& v : input) v = dist(rng);
-  const absl::string_view piece(reinterpret_cast<const char*>(input.data()),
-                                input.size() * sizeof(float));
+  std::optional<Workload> workload = MakeWorkload(state, model, rows);
+  if (!workload) return;
+  const absl::string_view piece = workload->piece();
   BatchActivationCounts counts;
   bool failed = false;
   // Seconds for `n` runs, counting on or off.
   auto slice = [&](int64_t n, bool with_counts) {
     const SteadyClock::time_point start = SteadyClock::now();
     for (int64_t i = 0; i < n; ++i) {
-      auto out = (*context)->Run({piece}, rows, with_counts ? &counts : nullptr);
+      auto out = workload->context->Run({piece}, rows, with_counts ? &counts : nullptr);
       if (!out.ok()) {
         if (!failed) state.SkipWithError(out.status().ToString().c_str());
         failed = true;
