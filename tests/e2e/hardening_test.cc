@@ -370,9 +370,8 @@ TEST_F(HardeningTest, SigtermCompletesEveryAcceptedRequest) {
 
   // SIGTERM once every request is queued on the server (32 rows: the batch
   // is not full, so nothing starts before the signal). The clients start one
-  // at a time, each once the previous one shows in mlpserve_queue_depth: the
-  // scheduler publishes the gauge after releasing its lock, so concurrent
-  // submissions can leave it at a stale value (seen: 1 with 16 queued).
+  // at a time, each once the previous one shows in mlpserve_queue_depth, so
+  // that a request that never reaches the queue is named by its index.
   std::vector<grpc::Status> statuses(kClients);
   std::vector<bool> correct(kClients, false);
   std::vector<std::thread> clients;
