@@ -11,6 +11,11 @@ namespace {
 
 using Input = inference::ModelInferRequest::InferInputTensor;
 
+// What a request may carry besides its input values: names, shape, id,
+// parameters. More is padding that would sit in memory for as long as the
+// request queues (and `id` is copied into the response).
+constexpr size_t kMaxNonTensorBytes = 64 * 1024;
+
 absl::Status Invalid(const TensorContract& c, absl::string_view tensor, absl::string_view what) {
   return absl::InvalidArgumentError(
       absl::StrCat("model '", c.model, "' version ", c.version, " input '", tensor, "': ", what));
@@ -117,6 +122,11 @@ absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferReque
     return absl::InvalidArgumentError(absl::StrCat(
         "model '", c.model, "' has no input '", input.name(), "'; expected '", c.input_name, "'"));
   }
+  if (request.outputs_size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat("model '", c.model, "' has 1 output ('",
+                                                   c.output_name, "'); the request asks for ",
+                                                   request.outputs_size()));
+  }
   for (const auto& output : request.outputs()) {
     if (output.name() != c.output_name) {
       return absl::InvalidArgumentError(absl::StrCat("model '", c.model, "' has no output '",
@@ -128,6 +138,12 @@ absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferReque
   if (!rows.ok()) return rows.status();
   absl::StatusOr<absl::string_view> bytes = InputBytes(request, c, *rows);
   if (!bytes.ok()) return bytes.status();
+  if (const size_t total = request.ByteSizeLong(); total > bytes->size() + kMaxNonTensorBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", c.model, "': the request is ", total, " bytes, of which ",
+                     bytes->size(), " are input values; at most ", kMaxNonTensorBytes,
+                     " bytes of id, parameters and other fields are accepted"));
+  }
   if (c.reject_non_finite) {
     if (absl::Status s = CheckFinite(*bytes, c); !s.ok()) return s;
   }

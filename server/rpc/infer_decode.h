@@ -34,8 +34,10 @@ struct DecodedInput {
 // came, for: not exactly one input, an unknown input name, a datatype other
 // than FP32, rank != 2, zero or negative dims, a feature count other than
 // the model's, more rows than max_batch_size, raw and typed contents
-// together, raw bytes or typed values that do not match the shape, and an
-// unknown requested output. The returned view lives as long as `request`.
+// together, raw bytes or typed values that do not match the shape, an
+// unknown requested output or more than one, and more than 64 KiB of
+// anything besides the input values (id, parameters, unknown fields). The
+// returned view lives as long as `request`.
 absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferRequest& request,
                                                 const TensorContract& contract);
 

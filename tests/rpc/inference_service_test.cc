@@ -247,6 +247,19 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
        grpc::StatusCode::INVALID_ARGUMENT, "has no input 'x'"},
       {"unknown output", [](auto& r) { r.add_outputs()->set_name("logits"); },
        grpc::StatusCode::INVALID_ARGUMENT, "has no output 'logits'"},
+      {"output asked twice",
+       [](auto& r) {
+         r.add_outputs()->set_name("output");
+         r.add_outputs()->set_name("output");
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "has 1 output ('output'); the request asks for 2"},
+      {"padded id", [](auto& r) { r.set_id(std::string(65 * 1024, 'x')); },
+       grpc::StatusCode::INVALID_ARGUMENT, "at most 65536 bytes of id, parameters"},
+      {"padded parameters",
+       [](auto& r) {
+         (*r.mutable_parameters())["pad"].set_string_param(std::string(70 * 1024, 'p'));
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "at most 65536 bytes of id, parameters"},
       {"too many rows",
        [](auto& r) {
          r.mutable_inputs(0)->set_shape(0, 65);
