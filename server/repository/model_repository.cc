@@ -81,15 +81,25 @@ ModelRepository::~ModelRepository() {
 
 namespace {
 
+// Names of the folders directly under `dir`; what could be read when `dir`
+// is missing or a read fails part-way (a range-for over directory_iterator
+// would throw from its increment, e.g. on EIO or a stale NFS handle).
+std::vector<std::string> SubfolderNames(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_directory(type_ec)) names.push_back(it->path().filename().string());
+  }
+  return names;
+}
+
 // Positive integer folder names under `model_dir`, ascending.
 std::vector<int64_t> ListVersions(const fs::path& model_dir) {
   std::vector<int64_t> versions;
-  std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(model_dir, ec)) {
+  for (const std::string& name : SubfolderNames(model_dir)) {
     int64_t v = 0;
-    if (entry.is_directory(ec) && absl::SimpleAtoi(entry.path().filename().string(), &v) && v > 0) {
-      versions.push_back(v);
-    }
+    if (absl::SimpleAtoi(name, &v) && v > 0) versions.push_back(v);
   }
   std::sort(versions.begin(), versions.end());
   return versions;
@@ -199,11 +209,7 @@ ModelRepository::ModelEntry ModelRepository::CurrentEntry(const std::string& nam
 }
 
 std::vector<std::string> ModelRepository::ModelFolders() const {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(options_.root, ec)) {
-    if (entry.is_directory(ec)) names.push_back(entry.path().filename().string());
-  }
+  std::vector<std::string> names = SubfolderNames(options_.root);
   std::sort(names.begin(), names.end());
   return names;
 }
