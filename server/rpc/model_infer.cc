@@ -30,18 +30,15 @@ TensorContract ContractOf(const ServableModel& model) {
 }
 
 // What the executor needs to answer one call; owned by the request's `done`.
+// Holding the model keeps its names, metrics and stats alive until the
+// answer is sent, whichever thread sends it.
 struct PendingCall {
   grpc::ServerUnaryReactor* reactor;
   const inference::ModelInferRequest* request;
   inference::ModelInferResponse* response;
-  ModelMetrics* metrics;
-  ModelStats* stats;
+  std::shared_ptr<const ServableModel> model;
   Clock* clock;
   absl::Time start;
-  std::string model_name;
-  std::string version;
-  std::string output_name;
-  int64_t output_features;
   int64_t rows;
 
   void Answer(absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
@@ -49,18 +46,19 @@ struct PendingCall {
     if (output.ok()) Encode(*output);
     const absl::Time now = clock->Now();
     const InferTiming* computed = output.ok() ? &timing : nullptr;
-    metrics->RecordRequest(code, now - start, computed);
-    stats->RecordRequest(code, now - start, computed, rows, now);
+    model->metrics().RecordRequest(code, now - start, computed);
+    model->stats().RecordRequest(code, now - start, computed, rows, now);
     reactor->Finish(ToGrpcStatus(output.status()));
   }
 
   void Encode(absl::Span<const float> output) {
+    const int64_t output_features = model->compiled().output_features();
     const int64_t output_rows = static_cast<int64_t>(output.size()) / output_features;
-    response->set_model_name(model_name);
-    response->set_model_version(version);
+    response->set_model_name(model->name());
+    response->set_model_version(model->version_string());
     response->set_id(request->id());
     auto* tensor = response->add_outputs();
-    tensor->set_name(output_name);
+    tensor->set_name(model->config().output(0).name());
     tensor->set_datatype("FP32");
     tensor->add_shape(output_rows);
     tensor->add_shape(output_features);
@@ -98,10 +96,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
     return reactor;
   }
 
-  auto call = std::make_shared<PendingCall>(PendingCall{
-      reactor, request, response, &servable.metrics(), &servable.stats(), options_.clock, start,
-      servable.name(), servable.version_string(), servable.config().output(0).name(),
-      servable.compiled().output_features(), input->rows});
+  auto call = std::make_shared<PendingCall>(
+      PendingCall{reactor, request, response, *model, options_.clock, start, input->rows});
   auto infer = std::make_unique<InferRequest>();
   infer->rows = input->rows;
   infer->input = input->bytes;

@@ -135,16 +135,21 @@ class SchedulerImpl final : public ModelScheduler {
   };
 
   absl::Status CheckRequest(const InferRequest* request) const {
-    const std::string prefix = absl::StrCat("model '", options_.batching.name, "': ");
-    if (request == nullptr) return absl::InvalidArgumentError(prefix + "null request");
-    if (!request->done) return absl::InvalidArgumentError(prefix + "request without done");
-    // Rows are checked by BatchQueue::Push; input_features_ is set before
-    // Create returns and never changes after.
+    auto invalid = [this](auto&&... what) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", options_.batching.name, "': ", what...));
+    };
+    if (request == nullptr) return invalid("null request");
+    if (!request->done) return invalid("request without done");
+    if (request->rows < 1 || request->rows > options_.batching.max_batch_size) {
+      return invalid("request has ", request->rows, " rows, must be in [1, ",
+                     options_.batching.max_batch_size, "]");
+    }
+    // input_features_ is set before Create returns and never changes after.
     const int64_t expected = request->rows * input_features_ * 4;
-    if (request->rows >= 1 && static_cast<int64_t>(request->input.size()) != expected) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          prefix, "request input has ", request->input.size(), " bytes, expected ", expected, " (",
-          request->rows, " rows of ", input_features_, " FP32 features)"));
+    if (static_cast<int64_t>(request->input.size()) != expected) {
+      return invalid("request input has ", request->input.size(), " bytes, expected ", expected,
+                     " (", request->rows, " rows of ", input_features_, " FP32 features)");
     }
     return absl::OkStatus();
   }
