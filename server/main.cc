@@ -206,7 +206,8 @@ int Serve(const Flags& flags) {
 
   const int signal = WaitForTerminationSignal(signals);
   spdlog::info("received {}: draining for up to {}s", strsignal(signal), flags.shutdown_grace_secs);
-  if (GracefulShutdown(service, **repository, **grpc, absl::Seconds(flags.shutdown_grace_secs))) {
+  if (GracefulShutdown(service, **repository, &*controller, **grpc,
+                       absl::Seconds(flags.shutdown_grace_secs))) {
     spdlog::info("gRPC server stopped: every accepted call answered");
   } else {
     spdlog::warn(

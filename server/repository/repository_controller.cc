@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace mlpserve {
 
 RepositoryController::RepositoryController(ModelRepository* repository,
@@ -9,6 +11,11 @@ RepositoryController::RepositoryController(ModelRepository* repository,
     : repository_(repository), poll_interval_(poll_interval), thread_([this] { Run(); }) {}
 
 RepositoryController::~RepositoryController() {
+  Stop();
+  thread_.join();
+}
+
+void RepositoryController::Stop() {
   std::deque<Task> abandoned;
   {
     absl::MutexLock lock(&mu_);
@@ -16,21 +23,26 @@ RepositoryController::~RepositoryController() {
     abandoned.swap(tasks_);
     cv_.Signal();
   }
-  thread_.join();
   for (Task& task : abandoned) task.done(absl::UnavailableError("the server is shutting down"));
 }
 
 void RepositoryController::Submit(absl::AnyInvocable<absl::Status()> task,
                                   absl::AnyInvocable<void(absl::Status)> done) {
+  absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
-    if (!stopping_) {
+    if (stopping_) {
+      refused = absl::UnavailableError("the server is shutting down");
+    } else if (tasks_.size() >= kMaxQueuedTasks) {
+      refused = absl::ResourceExhaustedError(absl::StrCat(
+          "model control is busy: ", tasks_.size(), " loads and unloads are waiting; retry later"));
+    } else {
       tasks_.push_back({std::move(task), std::move(done)});
       cv_.Signal();
       return;
     }
   }
-  done(absl::UnavailableError("the server is shutting down"));
+  done(std::move(refused));
 }
 
 void RepositoryController::Run() {

@@ -4,8 +4,9 @@
 // primitives), so gRPC callbacks hand them here and are answered when the
 // work is done.
 //
-// Thread-safety: Submit is thread-safe. The destructor finishes the task in
-// progress, runs no further ones (their callbacks get UNAVAILABLE) and joins.
+// Thread-safety: Submit and Stop are thread-safe. At most kMaxQueuedTasks
+// wait behind the one running; Submit answers RESOURCE_EXHAUSTED beyond that.
+// The destructor stops (see Stop) and joins.
 #ifndef MLPSERVE_SERVER_REPOSITORY_REPOSITORY_CONTROLLER_H_
 #define MLPSERVE_SERVER_REPOSITORY_REPOSITORY_CONTROLLER_H_
 
@@ -29,9 +30,19 @@ class RepositoryController {
   RepositoryController(ModelRepository* repository, absl::Duration poll_interval);
   ~RepositoryController();
 
-  // Runs `task` on the controller thread; `done` gets its status there (or
-  // UNAVAILABLE if the controller stops first). `done` must not block.
+  static constexpr size_t kMaxQueuedTasks = 64;
+
+  // Runs `task` on the controller thread; `done` gets its status there.
+  // `done` gets UNAVAILABLE instead if the controller stops first, and
+  // RESOURCE_EXHAUSTED at once when kMaxQueuedTasks are already waiting.
+  // `done` must not block.
   void Submit(absl::AnyInvocable<absl::Status()> task, absl::AnyInvocable<void(absl::Status)> done);
+
+  // Refuses new tasks and answers the waiting ones UNAVAILABLE now; the task
+  // in progress runs to its end, and no poll starts after it. Returns at
+  // once: graceful shutdown calls it so that the model control calls gRPC
+  // waits for are at most the one running.
+  void Stop();
 
  private:
   struct Task {

@@ -2,10 +2,11 @@
 
 namespace mlpserve {
 
-bool GracefulShutdown(InferenceService& service, ModelRepository& repository, GrpcServer& grpc,
-                      absl::Duration grace) {
+bool GracefulShutdown(InferenceService& service, ModelRepository& repository,
+                      RepositoryController* controller, GrpcServer& grpc, absl::Duration grace) {
   service.SetReady(false);
   repository.Drain();  // queued requests start now, not after their queue delay
+  if (controller != nullptr) controller->Stop();
   return grpc.Shutdown(grace);
 }
 

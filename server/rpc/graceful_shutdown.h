@@ -1,15 +1,19 @@
 // Graceful shutdown of the serving stack (SIGTERM / SIGINT in main.cc): no
 // request the server has accepted is lost.
 //
-// GracefulShutdown(service, repository, grpc, grace) runs, in this order:
+// GracefulShutdown(service, repository, controller, grpc, grace) runs, in
+// this order:
 //   1. service.SetReady(false): ServerReady answers false from here on, so
 //      readiness probes take the instance out of rotation. Other RPCs are
 //      still served.
 //   2. repository.Drain(): every model version, loaded now or later, starts
 //      its batches without waiting for the queue delay, so the requests
-//      already queued (and any still accepted until step 3) complete at the
+//      already queued (and any still accepted until step 4) complete at the
 //      speed of computation, not after max_queue_delay.
-//   3. grpc.Shutdown(grace): the health service answers NOT_SERVING, the
+//   3. controller->Stop() (when there is a controller): model loads and
+//      unloads still waiting are answered UNAVAILABLE now, so the calls gRPC
+//      waits for in step 4 include at most the one load running.
+//   4. grpc.Shutdown(grace): the health service answers NOT_SERVING, the
 //      server stops accepting calls, the calls in flight may run until
 //      `grace` has passed, and whatever is still running then is cancelled
 //      (its client sees CANCELLED). A new call is refused without reaching
@@ -27,12 +31,13 @@
 //
 // Thread-safety: call once, from the thread that owns the server, never
 // from a gRPC callback or a scheduler's executor (it blocks until every call
-// has finished). All three objects must outlive the call.
+// has finished). The objects passed must outlive the call.
 #ifndef MLPSERVE_SERVER_RPC_GRACEFUL_SHUTDOWN_H_
 #define MLPSERVE_SERVER_RPC_GRACEFUL_SHUTDOWN_H_
 
 #include "absl/time/time.h"
 #include "server/repository/model_repository.h"
+#include "server/repository/repository_controller.h"
 #include "server/rpc/grpc_server.h"
 #include "server/rpc/inference_service.h"
 
@@ -40,8 +45,8 @@ namespace mlpserve {
 
 // Returns true when every call finished within `grace`, false when the grace
 // period ran out and the calls still running were cancelled.
-bool GracefulShutdown(InferenceService& service, ModelRepository& repository, GrpcServer& grpc,
-                      absl::Duration grace);
+bool GracefulShutdown(InferenceService& service, ModelRepository& repository,
+                      RepositoryController* controller, GrpcServer& grpc, absl::Duration grace);
 
 }  // namespace mlpserve
 

@@ -233,7 +233,8 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
     }
   });
 
-  EXPECT_TRUE(GracefulShutdown(*service_, *repository_, *grpc_, absl::Seconds(60)));
+  EXPECT_TRUE(
+      GracefulShutdown(*service_, *repository_, /*controller=*/nullptr, *grpc_, absl::Seconds(60)));
   shut_down = true;
   prober.join();
   EXPECT_THAT(probe_failures, ::testing::IsEmpty());
