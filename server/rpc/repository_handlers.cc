@@ -65,6 +65,11 @@ grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
     reactor->Finish(ToGrpcStatus(auth));
     return reactor;
   }
+  if (request->name().empty() && !request->version().empty()) {
+    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(
+        "ModelStatistics: version '" + request->version() + "' given without a model name")));
+    return reactor;
+  }
   if (!request->name().empty() && !request->version().empty()) {
     absl::StatusOr<std::shared_ptr<const ServableModel>> model =
         options_.repository->Get(request->name(), request->version());

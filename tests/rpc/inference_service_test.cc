@@ -294,6 +294,23 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
   ExpectNear(RawOutput(response), Reference("leaky_mlp", input, 3));
 }
 
+TEST_F(InferenceServiceTest, ModelStatisticsRefusesAVersionWithoutAModel) {
+  auto statistics = [this](const std::string& name, const std::string& version) {
+    grpc::ClientContext context;
+    inference::ModelStatisticsRequest request;
+    request.set_name(name);
+    request.set_version(version);
+    inference::ModelStatisticsResponse response;
+    return stub_->ModelStatistics(&context, request, &response);
+  };
+  const grpc::Status no_name = statistics("", "1");
+  EXPECT_EQ(no_name.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(no_name.error_message(), HasSubstr("version '1' given without a model name"));
+  EXPECT_EQ(statistics("nope", "").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(statistics("leaky_mlp", "1").ok());
+  EXPECT_TRUE(statistics("", "").ok());
+}
+
 TEST_F(InferenceServiceTest, NonFiniteInputsAreComputedUnlessTheModelRefusesThem) {
   std::vector<float> input = RandomRows(2, kFeatures, 3);
   input[5] = std::numeric_limits<float>::quiet_NaN();
