@@ -50,6 +50,10 @@ absl::Status BatchQueue::Push(std::unique_ptr<InferRequest> request, absl::Time 
                                                    request->rows, " rows, must be in [1, ",
                                                    options_.max_batch_size, "]"));
   }
+  if (queue_.size() >= options_.max_queue_size && now - last_sweep_ >= kCancelledSweepInterval) {
+    last_sweep_ = now;
+    SweepCancelled();
+  }
   if (queue_.size() >= options_.max_queue_size) {
     return absl::ResourceExhaustedError(absl::StrCat("model '", options_.name, "' queue is full (",
                                                      options_.max_queue_size, " requests)"));
@@ -62,6 +66,8 @@ absl::Status BatchQueue::Push(std::unique_ptr<InferRequest> request, absl::Time 
 
 BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   BatchDecision decision;
+  decision.dropped = std::move(swept_);
+  swept_.clear();
   if (!deadlines_.empty() && *deadlines_.begin() <= now) RemoveExpired(now, &decision.dropped);
 
   // Take the candidate batch off the head: the longest prefix of live
@@ -124,6 +130,21 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   decision.batch = std::move(candidate);
   decision.rows = rows;
   return decision;
+}
+
+void BatchQueue::SweepCancelled() {
+  std::deque<std::unique_ptr<InferRequest>> live;
+  for (auto& request : queue_) {
+    if (request->is_cancelled && request->is_cancelled()) {
+      ForgetDeadline(*request);
+      swept_.push_back({std::move(request),
+                        absl::CancelledError(absl::StrCat("model '", options_.name,
+                                                          "': request cancelled while queued"))});
+    } else {
+      live.push_back(std::move(request));
+    }
+  }
+  queue_ = std::move(live);
 }
 
 void BatchQueue::RemoveExpired(absl::Time now, std::vector<DroppedRequest>* dropped) {

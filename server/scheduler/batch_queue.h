@@ -23,6 +23,10 @@
 //    head whose is_cancelled() answers true are returned as dropped with
 //    CANCELLED. Neither is computed. The wake-up time also considers the
 //    earliest queued deadline, so an expiring request is answered promptly.
+//  * When the queue is full, Push first sweeps cancelled requests out of it
+//    wherever they are (at most once per kCancelledSweepInterval), so that
+//    callers who gave up do not keep live ones out; the next Next() returns
+//    them as dropped with CANCELLED.
 //
 // Thread-safety: none. The owner (ModelScheduler) serializes every call
 // under its own mutex; is_cancelled() is called from Next().
@@ -87,10 +91,13 @@ class BatchQueue {
   BatchQueue(const BatchQueue&) = delete;
   BatchQueue& operator=(const BatchQueue&) = delete;
 
+  static constexpr absl::Duration kCancelledSweepInterval = absl::Milliseconds(1);
+
   // Appends `request` and sets its enqueue_time to `now`. INVALID_ARGUMENT
   // unless 1 <= rows <= max_batch_size; RESOURCE_EXHAUSTED when
-  // max_queue_size requests are queued. On error the request is destroyed
-  // without its `done` being run.
+  // max_queue_size requests are queued (after sweeping out cancelled ones,
+  // see above). On error the request is destroyed without its `done` being
+  // run.
   absl::Status Push(std::unique_ptr<InferRequest> request, absl::Time now);
 
   // Removes and returns the next batch if one is ready at `now` (see the
@@ -103,6 +110,8 @@ class BatchQueue {
   bool empty() const { return queue_.empty(); }
 
  private:
+  // Moves every cancelled request to swept_, keeping order.
+  void SweepCancelled();
   // Moves every request with deadline <= now to `dropped`, keeping order.
   void RemoveExpired(absl::Time now, std::vector<DroppedRequest>* dropped);
   void ForgetDeadline(const InferRequest& request);
@@ -113,6 +122,9 @@ class BatchQueue {
   std::deque<std::unique_ptr<InferRequest>> queue_;
   // Finite deadlines of the queued requests, for the wake-up time.
   std::multiset<absl::Time> deadlines_;
+  // Swept out by Push, answered by the next Next().
+  std::vector<DroppedRequest> swept_;
+  absl::Time last_sweep_ = absl::InfinitePast();
 };
 
 }  // namespace mlpserve

@@ -86,6 +86,7 @@ class SchedulerImpl final : public ModelScheduler {
     if (absl::Status status = CheckRequest(request.get()); !status.ok()) return status;
     std::unique_ptr<InlineRunner> spare;
     bool sample = false;
+    absl::Status pushed;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) {
@@ -99,9 +100,8 @@ class SchedulerImpl final : public ModelScheduler {
         sample = options_.activation_sample_every > 0 &&
                  inline_batches_++ % options_.activation_sample_every == 0;
         request->enqueue_time = now;
-      } else if (absl::Status status = queue_.Push(std::move(request), now); !status.ok()) {
-        return status;
       } else {
+        pushed = queue_.Push(std::move(request), now);
         PublishDepthLocked();
       }
     }
@@ -109,8 +109,10 @@ class SchedulerImpl final : public ModelScheduler {
       RunInline(std::move(request), std::move(spare), sample);
       return absl::OkStatus();
     }
+    // Also after a refused Push: it may have swept cancelled requests out
+    // for an executor to answer.
     work_cv_.Signal();
-    return absl::OkStatus();
+    return pushed;
   }
 
   void Drain() override {

@@ -278,6 +278,37 @@ TEST_F(BatchQueueTest, QueueFullIsResourceExhausted) {
   EXPECT_EQ(queue.size(), 3u);
 }
 
+TEST_F(BatchQueueTest, FullQueueMakesRoomByDroppingCancelledRequests) {
+  BatchQueueOptions options = Options(8, absl::Seconds(1));
+  options.max_queue_size = 4;
+  BatchQueue queue(options);
+  std::atomic<bool> cancelled{false};
+  for (int i = 0; i < 4; ++i) {
+    auto request = Request("r" + std::to_string(i), 1);
+    if (i == 1 || i == 2) request->is_cancelled = [&cancelled] { return cancelled.load(); };
+    ASSERT_TRUE(queue.Push(std::move(request), clock_.Now()).ok());
+  }
+  EXPECT_EQ(queue.Push(Request("refused", 1), clock_.Now()).code(),
+            absl::StatusCode::kResourceExhausted);  // full, and nobody gave up
+
+  cancelled = true;
+  // The sweep just ran for "refused": the next one waits for the interval.
+  EXPECT_EQ(queue.Push(Request("early", 1), clock_.Now()).code(),
+            absl::StatusCode::kResourceExhausted);
+  clock_.Advance(BatchQueue::kCancelledSweepInterval);
+  Push(queue, "x", 1);
+  Push(queue, "y", 1);
+  EXPECT_EQ(queue.size(), 4u);
+
+  clock_.Advance(absl::Seconds(1));  // the delay expires
+  BatchDecision decision = queue.Next(clock_.Now(), false);
+  EXPECT_THAT(DroppedNames(decision), ElementsAre("r1", "r2"));
+  for (const DroppedRequest& dropped : decision.dropped) {
+    EXPECT_EQ(dropped.status.code(), absl::StatusCode::kCancelled);
+  }
+  EXPECT_THAT(Names(decision), ElementsAre("r0", "r3", "x", "y"));
+}
+
 TEST_F(BatchQueueTest, RowsOutOfRangeAreRejected) {
   BatchQueue queue(Options(8, absl::Seconds(1)));
   EXPECT_EQ(queue.Push(Request("big", 9), clock_.Now()).code(), absl::StatusCode::kInvalidArgument);
