@@ -13,6 +13,9 @@
 //   BM_CountingAB/NAME/batch:B  the same model, activation counting off and on
 //                               as a paired A/B: counter overhead_pct is the
 //                               median over back-to-back pairs of slices.
+//   BM_ColdRun/NAME/batch:B     one run (counting on, as served) after the
+//                               caches were flushed: what a request pays when
+//                               gRPC and the client ran on the core in between.
 //
 // Run: build/bin/engine_bench [--benchmark_repetitions=5]
 //      build/bin/engine_bench --onnx=REPO/medium/1/model.onnx
@@ -166,6 +169,35 @@ void RunCountingAB(benchmark::State& state, const std::shared_ptr<const Compiled
   state.SetItemsProcessed(state.iterations() * 2 * per_slice * rows);
 }
 
+// One Run per iteration, each after writing a buffer larger than the last
+// level cache, timed alone (manual time): the engine as a request that finds
+// none of oneDNN's code, primitive descriptors or weights in cache sees it.
+void RunCold(benchmark::State& state, const std::shared_ptr<const CompiledMlp>& model) {
+  using SteadyClock = std::chrono::steady_clock;
+  constexpr size_t kFlushBytes = size_t{64} << 20;
+  const int64_t rows = state.range(0);
+  std::optional<Workload> workload = MakeWorkload(state, model, rows);
+  if (!workload) return;
+  const absl::string_view piece = workload->piece();
+  BatchActivationCounts counts;
+  std::vector<char> flush(kFlushBytes);
+  char fill = 0;
+  for (auto _ : state) {
+    std::memset(flush.data(), ++fill, flush.size());
+    benchmark::ClobberMemory();
+    const SteadyClock::time_point start = SteadyClock::now();
+    auto out = workload->context->Run({piece}, rows, &counts);
+    const SteadyClock::time_point end = SteadyClock::now();
+    if (!out.ok()) {
+      state.SkipWithError(out.status().ToString().c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(out->data());
+    state.SetIterationTime(std::chrono::duration<double>(end - start).count());
+  }
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
 void BM_Mlp256(benchmark::State& state) {
   static const auto* model =
       new std::shared_ptr<const CompiledMlp>(Compile(LeakyMlp(256, {512, 512, 10}), 512));
@@ -239,6 +271,11 @@ void RegisterOnnxBenchmarks(const OnnxFlags& flags) {
                                  [model](benchmark::State& state) { RunCountingAB(state, model); })
         ->ArgNames({"batch"})
         ->ArgsProduct({flags.batches});
+    benchmark::RegisterBenchmark(("BM_ColdRun/" + name).c_str(),
+                                 [model](benchmark::State& state) { RunCold(state, model); })
+        ->ArgNames({"batch"})
+        ->ArgsProduct({flags.batches})
+        ->UseManualTime();
   }
 }
 

@@ -4,7 +4,9 @@
     /usr/bin/python3 bench/report.py WORK_DIR RESULTS_MD
 
 WORK_DIR holds machine.env, memory.env, commands.tsv, the perf --json files
-(<label>.json), engine.json (Google Benchmark JSON) and torch_<mode>.json,
+(<label>.json), engine.json, cold.json and counting.json (Google Benchmark
+JSON), the server's /metrics around each d run (d_infer_<N>.before.prom,
+.after.prom), torch_<mode>.json,
 and section i's files (bench/overload_report.py, which writes that section).
 Repeated A/B measurements are summarised by their median; the ratio of an
 A/B pair is the median of its per-repetition ratios (A and B ran back to back
@@ -98,6 +100,46 @@ def counting_overheads(work):
     return out
 
 
+def cold_run_us(work):
+    """Median µs of one tiny batch-1 run after a cache flush, from cold.json."""
+    with open(os.path.join(work, "cold.json")) as f:
+        data = json.load(f)
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") == "median" and b["run_name"].startswith("BM_ColdRun/tiny"):
+            return b["real_time"] / 1000.0  # manual time, ns
+    raise KeyError("BM_ColdRun/tiny median not in cold.json")
+
+
+def prom_samples(path):
+    """{(name, labels): value} of a Prometheus text exposition file."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(\w+)(\{[^}]*\})? (\S+)$", line.strip())
+            if m and not line.startswith("#"):
+                out[(m.group(1), m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+def server_means_us(work, label, model):
+    """Median over repetitions of the server's mean µs per request, receipt to
+    answer and compute, from LABEL_N.before/after.prom scraped around each run."""
+    request, compute = [], []
+    for before_path in sorted(glob.glob(os.path.join(work, f"{label}_*.before.prom"))):
+        before = prom_samples(before_path)
+        after = prom_samples(before_path.replace(".before.", ".after."))
+        labels = '{model="%s",version="1"}' % model
+
+        def mean(histogram):
+            key_sum, key_count = (f"{histogram}_sum", labels), (f"{histogram}_count", labels)
+            n = after[key_count] - before.get(key_count, 0)
+            return 1e6 * (after[key_sum] - before.get(key_sum, 0)) / n
+
+        request.append(mean("mlpserve_request_duration_seconds"))
+        compute.append(mean("mlpserve_compute_duration_seconds"))
+    return statistics.median(request), statistics.median(compute)
+
+
 def torch_rows(work, mode):
     path = os.path.join(work, f"torch_{mode}.json")
     with open(path) as f:
@@ -147,6 +189,8 @@ def main():
     b_srv = perf_levels(work, "b_served")
     engine, engine_ctx = engine_rows(work)
     counting = counting_overheads(work)
+    cold_us = cold_run_us(work)
+    d_server_us, d_compute_us = server_means_us(work, "d_infer", "tiny")
     t_eager, t_mkl = torch_rows(work, "eager"), torch_rows(work, "mkldnn")
 
     a_ratio = paired(a_inf, a_live, "requests_per_s")
@@ -223,7 +267,8 @@ def main():
       f"hand-off (README, Performance / Batching). What a ModelInfer still adds over a "
       f"ServerLive is the tensor's decode and validation, the response's encode (on both "
       f"server and client, which share the 2 cores), metrics and activation counting; the "
-      f"engine's share is {tiny_us:.0f} µs per tiny batch-1 run in-process (hot caches). "
+      f"engine's share is {tiny_us:.0f} µs per tiny batch-1 run in-process with hot caches, "
+      f"{d_compute_us:.0f} µs in the server at c=1 (see d). "
       f"Diagnostic: the same weights with greedy batching (`tiny_batched`) reach "
       f"{a_diag_ratio:.2f} of ServerLive. Single repetitions swing with the machine's "
       f"other load; the per-repetition table below shows the spread.")
@@ -238,11 +283,16 @@ def main():
       f"cores caps the batched side."))
     w("- d: " + ("target met." if d_ratio <= TARGETS["d"] else
       f"missed. ModelInfer's p50 is {d_gap_us:.0f} µs above ServerLive's at concurrency 1. "
-      f"tiny runs inline (no thread hand-off); the server's own share of each request is "
-      f"exported as `mlpserve_request_duration_seconds` (its compute runs with caches cold "
-      f"between requests, slower than the {tiny_us:.0f} µs of a hot loop); the rest is the "
-      f"larger messages' encode and decode in client and server on the same 2 cores. The "
-      f"per-repetition table shows how single repetitions swing with the machine's load."))
+      f"tiny runs inline (no thread hand-off). During these runs the server spent "
+      f"{d_server_us:.1f} µs per request from receipt to answer "
+      f"(`mlpserve_request_duration_seconds`), {d_compute_us:.1f} µs of it in the engine: "
+      f"between requests the client, gRPC and the kernel's TCP stack run on the same core "
+      f"and push oneDNN's code, primitive descriptors and weights out of the caches, so the "
+      f"3 matmuls cost more than the {tiny_us:.1f} µs of a hot loop, and less than the "
+      f"{cold_us:.1f} µs of one run after the whole cache is flushed (engine_bench "
+      f"BM_ColdRun). The rest of the gap is the larger messages' encode and decode in client "
+      f"and server on the same 2 cores, which pay the same cold caches. The per-repetition "
+      f"table shows how single repetitions swing with the machine's load."))
     w("- e: the engine uses oneDNN with weights reordered once and activation fused into the "
       "matmul; torch eager here uses Debian's generic BLAS, and torch's mkldnn path pays "
       "layout conversions around every LeakyReLU, which dominate at small batches.")
@@ -268,6 +318,12 @@ def main():
       f"{fmt(med(a_live, 'requests_per_s'))}, {med(a_live, 'latency.p50'):.3f} | {a_ratio:.2f} (median ratio) |")
     w(f"| c=1 median p50 ms | {med(d_inf, 'latency.p50'):.3f} | {med(d_live, 'latency.p50'):.3f} | "
       f"{d_ratio:.2f} (median ratio) |")
+    w("")
+    w(f"Where a c=1 ModelInfer's time goes on the server (medians over the repetitions; "
+      f"`/metrics` scraped before and after each d run): {d_server_us:.1f} µs per request from "
+      f"receipt to answer, of which {d_compute_us:.1f} µs compute. The engine alone, in-process: "
+      f"{tiny_us:.1f} µs per batch-1 run in a hot loop, {cold_us:.1f} µs after a 64 MiB cache "
+      f"flush (`engine_bench --benchmark_filter=BM_ColdRun`).")
     w("")
     w(f"Diagnostic: the same tiny weights served as `tiny_batched` (dynamic_batching with "
       f"max_queue_delay_microseconds 0: an idle executor takes everything queued as one batch) "

@@ -14,7 +14,9 @@
 #   a. overhead floor   ModelInfer(tiny, batch 1) vs ServerLive, concurrency 16
 #   b. engine eff.      served rows/s (medium, --batch 512) vs engine_bench rows/s
 #   c. batching gain    large_batched vs large_unbatched, 64 batch-1 clients
-#   d. latency c=1      p50 ModelInfer(tiny) vs ServerLive
+#   d. latency c=1      p50 ModelInfer(tiny) vs ServerLive, with the server's own
+#                       time per request from /metrics and the engine's time for
+#                       the same run hot and after a cache flush (BM_ColdRun)
 #   e. vs PyTorch       engine_bench vs bench/torch_bench.py, same ONNX weights, 1 thread
 #   f. memory           server VmRSS with models/ loaded, after 100k and 200k requests
 #   g. memory           RSS across 100 model unload/load cycles (lifecycle_rss)
@@ -68,7 +70,8 @@ record() {
 }
 
 # start_server REPO [ARGS...]: starts mlpserve on 127.0.0.1 with free ports
-# (and ARGS) and waits until it is ready; sets SERVER_PID and PORT.
+# (and ARGS) and waits until it is ready; sets SERVER_PID, PORT and
+# METRICS_PORT.
 start_server() {
   local repo=$1 log_file
   shift
@@ -80,6 +83,7 @@ start_server() {
   for _ in $(seq 1 600); do
     if grep -q "ready: serving" "$log_file"; then
       PORT=$(grep -o 'gRPC on port [0-9]*' "$log_file" | awk '{print $4}')
+      METRICS_PORT=$(grep -o 'metrics on port [0-9]*' "$log_file" | awk '{print $4}')
       log "server $SERVER_PID on 127.0.0.1:$PORT serving $repo"
       return 0
     fi
@@ -120,6 +124,11 @@ perf() {
     exit 1
   }
   server_alive
+}
+
+# scrape NAME: the server's /metrics to $WORK/NAME.prom.
+scrape() {
+  curl -fsS --max-time 10 "http://127.0.0.1:$METRICS_PORT/metrics" >"$WORK/$1.prom"
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
@@ -175,7 +184,11 @@ for rep in $(seq 1 "$REPS"); do
   for side in $order; do
     if [[ $side == infer ]]; then
       perf "a_infer_$rep" tiny --concurrency 16 --duration "$DUR"
+      # The server's own time per request (receipt to answer, and compute),
+      # from its histograms around the run: see d in report.py.
+      scrape "d_infer_$rep.before"
       perf "d_infer_$rep" tiny --concurrency 1 --duration "$DUR"
+      scrape "d_infer_$rep.after"
     else
       perf "a_live_$rep" --rpc live --concurrency 16 --duration "$DUR"
       perf "d_live_$rep" --rpc live --concurrency 1 --duration "$DUR"
@@ -198,6 +211,12 @@ ENGINE_CMD=("$ENGINE_BENCH" "${ONNX_ARGS[@]}" --onnx_batches=1,8,64,512 --onnx_c
 record engine "engine_bench --onnx=REPO/{tiny,medium,large_batched}/1/model.onnx ${ENGINE_CMD[*]:4}"
 log "engine_bench on the exported ONNX files"
 "${ENGINE_CMD[@]}" >"$WORK/engine.json" 2>"$WORK/engine.err"
+COLD_CMD=("$ENGINE_BENCH" "--onnx=$WORK/repo/tiny/1/model.onnx" --onnx_batches=1
+  --benchmark_filter=BM_ColdRun --benchmark_min_time=0.5 --benchmark_repetitions=5
+  --benchmark_report_aggregates_only=true --benchmark_format=json)
+record cold "engine_bench --onnx=REPO/tiny/1/model.onnx ${COLD_CMD[*]:2}"
+log "engine_bench: tiny batch 1 after a cache flush"
+"${COLD_CMD[@]}" >"$WORK/cold.json" 2>"$WORK/cold.err"
 COUNTING_CMD=("$ENGINE_BENCH" "--onnx=$WORK/repo/medium/1/model.onnx" --onnx_batches=1,8,64,512
   --benchmark_filter=BM_CountingAB --benchmark_min_time=2 --benchmark_format=json)
 record counting "engine_bench --onnx=REPO/medium/1/model.onnx ${COUNTING_CMD[*]:2}"
