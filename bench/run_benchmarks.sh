@@ -212,7 +212,7 @@ record engine "engine_bench --onnx=REPO/{tiny,medium,large_batched}/1/model.onnx
 log "engine_bench on the exported ONNX files"
 "${ENGINE_CMD[@]}" >"$WORK/engine.json" 2>"$WORK/engine.err"
 COLD_CMD=("$ENGINE_BENCH" "--onnx=$WORK/repo/tiny/1/model.onnx" --onnx_batches=1
-  --benchmark_filter=BM_ColdRun --benchmark_min_time=0.5 --benchmark_repetitions=5
+  --benchmark_filter=BM_ColdRun --benchmark_repetitions=5
   --benchmark_report_aggregates_only=true --benchmark_format=json)
 record cold "engine_bench --onnx=REPO/tiny/1/model.onnx ${COLD_CMD[*]:2}"
 log "engine_bench: tiny batch 1 after a cache flush"
