@@ -70,7 +70,7 @@ class SchedulerImpl final : public ModelScheduler {
     while (runners_reported_ < options_.instance_count) started_cv_.Wait(&mu_);
     if (!startup_status_.ok() || options_.inline_max_rows == 0) return startup_status_;
     for (int i = 0; i < options_.inline_runners; ++i) {
-      absl::StatusOr<std::unique_ptr<BatchRunner>> runner = factory_();
+      absl::StatusOr<std::unique_ptr<BatchRunner>> runner = MakeRunner();
       if (!runner.ok()) {
         return absl::Status(runner.status().code(), absl::StrCat("model '", options_.batching.name,
                                                                  "': cannot make inline runner: ",
@@ -136,6 +136,15 @@ class SchedulerImpl final : public ModelScheduler {
     BatchActivationCounts counts;
   };
 
+  // factory_(), with a null runner turned into an error.
+  absl::StatusOr<std::unique_ptr<BatchRunner>> MakeRunner() const {
+    absl::StatusOr<std::unique_ptr<BatchRunner>> runner = factory_();
+    if (runner.ok() && *runner == nullptr) {
+      return absl::InternalError("runner factory returned null");
+    }
+    return runner;
+  }
+
   absl::Status CheckRequest(const InferRequest* request) const {
     auto invalid = [this](auto&&... what) {
       return absl::InvalidArgumentError(
@@ -185,10 +194,7 @@ class SchedulerImpl final : public ModelScheduler {
     const std::string thread_name = absl::StrCat(options_.batching.name, "/", index).substr(0, 15);
     pthread_setname_np(pthread_self(), thread_name.c_str());
 
-    absl::StatusOr<std::unique_ptr<BatchRunner>> runner = factory_();
-    if (runner.ok() && *runner == nullptr) {
-      runner = absl::InternalError("runner factory returned null");
-    }
+    absl::StatusOr<std::unique_ptr<BatchRunner>> runner = MakeRunner();
     {
       absl::MutexLock lock(&mu_);
       if (!runner.ok() && startup_status_.ok()) {

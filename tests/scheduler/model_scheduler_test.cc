@@ -250,6 +250,27 @@ TEST(ModelSchedulerTest, RunnerFactoryErrorFailsCreate) {
   EXPECT_EQ(made.load(), 3);
 }
 
+TEST(ModelSchedulerTest, NullRunnerFailsCreateForExecutorsAndInlineRunners) {
+  RunLog log;
+  for (const int good_runners : {0, 1}) {  // the executor's runner, then the inline one
+    SCOPED_TRACE(good_runners);
+    std::atomic<int> made{0};
+    BatchRunnerFactory factory = [&]() -> absl::StatusOr<std::unique_ptr<BatchRunner>> {
+      if (made.fetch_add(1) < good_runners) {
+        return std::make_unique<FakeRunner>(&log, absl::OkStatus());
+      }
+      return std::unique_ptr<BatchRunner>();
+    };
+    SchedulerOptions options;
+    options.batching.name = "m:1";
+    options.inline_max_rows = 1;
+    auto scheduler = ModelScheduler::Create(factory, options);
+    ASSERT_FALSE(scheduler.ok());
+    EXPECT_EQ(scheduler.status().code(), absl::StatusCode::kInternal);
+    EXPECT_THAT(scheduler.status().message(), HasSubstr("runner factory returned null"));
+  }
+}
+
 TEST(ModelSchedulerTest, InvalidOptionsFailCreate) {
   RunLog log;
   SchedulerOptions options;
@@ -395,6 +416,9 @@ TEST(ModelSchedulerTest, MalformedRequestsAreRejectedAtSubmit) {
   too_many_rows.rows = 33;
   EXPECT_EQ((*scheduler)->Submit(too_many_rows.MakeRequest()).code(),
             absl::StatusCode::kInvalidArgument);
+  Call no_rows;
+  no_rows.rows = 0;
+  EXPECT_EQ((*scheduler)->Submit(no_rows.MakeRequest()).code(), absl::StatusCode::kInvalidArgument);
   Call short_input;
   short_input.rows = 2;
   auto request = short_input.MakeRequest();
@@ -402,6 +426,7 @@ TEST(ModelSchedulerTest, MalformedRequestsAreRejectedAtSubmit) {
   EXPECT_EQ((*scheduler)->Submit(std::move(request)).code(), absl::StatusCode::kInvalidArgument);
   scheduler->reset();
   EXPECT_EQ(too_many_rows.calls.load(), 0);
+  EXPECT_EQ(no_rows.calls.load(), 0);
   EXPECT_EQ(short_input.calls.load(), 0);
 }
 
@@ -526,6 +551,12 @@ TEST(ModelSchedulerTest, SmallRequestsRunInlineOnlyWhenTheModelDoesNotWaitToBatc
   options.observer = &observer;
   auto scheduler = ModelScheduler::Create(factory, options);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+
+  // Submit refuses what it could otherwise have run inline.
+  Call no_rows;
+  no_rows.rows = 0;
+  EXPECT_EQ((*scheduler)->Submit(no_rows.MakeRequest()).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(no_rows.calls.load(), 0);
 
   std::vector<Call> small(3);
   for (size_t i = 0; i < small.size(); ++i) {
