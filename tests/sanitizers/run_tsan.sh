@@ -85,7 +85,8 @@ if TSAN_OPTIONS="$tsan_options" timeout 120 "$grpc_canary" >"$grpc_canary.log" 2
 fi
 echo "tsan: gRPC canary ok (a race in code gRPC threads call is reported)"
 
-# 4. The tests, with TSan: the scheduler suites, the repository suite, and the
+# 4. The tests, with TSan: the scheduler suites, the repository suites (the
+#    model control thread's Stop while a load runs among them), and the
 #    in-process server suites (inference_service_test: 64 concurrent clients
 #    whose rows share dynamic batches, error answers, and
 #    InferenceServiceShutdownTest: main.cc's SIGTERM sequence,
@@ -102,8 +103,8 @@ echo "tsan: gRPC canary ok (a race in code gRPC threads call is reported)"
 #    the layout of map fields, which must match the uninstrumented
 #    libprotobuf's (that header says why; without it ModelInfer's arena
 #    crashed on the first call).
-tests=(batch_queue_test model_scheduler_test model_repository_test inference_service_test
-       zero_downtime_test)
+tests=(batch_queue_test model_scheduler_test model_repository_test repository_controller_test
+       inference_service_test zero_downtime_test)
 cxx_flags="-fsanitize=thread -fno-omit-frame-pointer"
 cxx_flags+=" -include $root/tests/sanitizers/tsan_protobuf_abi.h"
 CXX=g++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -129,4 +130,4 @@ cmake --build "$build" -j "$jobs" --target "${tests[@]}"
 export TSAN_OPTIONS="$tsan_options"
 cd "$build"
 ctest --output-on-failure -j "$jobs" --timeout 300 \
-  -R '(^|/)(BatchQueueTest|ModelSchedulerTest|ConcurrentSubmitTest|SelectVersionsTest|ModelRepositoryTest|InferenceServiceTest|InferenceServiceShutdownTest|ZeroDowntimeTest)\.'
+  -R '(^|/)(BatchQueueTest|ModelSchedulerTest|ConcurrentSubmitTest|SelectVersionsTest|ModelRepositoryTest|RepositoryControllerTest|InferenceServiceTest|InferenceServiceShutdownTest|ZeroDowntimeTest)\.'
