@@ -1,6 +1,7 @@
 #include "server/scheduler/batch_queue.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -79,11 +80,9 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   bool full = false;
   while (!queue_.empty()) {
     std::unique_ptr<InferRequest>& head = queue_.front();
-    if (head->is_cancelled && head->is_cancelled()) {
+    if (IsCancelled(*head)) {
       ForgetDeadline(*head);
-      decision.dropped.push_back(
-          {std::move(head), absl::CancelledError(absl::StrCat(
-                                "model '", options_.name, "': request cancelled while queued"))});
+      decision.dropped.push_back({std::move(head), CancelledWhileQueued()});
       queue_.pop_front();
       continue;
     }
@@ -132,14 +131,22 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   return decision;
 }
 
-void BatchQueue::SweepCancelled() {
+bool BatchQueue::IsCancelled(const InferRequest& request) {
+  return request.is_cancelled && request.is_cancelled();
+}
+
+absl::Status BatchQueue::CancelledWhileQueued() const {
+  return absl::CancelledError(
+      absl::StrCat("model '", options_.name, "': request cancelled while queued"));
+}
+
+template <typename DropStatus>
+void BatchQueue::RemoveIf(DropStatus drop_status, std::vector<DroppedRequest>* dropped) {
   std::deque<std::unique_ptr<InferRequest>> live;
   for (auto& request : queue_) {
-    if (request->is_cancelled && request->is_cancelled()) {
+    if (std::optional<absl::Status> status = drop_status(*request)) {
       ForgetDeadline(*request);
-      swept_.push_back({std::move(request),
-                        absl::CancelledError(absl::StrCat("model '", options_.name,
-                                                          "': request cancelled while queued"))});
+      dropped->push_back({std::move(request), *std::move(status)});
     } else {
       live.push_back(std::move(request));
     }
@@ -147,21 +154,24 @@ void BatchQueue::SweepCancelled() {
   queue_ = std::move(live);
 }
 
+void BatchQueue::SweepCancelled() {
+  RemoveIf(
+      [this](const InferRequest& request) -> std::optional<absl::Status> {
+        if (!IsCancelled(request)) return std::nullopt;
+        return CancelledWhileQueued();
+      },
+      &swept_);
+}
+
 void BatchQueue::RemoveExpired(absl::Time now, std::vector<DroppedRequest>* dropped) {
-  std::deque<std::unique_ptr<InferRequest>> live;
-  for (auto& request : queue_) {
-    if (request->deadline <= now) {
-      ForgetDeadline(*request);
-      const absl::Duration waited = now - request->enqueue_time;
-      dropped->push_back(
-          {std::move(request), absl::DeadlineExceededError(absl::StrCat(
-                                   "model '", options_.name, "': deadline exceeded after ",
-                                   absl::FormatDuration(waited), " in queue"))});
-    } else {
-      live.push_back(std::move(request));
-    }
-  }
-  queue_ = std::move(live);
+  RemoveIf(
+      [this, now](const InferRequest& request) -> std::optional<absl::Status> {
+        if (request.deadline > now) return std::nullopt;
+        return absl::DeadlineExceededError(
+            absl::StrCat("model '", options_.name, "': deadline exceeded after ",
+                         absl::FormatDuration(now - request.enqueue_time), " in queue"));
+      },
+      dropped);
 }
 
 void BatchQueue::ForgetDeadline(const InferRequest& request) {

@@ -29,7 +29,8 @@
 //    them as dropped with CANCELLED.
 //
 // Thread-safety: none. The owner (ModelScheduler) serializes every call
-// under its own mutex; is_cancelled() is called from Next().
+// under its own mutex; is_cancelled() is called from Next() and, when the
+// queue is full, from Push().
 #ifndef MLPSERVE_SERVER_SCHEDULER_BATCH_QUEUE_H_
 #define MLPSERVE_SERVER_SCHEDULER_BATCH_QUEUE_H_
 
@@ -110,9 +111,15 @@ class BatchQueue {
   bool empty() const { return queue_.empty(); }
 
  private:
-  // Moves every cancelled request to swept_, keeping order.
+  static bool IsCancelled(const InferRequest& request);
+  absl::Status CancelledWhileQueued() const;
+  // Moves every queued request for which drop_status returns a status to
+  // `dropped` with that status, keeping the order of the rest.
+  template <typename DropStatus>
+  void RemoveIf(DropStatus drop_status, std::vector<DroppedRequest>* dropped);
+  // Moves every cancelled request to swept_.
   void SweepCancelled();
-  // Moves every request with deadline <= now to `dropped`, keeping order.
+  // Moves every request with deadline <= now to `dropped`.
   void RemoveExpired(absl::Time now, std::vector<DroppedRequest>* dropped);
   void ForgetDeadline(const InferRequest& request);
   bool IsPreferred(int64_t rows) const;
