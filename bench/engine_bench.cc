@@ -266,6 +266,9 @@ void RegisterOnnxBenchmarks(const OnnxFlags& flags) {
     const std::string name =
         std::filesystem::path(path).parent_path().parent_path().filename().string();
     auto model = Compile(*std::move(mlp), max_batch);
+    // The kernels behind every figure: JSON "context", e.g. "onednn/tiny":
+    // "matmul brg:avx512_core" (gemm:jit on a CPU without AVX-512).
+    benchmark::AddCustomContext("onednn/" + name, model->implementations());
     benchmark::RegisterBenchmark(("BM_Onnx/" + name).c_str(),
                                  [model](benchmark::State& state) { RunBenchmark(state, model); })
         ->ArgNames({"batch", "counts"})

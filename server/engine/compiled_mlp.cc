@@ -6,7 +6,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "server/engine/compiled_mlp_impl.h"
 
@@ -113,6 +115,13 @@ int WeightsCopy(const memory::desc& want, memory& user_weights, LayerTensors& te
   return static_cast<int>(tensors.weights.size()) - 1;
 }
 
+// Remembers which oneDNN implementation serves a primitive of `kind`.
+void NoteImplementation(CompiledMlp::Impl& impl, const char* kind, const char* name) {
+  std::pair<std::string, std::string> entry(kind, name == nullptr ? "?" : name);
+  auto& seen = impl.implementations;
+  if (std::find(seen.begin(), seen.end(), entry) == seen.end()) seen.push_back(std::move(entry));
+}
+
 // Creates layer `index`'s primitives for every bucket; throws dnnl::error.
 // `stage` names what is being built, for the error message.
 void BuildLayerOrThrow(CompiledMlp::Impl& impl, int index, dnnl::stream& stream,
@@ -149,18 +158,21 @@ void BuildLayerOrThrow(CompiledMlp::Impl& impl, int index, dnnl::stream& stream,
                                     matmul_attr, engine);
     p.weights_copy = WeightsCopy(pd.weights_desc(), user_weights, tensors, engine, stream);
     p.matmul = dnnl::matmul(pd);
+    NoteImplementation(impl, "matmul", pd.impl_info_str());
     p.matmul_scratchpad = pd.scratchpad_desc();
     if (plan.prelu) {
       *stage = absl::StrCat("prelu_forward for batch size ", bucket.rows);
       dnnl::prelu_forward::primitive_desc post_pd(
           dnnl::prelu_forward::desc(inference, p.dst, unit_row), plain_attr, engine);
       p.post = dnnl::prelu_forward(post_pd);
+      NoteImplementation(impl, "prelu_forward", post_pd.impl_info_str());
       p.post_scratchpad = post_pd.scratchpad_desc();
     } else if (plan.softmax) {
       *stage = absl::StrCat("softmax_forward for batch size ", bucket.rows);
       dnnl::softmax_forward::primitive_desc post_pd(
           dnnl::softmax_forward::desc(inference, p.dst, /*softmax_axis=*/1), plain_attr, engine);
       p.post = dnnl::softmax_forward(post_pd);
+      NoteImplementation(impl, "softmax_forward", post_pd.impl_info_str());
       p.post_scratchpad = post_pd.scratchpad_desc();
     }
     impl.scratchpad_bytes = std::max(
@@ -247,5 +259,28 @@ const Mlp& CompiledMlp::mlp() const { return impl_->mlp; }
 int64_t CompiledMlp::max_batch_size() const { return impl_->max_batch_size; }
 int CompiledMlp::threads() const { return impl_->threads; }
 int64_t CompiledMlp::weight_bytes() const { return impl_->weight_bytes; }
+
+std::string CompiledMlp::implementations() const {
+  // Kinds in first-seen order, each with its implementations joined by '/':
+  // "matmul gemm:jit/brg:avx512_core" when buckets chose differently.
+  std::vector<std::pair<std::string, std::string>> by_kind;
+  for (const auto& [kind, name] : impl_->implementations) {
+    auto it = std::find_if(by_kind.begin(), by_kind.end(),
+                           [&kind = kind](const auto& entry) { return entry.first == kind; });
+    if (it == by_kind.end()) {
+      by_kind.emplace_back(kind, name);
+    } else {
+      absl::StrAppend(&it->second, "/", name);
+    }
+  }
+  return absl::StrJoin(by_kind, ", ", absl::PairFormatter(" "));
+}
+
+bool CompiledMlp::uses_reference_implementation() const {
+  for (const auto& [kind, name] : impl_->implementations) {
+    if (absl::StartsWith(name, "ref")) return true;
+  }
+  return false;
+}
 
 }  // namespace mlpserve

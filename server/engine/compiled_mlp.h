@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -79,6 +80,17 @@ class CompiledMlp {
   int64_t output_features() const { return mlp().output_features(); }
   // Bytes of the weight, bias and PReLU slope tensors the primitives read.
   int64_t weight_bytes() const;
+  // The oneDNN implementations the primitives got, as oneDNN names them
+  // (ONEDNN_VERBOSE's impl column), by primitive kind in layer order, e.g.
+  // "matmul brg:avx512_core, prelu_forward jit:avx512_core" (a kind whose
+  // batch-size buckets got different ones lists them joined by '/'). They
+  // follow the
+  // CPU's ISA (gemm:jit on AVX2, brg:avx512_core with AVX-512), which sets
+  // the speed: worth a line in a load log and a benchmark record.
+  std::string implementations() const;
+  // True if any primitive fell back to a reference ("ref:...") kernel,
+  // correct but an order of magnitude slower than the JIT ones.
+  bool uses_reference_implementation() const;
 
   struct Impl;  // oneDNN objects; defined in compiled_mlp.cc
 

@@ -10,6 +10,8 @@
 #define MLPSERVE_SERVER_ENGINE_COMPILED_MLP_IMPL_H_
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.hpp"
@@ -85,6 +87,8 @@ struct CompiledMlp::Impl {
   int64_t max_units = 0;        // widest layer output
   size_t scratchpad_bytes = 0;  // max over all primitives
   int64_t weight_bytes = 0;
+  // Distinct (primitive kind, oneDNN implementation) pairs, in creation order.
+  std::vector<std::pair<std::string, std::string>> implementations;
 };
 
 }  // namespace mlpserve

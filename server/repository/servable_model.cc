@@ -110,10 +110,19 @@ absl::StatusOr<std::shared_ptr<ServableModel>> ServableModel::Load(const Options
   }
   model->scheduler_ = *std::move(scheduler);
   model->metrics_->SetReady(true);
-  spdlog::info("model '{}' loaded from {}: {} -> {} features, {} layers, max_batch_size {}{}", id,
-               onnx_path, model->compiled_->input_features(), model->compiled_->output_features(),
-               model->compiled_->mlp().layers.size(), model->config_.max_batch_size(),
-               model->config_.has_dynamic_batching() ? ", dynamic batching" : "");
+  spdlog::info(
+      "model '{}' loaded from {}: {} -> {} features, {} layers, max_batch_size {}{}; "
+      "oneDNN {}",
+      id, onnx_path, model->compiled_->input_features(), model->compiled_->output_features(),
+      model->compiled_->mlp().layers.size(), model->config_.max_batch_size(),
+      model->config_.has_dynamic_batching() ? ", dynamic batching" : "",
+      model->compiled_->implementations());
+  if (model->compiled_->uses_reference_implementation()) {
+    spdlog::warn(
+        "model '{}': oneDNN fell back to a reference kernel ({}); expect it to be "
+        "an order of magnitude slower than on a CPU oneDNN has JIT kernels for",
+        id, model->compiled_->implementations());
+  }
   return model;
 }
 

@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "oneapi/dnnl/dnnl.hpp"
 #include "tests/engine/engine_test_util.h"
 #include "tests/support/reference_mlp.h"
 
@@ -173,6 +174,44 @@ TEST(CompiledMlpTest, Accessors) {
   EXPECT_EQ(context->input_features(), 16);
   EXPECT_EQ(context->output_features(), 4);
   EXPECT_EQ(&context->model(), model.get());
+}
+
+// The batch-1 matmul's implementation as oneDNN itself picks it for the same
+// shapes and post-op: the reference for implementations().
+std::string DirectMatmulImplementation(int64_t in, int64_t out, float alpha) {
+  using dnnl::memory;
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::post_ops ops;
+  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, alpha, 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const auto f32 = memory::data_type::f32;
+  dnnl::matmul::primitive_desc pd(
+      dnnl::matmul::desc(memory::desc({1, in}, f32, memory::format_tag::ab),
+                         memory::desc({in, out}, f32, memory::format_tag::any),
+                         memory::desc({1, out}, f32, memory::format_tag::ab),
+                         memory::desc({1, out}, f32, memory::format_tag::ab)),
+      attr, engine);
+  return pd.impl_info_str();
+}
+
+TEST(CompiledMlpTest, ImplementationsNameWhatOneDnnChose) {
+  auto leaky = MustCompile(RandomMlp(16, {32, 4}, MakeActivation(ActivationKind::kLeakyRelu, 0.01f),
+                                     MakeActivation(ActivationKind::kLeakyRelu, 0.01f), 5),
+                           1);  // one bucket: batch 1
+  ASSERT_NE(leaky, nullptr);
+  const std::string direct = DirectMatmulImplementation(16, 32, 0.01f);
+  EXPECT_EQ(leaky->implementations(), "matmul " + direct);
+  EXPECT_FALSE(leaky->uses_reference_implementation()) << leaky->implementations();
+
+  auto prelu = MustCompile(RandomMlp(16, {32, 4}, MakePRelu(std::vector<float>(32, 0.25f)),
+                                     MakeActivation(ActivationKind::kSoftmax), 5),
+                           64);
+  ASSERT_NE(prelu, nullptr);
+  EXPECT_THAT(
+      prelu->implementations(),
+      ::testing::MatchesRegex("matmul [^ ,]+, prelu_forward [^ ,]+, softmax_forward [^ ,]+"));
 }
 
 TEST(CompiledMlpTest, TwoContextsOnTwoThreads) {
