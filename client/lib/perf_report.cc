@@ -67,6 +67,8 @@ nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<Leve
         {"elapsed_s", r.elapsed_s},
         {"requests_per_s", r.requests_per_s},
         {"rows_per_s", r.rows_per_s},
+        {"warmup_requests", r.warmup_requests},
+        {"client_cpu_s", r.client_cpu_s},
         {"latency_ms",
          {{"mean", l.mean_ms},
           {"p50", l.p50_ms},

@@ -1,5 +1,7 @@
 #include "client/lib/perf_runner.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -161,6 +163,14 @@ namespace {
 
 constexpr auto kTick = std::chrono::seconds(1);
 
+// User + system CPU of the whole process (all threads), in seconds.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 absl::Status ValidateSpec(const LevelSpec& spec) {
   if (spec.request_rate < 0 || !std::isfinite(spec.request_rate)) {
     return absl::InvalidArgumentError("perf: request rate must be a positive number");
@@ -251,16 +261,19 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
     phase->FillResult(start, options_.rows_per_request, result);
   };
 
+  LevelResult result;
+  result.spec = spec;
   if (spec.warmup.count() > 0) {
     LevelSpec warm = spec;
     warm.requests = 0;
     warm.duration = spec.warmup;
-    LevelResult ignored;
-    run(warm, /*measured=*/false, &ignored);
+    LevelResult warm_result;
+    run(warm, /*measured=*/false, &warm_result);
+    result.warmup_requests = warm_result.successes + warm_result.errors;
   }
-  LevelResult result;
-  result.spec = spec;
+  const double cpu_before = ProcessCpuSeconds();
   run(spec, /*measured=*/true, &result);
+  result.client_cpu_s = ProcessCpuSeconds() - cpu_before;
   return result;
 }
 

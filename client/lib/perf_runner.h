@@ -56,6 +56,11 @@ struct LevelResult {
   double requests_per_s = 0;                      // Successes per second.
   double rows_per_s = 0;                          // Successes x rows_per_request per second.
   LatencySummary latency;                         // Of successful requests only.
+  int64_t warmup_requests = 0;  // Completed in the uncounted warm-up before the level.
+  // CPU time (user + system, every thread) this process spent during the
+  // measured run: what the load generator itself costs per request, which on
+  // a machine it shares with the server is taken from the server.
+  double client_cpu_s = 0;
 };
 
 // Snapshot handed to the progress callback about once per second.

@@ -43,6 +43,8 @@ TEST(PerfRunnerTest, ExactRequestCountAtConcurrency4) {
   EXPECT_DOUBLE_EQ(r->rows_per_s, r->requests_per_s * 8);
   EXPECT_LE(r->latency.p50_ms, r->latency.p99_ms);
   EXPECT_LE(r->latency.p99_ms, r->latency.max_ms);
+  EXPECT_EQ(r->warmup_requests, 0);
+  EXPECT_GT(r->client_cpu_s, 0);
 }
 
 TEST(PerfRunnerTest, CountsErrorsByCode) {
@@ -71,6 +73,20 @@ TEST(PerfRunnerTest, LiveRpcWithWarmupAndProgress) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->successes, 50);
   EXPECT_EQ(server.infer_calls(), 0);
+}
+
+TEST(PerfRunnerTest, WarmupRequestsAreCountedApart) {
+  FakeInferenceServer server;
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+  LevelSpec spec;
+  spec.concurrency = 2;
+  spec.requests = 40;
+  spec.warmup = std::chrono::milliseconds(100);
+  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->successes, 40);
+  EXPECT_GT(r->warmup_requests, 0);
+  EXPECT_EQ(server.infer_calls(), 40 + r->warmup_requests);
 }
 
 TEST(PerfRunnerTest, DurationBoundedClosedLoopEnds) {

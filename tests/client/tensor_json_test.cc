@@ -116,11 +116,15 @@ TEST(PerfReportTest, JsonAndTableNameErrorsByCode) {
   r.successes = 150;
   r.errors = 50;
   r.errors_by_code = {{"UNAVAILABLE", 50}};
+  r.warmup_requests = 12;
+  r.client_cpu_s = 0.25;
   PerfContext context{"127.0.0.1:1", "infer", "m", 8};
   nlohmann::json j = PerfReportJson(context, {r});
   EXPECT_EQ(j["levels"][0]["concurrency"], 4);
   EXPECT_EQ(j["levels"][0]["errors_by_code"]["UNAVAILABLE"], 50);
   EXPECT_TRUE(j["levels"][0]["latency_ms"].contains("p99.9"));
+  EXPECT_EQ(j["levels"][0]["warmup_requests"], 12);
+  EXPECT_EQ(j["levels"][0]["client_cpu_s"], 0.25);
   EXPECT_THAT(FormatPerfTable(context, {r}), HasSubstr("errors at 4: UNAVAILABLE=50"));
 }
 
