@@ -91,7 +91,8 @@ class ModelRepository {
   void Drain();
 
   // The version to run a request on. `version` empty: the highest ready
-  // version. NOT_FOUND naming the model (and version) otherwise.
+  // version. INVALID_ARGUMENT if `version` is not a positive integer (as in
+  // Triton); NOT_FOUND naming the model (and version) if it is not ready.
   absl::StatusOr<std::shared_ptr<const ServableModel>> Get(absl::string_view name,
                                                            absl::string_view version) const;
 

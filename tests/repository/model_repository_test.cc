@@ -86,6 +86,10 @@ TEST_F(ModelRepositoryTest, HighestVersionServesByDefault) {
   EXPECT_EQ((*repo->Get("m", ""))->version(), 3);
   EXPECT_EQ(repo->Get("m", "1").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(repo->Get("x", "").status().code(), absl::StatusCode::kNotFound);
+  // Like Triton: a version that is not a positive integer is the caller's error.
+  for (const char* bad : {"abc", "0", "-3", "1.5"}) {
+    EXPECT_EQ(repo->Get("m", bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
 }
 
 TEST_F(ModelRepositoryTest, VersionPolicyFromConfig) {
