@@ -65,9 +65,39 @@ def value(level, key):
     return level[key]
 
 
+def pair_ratios(xs, ys, key):
+    """x_i / y_i per repetition (x_i and y_i ran back to back)."""
+    return [value(x, key) / value(y, key) for x, y in zip(xs, ys)]
+
+
 def paired(xs, ys, key):
-    """Median over repetitions of x_i / y_i (x_i and y_i ran back to back)."""
-    return statistics.median(value(x, key) / value(y, key) for x, y in zip(xs, ys))
+    """Median over repetitions of x_i / y_i."""
+    return statistics.median(pair_ratios(xs, ys, key))
+
+
+def spread(xs, ys, key):
+    """' (IQR q1–q3 of N pairs)' of the per-repetition ratios."""
+    ratios = pair_ratios(xs, ys, key)
+    if len(ratios) < 4:
+        return f" ({len(ratios)} pairs)"
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    return f" (IQR {q1:.2f}–{q3:.2f} of {len(ratios)} pairs)"
+
+
+def cpu_us_per_request(work, prefix):
+    """Medians over repetitions of (server, client) CPU µs per request, from
+    <prefix>_<rep>.cpu (the server's CPU seconds over the whole perf run,
+    warm-up included) and the perf JSON (warm-up requests, client CPU over
+    the measured run)."""
+    server, client = [], []
+    for path in glob.glob(os.path.join(work, prefix + "_*.json")):
+        with open(path) as f:
+            level = json.load(f)["levels"][0]
+        done = level["successes"] + level["errors"]
+        server_s = float(read_env(path[: -len(".json")] + ".cpu")["server_cpu_s"])
+        server.append(1e6 * server_s / (done + level["warmup_requests"]))
+        client.append(1e6 * level["client_cpu_s"] / done)
+    return statistics.median(server), statistics.median(client)
 
 
 def errors(levels):
@@ -194,7 +224,9 @@ def main():
     t_eager, t_mkl = torch_rows(work, "eager"), torch_rows(work, "mkldnn")
 
     a_ratio = paired(a_inf, a_live, "requests_per_s")
-    a_diag_ratio = paired(a_diag, a_live, "requests_per_s")
+    a_diag_ratio = med(a_diag, "requests_per_s") / med(a_live, "requests_per_s")
+    a_cpu_inf, a_cpu_live = cpu_us_per_request(work, "a_infer"), cpu_us_per_request(work, "a_live")
+    a_cpu_ratio = sum(a_cpu_live) / sum(a_cpu_inf)
     d_ratio = paired(d_inf, d_live, "latency.p50")
     c_ratio = paired(c_b, c_u, "requests_per_s")
     b_engine = engine[("medium", 512, 1)]
@@ -206,6 +238,8 @@ def main():
     growth1 = 100.0 * (rss1 - rss0) / rss0
     growth2 = 100.0 * (rss2 - rss1) / rss1
     reps = machine["reps"]
+    kernels = "; ".join(f"{key[len('onednn/'):]}: {value}" for key, value in sorted(engine_ctx.items())
+                        if key.startswith("onednn/"))
     overload = overload_report.figures(work, machine)
 
     L = []
@@ -220,7 +254,8 @@ def main():
     w(f"| load average (1/5/15 min) | at start {machine['load_start']}, at end {machine['load_end']} |")
     w(f"| commit | `{machine['commit']}`" + (f" with {machine['dirty']} uncommitted paths in the checkout" if machine['dirty'] not in ("", "0") else "") + " |")
     w(f"| date | {machine['date']} |")
-    w(f"| per measurement | {machine['duration']} (+1 s uncounted warm-up); A/B pairs repeated {reps}× in alternating order, medians reported |")
+    w(f"| oneDNN kernels | {kernels} (engine_bench's context; the same primitives as served) |")
+    w(f"| per measurement | {machine['duration']} (+1 s uncounted warm-up); A/B pairs repeated {reps}× in alternating order, medians reported; a and d: {machine['ad_reps']} pairs of {machine['ad_duration']} (+1 s) each side |")
     w(f"| PyTorch | Debian python3-torch {machine['torch']}, `torch.set_num_threads(1)` |")
     w("")
     w("**The server and the load generator (`mlpserve-client perf`) share the same "
@@ -237,7 +272,7 @@ def main():
     w("| --- | --- | --- | --- | --- | --- | --- |")
     w(f"| a | overhead floor: ModelInfer tiny b=1 vs ServerLive, c=16 | "
       f"{fmt(med(a_inf, 'requests_per_s'))} vs {fmt(med(a_live, 'requests_per_s'))} req/s | "
-      f"{a_ratio:.2f} | ≥ {TARGETS['a']} | {verdict(a_ratio >= TARGETS['a'])} | {load_of(commands, 'a_infer')} |")
+      f"{a_ratio:.2f}{spread(a_inf, a_live, 'requests_per_s')} | ≥ {TARGETS['a']} | {verdict(a_ratio >= TARGETS['a'])} | {load_of(commands, 'a_infer')} |")
     w(f"| b | engine efficiency: served medium b=512 vs engine in-process (counts on) | "
       f"{fmt(med(b_srv, 'rows_per_s'))} vs {fmt(b_engine)} rows/s | {b_ratio:.2f} | "
       f"≥ {TARGETS['b']} | {verdict(b_ratio >= TARGETS['b'])} | {load_of(commands, 'b_served')} |")
@@ -245,7 +280,8 @@ def main():
       f"{fmt(med(c_b, 'requests_per_s'))} vs {fmt(med(c_u, 'requests_per_s'))} req/s | "
       f"{c_ratio:.2f}× | ≥ {TARGETS['c']}× | {verdict(c_ratio >= TARGETS['c'])} | {load_of(commands, 'c_large_batched')} |")
     w(f"| d | latency c=1: p50 ModelInfer tiny vs ServerLive | "
-      f"{med(d_inf, 'latency.p50'):.3f} vs {med(d_live, 'latency.p50'):.3f} ms | {d_ratio:.2f}× | "
+      f"{med(d_inf, 'latency.p50'):.3f} vs {med(d_live, 'latency.p50'):.3f} ms | "
+      f"{d_ratio:.2f}×{spread(d_inf, d_live, 'latency.p50')} | "
       f"≤ {TARGETS['d']}× | {verdict(d_ratio <= TARGETS['d'])} | {load_of(commands, 'd_infer')} |")
     w(f"| e | engine vs PyTorch (1 thread), medium b=512 | {fmt(engine[('medium', 512, 0)])} vs "
       f"{fmt(t_eager[('medium', 512)])} (eager) / {fmt(t_mkl[('medium', 512)])} (mkldnn) rows/s | "
@@ -268,7 +304,10 @@ def main():
       f"ServerLive is the tensor's decode and validation, the response's encode (on both "
       f"server and client, which share the 2 cores), metrics and activation counting; the "
       f"engine's share is {tiny_us:.0f} µs per tiny batch-1 run in-process with hot caches, "
-      f"{d_compute_us:.0f} µs in the server at c=1 (see d). "
+      f"{d_compute_us:.0f} µs in the server at c=1 (see d). CPU per request at c=16 "
+      f"(medians): server {a_cpu_inf[0]:.1f} vs {a_cpu_live[0]:.1f} µs, client "
+      f"{a_cpu_inf[1]:.1f} vs {a_cpu_live[1]:.1f} µs; with both cores busy the throughput "
+      f"ratio follows the ratio of the totals, {a_cpu_ratio:.2f}. "
       f"Diagnostic: the same weights with greedy batching (`tiny_batched`) reach "
       f"{a_diag_ratio:.2f} of ServerLive. Single repetitions swing with the machine's "
       f"other load; the per-repetition table below shows the spread.")
@@ -318,6 +357,8 @@ def main():
       f"{fmt(med(a_live, 'requests_per_s'))}, {med(a_live, 'latency.p50'):.3f} | {a_ratio:.2f} (median ratio) |")
     w(f"| c=1 median p50 ms | {med(d_inf, 'latency.p50'):.3f} | {med(d_live, 'latency.p50'):.3f} | "
       f"{d_ratio:.2f} (median ratio) |")
+    w(f"| c=16 CPU µs per request, server + client (medians) | {a_cpu_inf[0]:.1f} + {a_cpu_inf[1]:.1f} | "
+      f"{a_cpu_live[0]:.1f} + {a_cpu_live[1]:.1f} | {a_cpu_ratio:.2f} (live / infer total) |")
     w("")
     w(f"Where a c=1 ModelInfer's time goes on the server (medians over the repetitions; "
       f"`/metrics` scraped before and after each d run): {d_server_us:.1f} µs per request from "

@@ -7,11 +7,14 @@
 # bin/engine_bench. Needs /usr/bin/python3 with Debian's python3-torch.
 # Environment: BENCH_DURATION (default 5s) per serving measurement,
 # BENCH_REPS (default 3) alternating repetitions of each A/B pair (and
-# repetitions of i's 1x/4x pair),
+# repetitions of i's 1x/4x pair), BENCH_AD_DURATION (default 2s) and
+# BENCH_AD_REPS (default 9) the same for a and d, whose sides differ by less
+# than the machine's background swings,
 # BENCH_KEEP=1 keeps the temporary work directory.
 #
 # What it measures (each comparison side by side in this one run):
 #   a. overhead floor   ModelInfer(tiny, batch 1) vs ServerLive, concurrency 16
+#                       (with server and client CPU per request beside it)
 #   b. engine eff.      served rows/s (medium, --batch 512) vs engine_bench rows/s
 #   c. batching gain    large_batched vs large_unbatched, 64 batch-1 clients
 #   d. latency c=1      p50 ModelInfer(tiny) vs ServerLive, with the server's own
@@ -35,6 +38,8 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 OUT=${2:-$ROOT/bench/RESULTS.md}
 DUR=${BENCH_DURATION:-5s}
 REPS=${BENCH_REPS:-3}
+AD_DUR=${BENCH_AD_DURATION:-2s}
+AD_REPS=${BENCH_AD_REPS:-9}
 PY=/usr/bin/python3
 SERVER_BIN=$BUILD/bin/mlpserve
 CLIENT=$BUILD/bin/mlpserve-client
@@ -116,6 +121,8 @@ perf() {
   local cmd=("$CLIENT" --url "127.0.0.1:$PORT" perf "$@" --json "$WORK/$label.json")
   record "$label" "mlpserve-client --url 127.0.0.1:PORT perf $* --json $label.json"
   log "$label: perf $*"
+  local ticks_before
+  ticks_before=$(server_cpu_ticks)
   "${cmd[@]}" >"$WORK/$label.txt" 2>"$WORK/$label.err" || {
     server_alive
     cat "$WORK/$label.txt" >&2
@@ -124,7 +131,15 @@ perf() {
     exit 1
   }
   server_alive
+  # The server's CPU seconds over the whole run, warm-up included.
+  echo "server_cpu_s=$(((($(server_cpu_ticks) - ticks_before) * 1000) / CLK_TCK))e-3" \
+    >"$WORK/$label.cpu"
 }
+
+# User + system CPU ticks the server has used (fields 14, 15 of stat; its
+# command name has no spaces).
+server_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
 
 # scrape NAME: the server's /metrics to $WORK/NAME.prom.
 scrape() {
@@ -168,6 +183,8 @@ log "work directory $WORK; load average $(loadavg)"
   echo "torch=$($PY -c 'import torch; print(torch.__version__)' 2>/dev/null)"
   echo "duration=$DUR"
   echo "reps=$REPS"
+  echo "ad_duration=$AD_DUR"
+  echo "ad_reps=$AD_REPS"
 } >"$WORK/machine.env"
 
 # --- models -----------------------------------------------------------------
@@ -178,22 +195,31 @@ for m in tiny medium large_batched; do ONNX_ARGS+=("--onnx=$WORK/repo/$m/1/model
 
 # --- serving: a, b, c, d ----------------------------------------------------
 start_server "$WORK/repo"
-for rep in $(seq 1 "$REPS"); do
-  # A/B order alternates so a drift in background load hits both sides.
+# a and d: many short A/B pairs, each pair's sides back to back in
+# alternating order, so the other tenants' load (which swings by tens of
+# percent over seconds on a shared VM) hits both sides of a pair alike.
+for rep in $(seq 1 "$AD_REPS"); do
   if ((rep % 2)); then order="infer live"; else order="live infer"; fi
   for side in $order; do
     if [[ $side == infer ]]; then
-      perf "a_infer_$rep" tiny --concurrency 16 --duration "$DUR"
+      perf "a_infer_$rep" tiny --concurrency 16 --duration "$AD_DUR"
+    else
+      perf "a_live_$rep" --rpc live --concurrency 16 --duration "$AD_DUR"
+    fi
+  done
+  for side in $order; do
+    if [[ $side == infer ]]; then
       # The server's own time per request (receipt to answer, and compute),
       # from its histograms around the run: see d in report.py.
       scrape "d_infer_$rep.before"
-      perf "d_infer_$rep" tiny --concurrency 1 --duration "$DUR"
+      perf "d_infer_$rep" tiny --concurrency 1 --duration "$AD_DUR"
       scrape "d_infer_$rep.after"
     else
-      perf "a_live_$rep" --rpc live --concurrency 16 --duration "$DUR"
-      perf "d_live_$rep" --rpc live --concurrency 1 --duration "$DUR"
+      perf "d_live_$rep" --rpc live --concurrency 1 --duration "$AD_DUR"
     fi
   done
+done
+for rep in $(seq 1 "$REPS"); do
   perf "a_diag_$rep" tiny_batched --concurrency 16 --duration "$DUR"
   if ((rep % 2)); then order="large_batched large_unbatched"; else order="large_unbatched large_batched"; fi
   for model in $order; do
