@@ -1,7 +1,6 @@
 // mlpserve: serves the MLPs of a model repository over KServe v2 gRPC, with
 // Prometheus metrics on a second port. This file only parses flags and wires
 // the parts together; each part documents itself in its header.
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -17,6 +16,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "server/common/host_port.h"
+#include "server/common/malloc_tuning.h"
 #include "server/metrics/http_server.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/repository/model_repository.h"
@@ -117,8 +117,9 @@ int WaitForTerminationSignal(const sigset_t& signals) {
   return signal;
 }
 
-int Serve(const Flags& flags) {
+int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  spdlog::info("{}", malloc_tuning.detail);
   for (const auto& [address, flag] : {std::pair{flags.grpc_address, "--grpc-address"},
                                       std::pair{flags.metrics_address, "--metrics-address"}}) {
     if (absl::StatusOr<HostPort> parsed = ParseHostPort(address, flag); !parsed.ok()) {
@@ -225,12 +226,9 @@ int Serve(const Flags& flags) {
 }  // namespace mlpserve
 
 int main(int argc, char** argv) {
-  // glibc raises its mmap threshold each time a large block is freed, after
-  // which megabyte-sized request buffers come from the per-thread arenas and
-  // fragment them: under mixed traffic RSS crept up ~25% in 100 s (make
-  // soak). A fixed threshold keeps blocks of 1 MiB and more in their own
-  // mappings, returned to the OS when freed; RSS then stays flat.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // Before any thread starts: see malloc_tuning.h (logged once logging is set).
+  const mlpserve::MallocTuning malloc_tuning =
+      mlpserve::TuneMallocForServing(std::getenv("GLIBC_TUNABLES"));
   // Debian builds abseil with its debug-mode deadlock detection, which
   // records lock ordering in a global graph on every nested lock: ~4% of the
   // server's CPU per tiny request (perf). Tests keep it on; the server
@@ -240,5 +238,5 @@ int main(int argc, char** argv) {
   mlpserve::Flags flags;
   mlpserve::AddFlags(app, flags);
   CLI11_PARSE(app, argc, argv);
-  return mlpserve::Serve(flags);
+  return mlpserve::Serve(flags, malloc_tuning);
 }

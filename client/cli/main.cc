@@ -5,13 +5,20 @@
 //   mlpserve-client perf MODEL [--concurrency 1,4,16] [--duration 10s] ...
 //   mlpserve-client models list | load NAME | unload NAME | stats [NAME]
 // Run any subcommand with --help for its flags.
+#include <cstdlib>
+
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "client/cli/commands.h"
+#include "server/common/malloc_tuning.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 int main(int argc, char** argv) {
+  // `perf` sends and receives the same large messages as the server: the
+  // same allocator settings keep the load generator from paying page faults
+  // per request (see server/common/malloc_tuning.h).
+  mlpserve::TuneMallocForServing(std::getenv("GLIBC_TUNABLES"));
   // Logs go to stderr; stdout carries only results (JSON, tables).
   spdlog::set_default_logger(spdlog::stderr_color_mt("mlpserve-client"));
   spdlog::set_pattern("%^%l%$: %v");

@@ -1,0 +1,30 @@
+#include "server/common/malloc_tuning.h"
+
+#include <malloc.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace mlpserve {
+
+MallocTuning TuneMallocForServing(const char* glibc_tunables) {
+  MallocTuning result;
+  if (glibc_tunables != nullptr && std::strstr(glibc_tunables, "glibc.malloc.") != nullptr) {
+    result.detail = "malloc: left as GLIBC_TUNABLES sets it";
+    return result;
+  }
+  // mallopt returns 1 on success, 0 on error (a value out of range).
+  if (mallopt(M_MMAP_THRESHOLD, static_cast<int>(kMallocMmapThreshold)) != 1 ||
+      mallopt(M_TRIM_THRESHOLD, static_cast<int>(kMallocTrimThreshold)) != 1) {
+    result.detail = "malloc: mallopt refused the thresholds (another allocator?); defaults stay";
+    return result;
+  }
+  result.applied = true;
+  result.detail =
+      absl::StrCat("malloc: mmap threshold ", kMallocMmapThreshold >> 20, " MiB, trim threshold ",
+                   kMallocTrimThreshold >> 20, " MiB (GLIBC_TUNABLES glibc.malloc.* overrides)");
+  return result;
+}
+
+}  // namespace mlpserve
