@@ -279,14 +279,15 @@ done
 
 # --- overload: i ------------------------------------------------------------------
 # The overload model alone (explicit mode loads nothing else): one executor,
-# at most 32 queued requests, 32-row requests that never share a batch. Each
+# at most 32 queued requests, 128-row requests (max_batch_size 128) that never
+# share a batch (see make_bench_models.py for why 128). Each
 # repetition measures its sustainable rate closed-loop (4 in flight: the
 # executor never idles, nothing is shed), then runs the same duration
 # open-loop at 4x that rate, probing health and RSS about once a second while
 # the flood runs.
 overload_rep() {
   local rep=$1 rate probes_pid
-  perf "i_1x_$rep" overload --batch 32 --concurrency 4 --duration "$DUR"
+  perf "i_1x_$rep" overload --batch 128 --concurrency 4 --duration "$DUR"
   rate=$($PY -c 'import json, sys
 print(round(4 * json.load(open(sys.argv[1]))["levels"][0]["requests_per_s"], 1))' "$WORK/i_1x_$rep.json")
   model_stats "i_stats_before_$rep"
@@ -306,7 +307,7 @@ print(round(4 * json.load(open(sys.argv[1]))["levels"][0]["requests_per_s"], 1))
   ) &
   probes_pid=$!
   echo "t_4x_start_ns_$rep=$(date +%s%N)" >>"$WORK/overload.env"
-  perf "i_4x_$rep" overload --batch 32 --request-rate "$rate" --duration "$DUR" --warmup 1s
+  perf "i_4x_$rep" overload --batch 128 --request-rate "$rate" --duration "$DUR" --warmup 1s
   touch "$WORK/i_4x.done"
   wait "$probes_pid"
   model_stats "i_stats_after_$rep"
