@@ -338,8 +338,8 @@ absl::StatusOr<std::shared_ptr<const ServableModel>> ModelRepository::Get(
     absl::string_view name, absl::string_view version) const {
   int64_t wanted = 0;
   if (!version.empty() && (!absl::SimpleAtoi(version, &wanted) || wanted <= 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("model '", name, "': version '", version,
-                                                   "' is not a positive integer"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", name, "': version '", version, "' is not a positive integer"));
   }
   absl::MutexLock lock(&mu_);
   auto it = models_.find(name);
