@@ -1,7 +1,14 @@
 #include "server/metrics/http_server.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <sstream>
+#include <thread>
 #include <utility>
 
 #include "CivetServer.h"
@@ -77,6 +84,32 @@ absl::StatusOr<std::string> ListeningPorts(const std::string& address) {
   return absl::StrCat(host, ":", hp->port);
 }
 
+// The address to connect to for reaching a server listening on `host`.
+std::string ConnectHost(const std::string& host) {
+  if (host == "0.0.0.0" || host == "localhost") return "127.0.0.1";
+  if (host == "[::]") return "::1";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+// Opens and at once closes a TCP connection to host:port; errors are ignored
+// (the caller only wants the listener's poll() to return).
+void TouchListener(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return;
+  const int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
+  if (fd >= 0) {
+    (void)connect(fd, found->ai_addr, found->ai_addrlen);
+    close(fd);
+  }
+  freeaddrinfo(found);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
@@ -97,6 +130,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
   std::vector<int> bound = server->server_->getListeningPorts();
   if (bound.empty()) return absl::UnavailableError("metrics HTTP server bound no port");
   server->port_ = bound.front();
+  server->connect_host_ = ConnectHost(ParseHostPort(address, "metrics address")->host);
 
   auto add = [&](const std::string& uri, std::function<void(mg_connection*)> fn) {
     server->handlers_.push_back(std::make_unique<GetHandler>(std::move(fn)));
@@ -112,7 +146,22 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
 }
 
 MetricsHttpServer::~MetricsHttpServer() {
-  if (server_) server_->close();
+  if (!server_) return;
+  // civetweb's stop sets a flag and waits for its listening thread, which
+  // sees the flag only when its poll() on the listening socket returns: by
+  // timeout, a second or two later. A connection to the port returns it at
+  // once. Until close() is done, one every 20 ms: one made before close()
+  // set the flag is an ordinary connection, closed by this side at once.
+  std::atomic<bool> stopped{false};
+  std::thread stopper([this, &stopped] {
+    server_->close();
+    stopped = true;
+  });
+  while (!stopped) {
+    TouchListener(connect_host_, port_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stopper.join();
 }
 
 }  // namespace mlpserve

@@ -10,7 +10,8 @@
 // Anything else is 404.
 //
 // Ownership: the registry is not owned and must outlive the server.
-// Destroying the server stops it (in-flight requests finish first).
+// Destroying the server stops it (in-flight requests finish first), in
+// milliseconds (civetweb alone takes up to its poll timeout, 1-2 s).
 //
 // Thread-safety: port() is thread-safe; handlers run on civetweb's threads.
 #ifndef MLPSERVE_SERVER_METRICS_HTTP_SERVER_H_
@@ -50,6 +51,7 @@ class MetricsHttpServer {
   std::vector<std::unique_ptr<CivetHandler>> handlers_;
   std::unique_ptr<CivetServer> server_;
   int port_ = 0;
+  std::string connect_host_;  // where this process reaches the listener
 };
 
 }  // namespace mlpserve
