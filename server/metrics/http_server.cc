@@ -77,11 +77,8 @@ void ServeActivations(MetricsRegistry* registry, mg_connection* conn) {
 }
 
 // civetweb's listening_ports syntax: "ip:port", "[ipv6]:port".
-absl::StatusOr<std::string> ListeningPorts(const std::string& address) {
-  absl::StatusOr<HostPort> hp = ParseHostPort(address, "metrics address");
-  if (!hp.ok()) return hp.status();
-  std::string host = hp->host == "localhost" ? "127.0.0.1" : hp->host;
-  return absl::StrCat(host, ":", hp->port);
+std::string ListeningPorts(const HostPort& hp) {
+  return absl::StrCat(hp.host == "localhost" ? "127.0.0.1" : hp.host, ":", hp.port);
 }
 
 // The address to connect to for reaching a server listening on `host`.
@@ -94,15 +91,17 @@ std::string ConnectHost(const std::string& host) {
   return host;
 }
 
-// Opens and at once closes a TCP connection to host:port; errors are ignored
-// (the caller only wants the listener's poll() to return).
+// Starts a TCP connection to host:port and closes it; never blocks, errors
+// are ignored (the caller only wants the listener's poll() to return; on
+// loopback the handshake completes inside connect()).
 void TouchListener(const std::string& host, int port) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
   addrinfo* found = nullptr;
   if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return;
-  const int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
+  const int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                        found->ai_protocol);
   if (fd >= 0) {
     (void)connect(fd, found->ai_addr, found->ai_addrlen);
     close(fd);
@@ -116,10 +115,11 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
     const std::string& address, MetricsRegistry* registry) {
   if (registry == nullptr)
     return absl::InvalidArgumentError("metrics HTTP server needs a registry");
-  absl::StatusOr<std::string> ports = ListeningPorts(address);
-  if (!ports.ok()) return ports.status();
+  absl::StatusOr<HostPort> host_port = ParseHostPort(address, "metrics address");
+  if (!host_port.ok()) return host_port.status();
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer());
-  const std::vector<std::string> options = {"listening_ports",    *ports, "num_threads", "4",
+  const std::vector<std::string> options = {"listening_ports",    ListeningPorts(*host_port),
+                                            "num_threads",        "4",
                                             "request_timeout_ms", "10000"};
   try {
     server->server_ = std::make_unique<CivetServer>(options);
@@ -130,7 +130,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
   std::vector<int> bound = server->server_->getListeningPorts();
   if (bound.empty()) return absl::UnavailableError("metrics HTTP server bound no port");
   server->port_ = bound.front();
-  server->connect_host_ = ConnectHost(ParseHostPort(address, "metrics address")->host);
+  server->connect_host_ = ConnectHost(host_port->host);
 
   auto add = [&](const std::string& uri, std::function<void(mg_connection*)> fn) {
     server->handlers_.push_back(std::make_unique<GetHandler>(std::move(fn)));
