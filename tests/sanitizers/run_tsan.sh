@@ -94,10 +94,11 @@ echo "tsan: gRPC canary ok (a race in code gRPC threads call is reported)"
 #    zero_downtime_test: 8 clients on three models while versions are added,
 #    rebuilt, broken, unloaded and polled away). Each server fixture shuts the
 #    server down (GrpcServer::Shutdown, then the repository and its
-#    schedulers) with the executors still running. Cancellation is covered at
-#    the scheduler level only (model_scheduler_test); no suite here cancels a
-#    gRPC call on purpose. Not included: the e2e suites (the SIGTERM test of
-#    the binary among them), which run the server binary as a child process.
+#    schedulers) with the executors still running. QueuedCallTest (in
+#    inference_service_test) cancels one queued gRPC call and lets another's
+#    deadline pass, so an executor answers them while gRPC ends the calls.
+#    Not included: the e2e suites (the SIGTERM test of the binary among
+#    them), which run the server binary as a child process.
 #    Every C++ file is built with tests/sanitizers/tsan_protobuf_abi.h
 #    force-included: under -fsanitize=thread protobuf's map_field.h changes
 #    the layout of map fields, which must match the uninstrumented
@@ -130,4 +131,4 @@ cmake --build "$build" -j "$jobs" --target "${tests[@]}"
 export TSAN_OPTIONS="$tsan_options"
 cd "$build"
 ctest --output-on-failure -j "$jobs" --timeout 300 \
-  -R '(^|/)(BatchQueueTest|ModelSchedulerTest|ConcurrentSubmitTest|SelectVersionsTest|ModelRepositoryTest|RepositoryControllerTest|InferenceServiceTest|InferenceServiceShutdownTest|ZeroDowntimeTest)\.'
+  -R '(^|/)(BatchQueueTest|ModelSchedulerTest|ConcurrentSubmitTest|SelectVersionsTest|ModelRepositoryTest|RepositoryControllerTest|InferenceServiceTest|InferenceServiceShutdownTest|QueuedCallTest|ZeroDowntimeTest)\.'

@@ -1,0 +1,186 @@
+// A queued ModelInfer whose deadline passes, or whose call the client
+// cancels, is answered without being computed, over real loopback gRPC.
+// The model's queue delay (10 minutes) keeps both calls queued: only the
+// deadline and the cancellation can end them, not time or another request.
+// The scheduler-level rules (which request is dropped when) are unit-tested
+// with an injected clock in tests/scheduler; this test checks the wiring:
+// the client's deadline and cancellation reach the queue, and the server's
+// statistics show the calls failed and nothing was computed.
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "server/model/onnx_import.h"
+#include "server/repository/model_stats.h"
+#include "server/repository/servable_model.h"
+#include "tests/support/reference_mlp.h"
+#include "tests/support/test_server.h"
+
+namespace mlpserve::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kFeatures = 64;  // the bundled leaky_mlp's
+constexpr int kMaxBatch = 64;
+
+inference::ModelInferRequest MakeRequest(const std::vector<float>& values, int64_t rows) {
+  inference::ModelInferRequest request;
+  request.set_model_name("held");
+  auto* input = request.add_inputs();
+  input->set_name("input");
+  input->set_datatype("FP32");
+  input->add_shape(rows);
+  input->add_shape(kFeatures);
+  request.add_raw_input_contents(
+      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  return request;
+}
+
+// One asynchronous ModelInfer; `done` is set by its callback.
+struct Call {
+  grpc::ClientContext context;
+  inference::ModelInferRequest request;
+  inference::ModelInferResponse response;
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;
+  grpc::Status status ABSL_GUARDED_BY(mu);
+
+  void Start(inference::GRPCInferenceService::Stub& stub) {
+    stub.async()->ModelInfer(&context, &request, &response, [this](grpc::Status s) {
+      absl::MutexLock lock(&mu);
+      status = std::move(s);
+      done = true;
+    });
+  }
+  // The call's status once its callback ran (bounded wait).
+  grpc::Status Wait() {
+    absl::MutexLock lock(&mu);
+    mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(60));
+    EXPECT_TRUE(done) << "the call never ended";
+    return status;
+  }
+};
+
+class QueuedCallTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = MakeTempDir("queued_repo");
+    const fs::path model = fs::path(root_) / "held";
+    fs::create_directories(model / "1");
+    fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
+                  model / "1" / "model.onnx");
+    std::ofstream(model / "config.pbtxt")
+        << "max_batch_size: " << kMaxBatch
+        << "\ndynamic_batching { max_queue_delay_microseconds: 600000000 }\n";
+    absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(root_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = server_->NewStub();
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(root_);
+  }
+
+  ModelStatsSnapshot Stats() {
+    absl::StatusOr<std::shared_ptr<const ServableModel>> model =
+        server_->repository().Get("held", "");
+    EXPECT_TRUE(model.ok()) << model.status();
+    return model.ok() ? (*model)->stats().Snapshot() : ModelStatsSnapshot{};
+  }
+  size_t QueueDepth() {
+    absl::StatusOr<std::shared_ptr<const ServableModel>> model =
+        server_->repository().Get("held", "");
+    return model.ok() ? (*model)->scheduler().queue_depth() : 0;
+  }
+  // Polls `condition` for up to 60 s; true once it holds.
+  template <typename Condition>
+  static bool Eventually(Condition condition) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(60);
+    while (!condition()) {
+      if (absl::Now() > give_up) return false;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return true;
+  }
+
+  std::string root_;
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+};
+
+TEST_F(QueuedCallTest, ExpiredAndCancelledCallsAreAnsweredWithoutBeingComputed) {
+  const std::vector<float> row(kFeatures, 0.5f);
+  // `expiring` gives up after 300 ms; `cancelled` would wait a minute, but
+  // its client cancels it once both are queued.
+  Call expiring, cancelled;
+  expiring.request = MakeRequest(row, 1);
+  expiring.context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  cancelled.request = MakeRequest(row, 1);
+  cancelled.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  expiring.Start(*stub_);
+  cancelled.Start(*stub_);
+  // On any way out, the calls end before the server and stub they use, and
+  // a request left queued (a failure) is flushed rather than waiting out
+  // the 10 minute delay in the server's shutdown.
+  absl::Cleanup end_calls = [&] {
+    cancelled.context.TryCancel();
+    expiring.Wait();
+    cancelled.Wait();
+    server_->repository().Drain();
+  };
+  ASSERT_TRUE(Eventually([&] { return QueueDepth() == 2; })) << "queue depth " << QueueDepth();
+  cancelled.context.TryCancel();
+
+  EXPECT_EQ(cancelled.Wait().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(expiring.Wait().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server's side: at the expiring call's deadline its executor takes
+  // both out of the queue and answers them as failed, computing nothing.
+  ASSERT_TRUE(Eventually([&] { return Stats().fail_count == 2; }))
+      << "server-side failures: " << Stats().fail_count;
+  EXPECT_EQ(QueueDepth(), 0u);
+  ModelStatsSnapshot dropped = Stats();
+  EXPECT_EQ(dropped.success_count, 0u);
+  EXPECT_EQ(dropped.execution_count, 0u);
+  EXPECT_EQ(dropped.inference_count, 0u);
+  EXPECT_EQ(dropped.compute_count, 0u);
+
+  // The model still serves: a full batch starts at once, alone, and its
+  // rows are the reference's.
+  std::vector<float> full(kMaxBatch * kFeatures);
+  for (size_t i = 0; i < full.size(); ++i) full[i] = std::sin(0.37f * static_cast<float>(i));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  inference::ModelInferResponse response;
+  ASSERT_TRUE(stub_->ModelInfer(&context, MakeRequest(full, kMaxBatch), &response).ok());
+  absl::StatusOr<Mlp> mlp = ImportOnnxFile(root_ + "/held/1/model.onnx");
+  ASSERT_TRUE(mlp.ok()) << mlp.status();
+  const std::vector<float> want = ReferenceForward(*mlp, full, kMaxBatch);
+  ASSERT_EQ(response.raw_output_contents_size(), 1);
+  const std::string& raw = response.raw_output_contents(0);
+  ASSERT_EQ(raw.size(), want.size() * sizeof(float));
+  std::vector<float> got(want.size());
+  std::memcpy(got.data(), raw.data(), raw.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_NEAR(got[i], want[i], 1e-5 * std::max(1.f, std::fabs(want[i]))) << "element " << i;
+  }
+  const ModelStatsSnapshot after = Stats();
+  EXPECT_EQ(after.execution_count, 1u);
+  EXPECT_EQ(after.inference_count, static_cast<uint64_t>(kMaxBatch));
+  EXPECT_EQ(after.fail_count, 2u);
+}
+
+}  // namespace
+}  // namespace mlpserve::testing
