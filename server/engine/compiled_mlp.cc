@@ -228,7 +228,6 @@ absl::StatusOr<std::shared_ptr<const CompiledMlp>> CompiledMlp::Create(Mlp mlp,
   const int num_layers = static_cast<int>(impl->mlp.layers.size());
   for (const DenseLayer& layer : impl->mlp.layers) {
     impl->plans.push_back(MakePlan(layer, &impl->observed_layers));
-    impl->max_units = std::max(impl->max_units, layer.out);
   }
   impl->tensors.resize(num_layers);
   for (int64_t rows : BatchBuckets(options.max_batch_size)) {

@@ -84,7 +84,6 @@ struct CompiledMlp::Impl {
   std::vector<engine_internal::LayerTensors> tensors;  // per layer
   std::vector<engine_internal::Bucket> buckets;        // ascending rows
   int observed_layers = 0;
-  int64_t max_units = 0;        // widest layer output
   size_t scratchpad_bytes = 0;  // max over all primitives
   int64_t weight_bytes = 0;
   // Distinct (primitive kind, oneDNN implementation) pairs, in creation order.

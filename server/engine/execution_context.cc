@@ -74,7 +74,6 @@ struct ExecutionContext::State {
   std::vector<memory> memories;  // keeps the memory objects in the Steps alive
   std::vector<int64_t> bucket_rows;
   std::vector<PreparedBucket> buckets;
-  std::vector<uint32_t> negative_scratch;  // per unit, for CountSigns
 
   float* output(size_t layer) const { return static_cast<float*>(outputs[layer].get()); }
   const memory& Wrap(const dnnl::engine& engine, const memory::desc& md, void* handle) {
@@ -156,7 +155,6 @@ absl::StatusOr<std::unique_ptr<ExecutionContext>> ExecutionContext::Create(
   if (!allocated || state->scratchpad == nullptr) {
     return absl::ResourceExhaustedError("could not allocate the execution context's buffers");
   }
-  state->negative_scratch.resize(static_cast<size_t>(impl.max_units));
   try {
     state->stream = dnnl::stream(impl.engine);
     BindOrThrow(impl, *state);
@@ -200,7 +198,7 @@ void ExecutionContext::CountLayer(size_t l, int64_t rows, BatchActivationCounts&
   c.values = rows * units;
   c.positive_rows.resize(static_cast<size_t>(units));  // allocates on first use only
   c.negative = engine_internal::CountSigns(state_->output(l), rows, units, plan.rule(),
-                                           c.positive_rows.data(), state_->negative_scratch.data());
+                                           c.positive_rows.data());
 }
 
 absl::StatusOr<absl::Span<const float>> ExecutionContext::Run(

@@ -1,8 +1,9 @@
 // Sign counting over a block of layer values: the inner loop of the
 // activation statistics (see activation_counts.h for what is counted).
 //
-// Internal to the engine. Written so GCC auto-vectorises it at -O3: one pass
-// over contiguous rows, branch-free compares, one accumulator per unit.
+// Internal to the engine. Written so GCC auto-vectorises it at -O3: blocks of
+// units whose accumulators stay in registers across all rows, branch-free
+// compares.
 #ifndef MLPSERVE_SERVER_ENGINE_SIGN_COUNTER_H_
 #define MLPSERVE_SERVER_ENGINE_SIGN_COUNTER_H_
 
@@ -23,10 +24,10 @@ struct SignRule {
 
 // Classifies the row-major block data[rows * units]. Writes positive_rows[c] =
 // number of rows where unit c is positive (overwritten, not accumulated) and
-// returns the total number of negative values. negative_scratch holds `units`
-// entries and is clobbered. rows < 2^32. Thread-compatible, allocates nothing.
+// returns the total number of negative values. rows < 2^32. Thread-compatible,
+// allocates nothing.
 int64_t CountSigns(const float* data, int64_t rows, int64_t units, const SignRule& rule,
-                   uint32_t* positive_rows, uint32_t* negative_scratch);
+                   uint32_t* positive_rows);
 
 }  // namespace mlpserve::engine_internal
 
