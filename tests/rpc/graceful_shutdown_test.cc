@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -23,6 +22,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "server/model/onnx_import.h"
+#include "tests/support/infer_messages.h"
 #include "tests/support/reference_mlp.h"
 #include "tests/support/test_server.h"
 
@@ -39,26 +39,11 @@ constexpr int kCalls = kThreads * kCallsPerThread;
 // batch is never full and nothing starts before the drain.
 int64_t RowsOf(int i) { return 1 + i % 3; }
 
-inference::ModelInferRequest MakeRequest(const std::vector<float>& values, int64_t rows) {
-  inference::ModelInferRequest request;
-  request.set_model_name("held");
-  auto* input = request.add_inputs();
-  input->set_name("input");
-  input->set_datatype("FP32");
-  input->add_shape(rows);
-  input->add_shape(kFeatures);
-  request.add_raw_input_contents(
-      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
-  return request;
-}
-
 // Whether `response` holds exactly the reference's answer to `input`.
 bool MatchesReference(const Mlp& mlp, const std::vector<float>& input, int64_t rows,
                       const inference::ModelInferResponse& response) {
   if (response.raw_output_contents_size() != 1) return false;
-  const std::string& raw = response.raw_output_contents(0);
-  std::vector<float> got(raw.size() / sizeof(float));
-  std::memcpy(got.data(), raw.data(), got.size() * sizeof(float));
+  const std::vector<float> got = RawOutput(response);
   const std::vector<float> want = ReferenceForward(mlp, input, rows);
   if (got.size() != want.size()) return false;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -152,7 +137,7 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
     call->rows = RowsOf(i);
     call->input.resize(call->rows * kFeatures);
     for (size_t k = 0; k < call->input.size(); ++k) call->input[k] = std::sin(float(i * 131 + k));
-    call->request = MakeRequest(call->input, call->rows);
+    call->request = MakeInferRequest("held", call->input, call->rows);
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
     calls.push_back(std::move(call));
   }
@@ -220,7 +205,7 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
       context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
       inference::ModelInferResponse response;
       const grpc::Status status =
-          probe_stub->ModelInfer(&context, MakeRequest(input, 1), &response);
+          probe_stub->ModelInfer(&context, MakeInferRequest("held", input, 1), &response);
       if (status.ok() && MatchesReference(*mlp_, input, 1, response)) {
         ++probes_ok;
       } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
@@ -264,8 +249,9 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   inference::ModelInferResponse response;
-  EXPECT_EQ(stubs[0]->ModelInfer(&context, MakeRequest(input, 1), &response).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(
+      stubs[0]->ModelInfer(&context, MakeInferRequest("held", input, 1), &response).error_code(),
+      grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace

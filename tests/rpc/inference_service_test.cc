@@ -1,7 +1,6 @@
 // The KServe v2 service over real loopback gRPC with the generated stub,
 // checked against the naive reference on the bundled example models.
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -14,6 +13,7 @@
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "server/model/onnx_import.h"
+#include "tests/support/infer_messages.h"
 #include "tests/support/reference_mlp.h"
 #include "tests/support/test_server.h"
 
@@ -31,32 +31,6 @@ std::vector<float> RandomRows(int64_t rows, int features, uint32_t seed) {
   std::vector<float> values(rows * features);
   for (float& v : values) v = dist(rng);
   return values;
-}
-
-inference::ModelInferRequest MakeRequest(const std::string& model, const std::vector<float>& values,
-                                         int64_t rows, bool raw) {
-  inference::ModelInferRequest request;
-  request.set_model_name(model);
-  request.set_id("req-" + std::to_string(rows));
-  auto* input = request.add_inputs();
-  input->set_name("input");
-  input->set_datatype("FP32");
-  input->add_shape(rows);
-  input->add_shape(static_cast<int64_t>(values.size()) / rows);
-  if (raw) {
-    request.add_raw_input_contents(
-        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
-  } else {
-    for (float v : values) input->mutable_contents()->add_fp32_contents(v);
-  }
-  return request;
-}
-
-std::vector<float> RawOutput(const inference::ModelInferResponse& response) {
-  const std::string& raw = response.raw_output_contents(0);
-  std::vector<float> out(raw.size() / sizeof(float));
-  std::memcpy(out.data(), raw.data(), raw.size());
-  return out;
 }
 
 void ExpectNear(const std::vector<float>& got, const std::vector<float>& want) {
@@ -177,7 +151,7 @@ TEST_F(InferenceServiceTest, InferMatchesReferenceRawAndTyped) {
         SCOPED_TRACE(model + " rows " + std::to_string(rows) + (raw ? " raw" : " typed"));
         const std::vector<float> input = RandomRows(rows, kFeatures, rows * 31 + raw);
         inference::ModelInferResponse response;
-        grpc::Status status = Infer(MakeRequest(model, input, rows, raw), &response);
+        grpc::Status status = Infer(MakeInferRequest(model, input, rows, raw), &response);
         ASSERT_TRUE(status.ok()) << status.error_message();
         EXPECT_EQ(response.model_name(), model);
         EXPECT_EQ(response.model_version(), "1");
@@ -194,7 +168,7 @@ TEST_F(InferenceServiceTest, InferMatchesReferenceRawAndTyped) {
 
 TEST_F(InferenceServiceTest, HonoursRequestedOutputAndVersion) {
   const std::vector<float> input = RandomRows(2, kFeatures, 5);
-  inference::ModelInferRequest request = MakeRequest("leaky_mlp", input, 2, true);
+  inference::ModelInferRequest request = MakeInferRequest("leaky_mlp", input, 2, true);
   request.set_model_version("1");
   request.add_outputs()->set_name("output");
   inference::ModelInferResponse response;
@@ -283,7 +257,7 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
   };
   for (const BadRequestCase& c : cases) {
     SCOPED_TRACE(c.name);
-    inference::ModelInferRequest request = MakeRequest("leaky_mlp", input, 3, true);
+    inference::ModelInferRequest request = MakeInferRequest("leaky_mlp", input, 3, true);
     c.mutate(request);
     inference::ModelInferResponse response;
     grpc::Status status = Infer(request, &response);
@@ -292,7 +266,7 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
   }
   // None of it disturbed the model.
   inference::ModelInferResponse response;
-  ASSERT_TRUE(Infer(MakeRequest("leaky_mlp", input, 3, true), &response).ok());
+  ASSERT_TRUE(Infer(MakeInferRequest("leaky_mlp", input, 3, true), &response).ok());
   ExpectNear(RawOutput(response), Reference("leaky_mlp", input, 3));
 }
 
@@ -318,16 +292,16 @@ TEST_F(InferenceServiceTest, NonFiniteInputsAreComputedUnlessTheModelRefusesThem
   input[5] = std::numeric_limits<float>::quiet_NaN();
   input[70] = std::numeric_limits<float>::infinity();
   inference::ModelInferResponse response;
-  grpc::Status status = Infer(MakeRequest("leaky_mlp", input, 2, true), &response);
+  grpc::Status status = Infer(MakeInferRequest("leaky_mlp", input, 2, true), &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(RawOutput(response).size(), 2u * kOutputs);
 
-  status = Infer(MakeRequest("strict", input, 2, true), &response);
+  status = Infer(MakeInferRequest("strict", input, 2, true), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("value 5 is not finite"));
   input[5] = 0.5f;
   input[70] = 0.5f;
-  EXPECT_TRUE(Infer(MakeRequest("strict", input, 2, true), &response).ok());
+  EXPECT_TRUE(Infer(MakeInferRequest("strict", input, 2, true), &response).ok());
 }
 
 TEST_F(InferenceServiceTest, ConcurrentClientsEachGetTheirOwnRows) {
@@ -349,7 +323,8 @@ TEST_F(InferenceServiceTest, ConcurrentClientsEachGetTheirOwnRows) {
         grpc::ClientContext context;
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
         inference::ModelInferResponse response;
-        if (!stub->ModelInfer(&context, MakeRequest("leaky_mlp", input, rows, c % 2), &response)
+        if (!stub->ModelInfer(&context, MakeInferRequest("leaky_mlp", input, rows, c % 2),
+                              &response)
                  .ok()) {
           ++failures[c];
           continue;

@@ -8,7 +8,6 @@
 // statistics show the calls failed and nothing was computed.
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -24,6 +23,7 @@
 #include "server/model/onnx_import.h"
 #include "server/repository/model_stats.h"
 #include "server/repository/servable_model.h"
+#include "tests/support/infer_messages.h"
 #include "tests/support/reference_mlp.h"
 #include "tests/support/test_server.h"
 
@@ -34,19 +34,6 @@ namespace fs = std::filesystem;
 
 constexpr int kFeatures = 64;  // the bundled leaky_mlp's
 constexpr int kMaxBatch = 64;
-
-inference::ModelInferRequest MakeRequest(const std::vector<float>& values, int64_t rows) {
-  inference::ModelInferRequest request;
-  request.set_model_name("held");
-  auto* input = request.add_inputs();
-  input->set_name("input");
-  input->set_datatype("FP32");
-  input->add_shape(rows);
-  input->add_shape(kFeatures);
-  request.add_raw_input_contents(
-      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
-  return request;
-}
 
 // One asynchronous ModelInfer; `done` is set by its callback.
 struct Call {
@@ -126,9 +113,9 @@ TEST_F(QueuedCallTest, ExpiredAndCancelledCallsAreAnsweredWithoutBeingComputed) 
   // `expiring` gives up after 300 ms; `cancelled` would wait a minute, but
   // its client cancels it once both are queued.
   Call expiring, cancelled;
-  expiring.request = MakeRequest(row, 1);
+  expiring.request = MakeInferRequest("held", row, 1);
   expiring.context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
-  cancelled.request = MakeRequest(row, 1);
+  cancelled.request = MakeInferRequest("held", row, 1);
   cancelled.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   expiring.Start(*stub_);
   cancelled.Start(*stub_);
@@ -164,15 +151,13 @@ TEST_F(QueuedCallTest, ExpiredAndCancelledCallsAreAnsweredWithoutBeingComputed) 
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   inference::ModelInferResponse response;
-  ASSERT_TRUE(stub_->ModelInfer(&context, MakeRequest(full, kMaxBatch), &response).ok());
+  ASSERT_TRUE(
+      stub_->ModelInfer(&context, MakeInferRequest("held", full, kMaxBatch), &response).ok());
   absl::StatusOr<Mlp> mlp = ImportOnnxFile(root_ + "/held/1/model.onnx");
   ASSERT_TRUE(mlp.ok()) << mlp.status();
   const std::vector<float> want = ReferenceForward(*mlp, full, kMaxBatch);
-  ASSERT_EQ(response.raw_output_contents_size(), 1);
-  const std::string& raw = response.raw_output_contents(0);
-  ASSERT_EQ(raw.size(), want.size() * sizeof(float));
-  std::vector<float> got(want.size());
-  std::memcpy(got.data(), raw.data(), raw.size());
+  const std::vector<float> got = RawOutput(response);
+  ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     ASSERT_NEAR(got[i], want[i], 1e-5 * std::max(1.f, std::fabs(want[i]))) << "element " << i;
   }
