@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -68,13 +67,10 @@ class InferenceServiceShutdownTest : public ::testing::Test {
   // holds the three objects GracefulShutdown takes.
   void SetUp() override {
     root_ = MakeTempDir("shutdown_repo");
-    const fs::path model = fs::path(root_) / "held";
-    fs::create_directories(model / "1");
-    fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
-                  model / "1" / "model.onnx");
-    std::ofstream(model / "config.pbtxt")
-        << "max_batch_size: 64\ndynamic_batching { max_queue_delay_microseconds: 600000000 }\n";
-    absl::StatusOr<Mlp> mlp = ImportOnnxFile((model / "1" / "model.onnx").string());
+    AddModelWithBundledWeights(
+        root_, "held", "leaky_mlp",
+        "max_batch_size: 64\ndynamic_batching { max_queue_delay_microseconds: 600000000 }\n");
+    absl::StatusOr<Mlp> mlp = ImportOnnxFile(root_ + "/held/1/model.onnx");
     ASSERT_TRUE(mlp.ok()) << mlp.status();
     mlp_ = std::make_unique<Mlp>(*std::move(mlp));
 

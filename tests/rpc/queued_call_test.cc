@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,13 +63,10 @@ class QueuedCallTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = MakeTempDir("queued_repo");
-    const fs::path model = fs::path(root_) / "held";
-    fs::create_directories(model / "1");
-    fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
-                  model / "1" / "model.onnx");
-    std::ofstream(model / "config.pbtxt")
-        << "max_batch_size: " << kMaxBatch
-        << "\ndynamic_batching { max_queue_delay_microseconds: 600000000 }\n";
+    AddModelWithBundledWeights(
+        root_, "held", "leaky_mlp",
+        "max_batch_size: " + std::to_string(kMaxBatch) +
+            "\ndynamic_batching { max_queue_delay_microseconds: 600000000 }\n");
     absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(root_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -70,6 +71,16 @@ void CopyBundledModel(const std::string& name, const std::string& repository) {
   std::filesystem::copy(std::filesystem::path(MLPSERVE_SOURCE_DIR) / "models" / name,
                         std::filesystem::path(repository) / name,
                         std::filesystem::copy_options::recursive);
+}
+
+void AddModelWithBundledWeights(const std::string& repository, const std::string& name,
+                                const std::string& bundled, const std::string& config) {
+  const std::filesystem::path model = std::filesystem::path(repository) / name;
+  std::filesystem::create_directories(model / "1");
+  std::filesystem::copy_file(
+      std::filesystem::path(MLPSERVE_SOURCE_DIR) / "models" / bundled / "1" / "model.onnx",
+      model / "1" / "model.onnx");
+  std::ofstream(model / "config.pbtxt") << config;
 }
 
 }  // namespace mlpserve::testing

@@ -47,6 +47,11 @@ std::string MakeTempDir(const std::string& prefix);
 // Copies the bundled example model `name` from models/ into `repository`.
 void CopyBundledModel(const std::string& name, const std::string& repository);
 
+// Adds model `name` to `repository` as version 1 with the weights of the
+// bundled model `bundled` and `config` as its config.pbtxt.
+void AddModelWithBundledWeights(const std::string& repository, const std::string& name,
+                                const std::string& bundled, const std::string& config);
+
 }  // namespace mlpserve::testing
 
 #endif  // MLPSERVE_TESTS_SUPPORT_TEST_SERVER_H_
