@@ -27,55 +27,67 @@ std::unique_ptr<PerfRunner> MakeRunner(const std::string& target, PerfRpc rpc,
   return runner.ok() ? std::move(*runner) : nullptr;
 }
 
-// 200 ModelInfer requests at concurrency 4 against `server`.
-LevelResult Run200AtConcurrency4(const FakeInferenceServer& server, int connections = 1) {
-  auto runner = MakeRunner(server.address(), PerfRpc::kInfer, connections);
+TEST(PerfRunnerTest, ExactRequestCountAtConcurrency4) {
+  FakeInferenceServer server;
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer, /*connections=*/2);
   LevelSpec spec;
   spec.concurrency = 4;
   spec.requests = 200;
   absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
-  EXPECT_TRUE(r.ok()) << r.status();
-  return r.ok() ? *r : LevelResult{};
-}
-
-TEST(PerfRunnerTest, ExactRequestCountAtConcurrency4) {
-  FakeInferenceServer server;
-  const LevelResult r = Run200AtConcurrency4(server, /*connections=*/2);
-  EXPECT_EQ(r.successes, 200);
-  EXPECT_EQ(r.errors, 0);
-  EXPECT_EQ(r.latency.count, 200);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->successes, 200);
+  EXPECT_EQ(r->errors, 0);
+  EXPECT_EQ(r->latency.count, 200);
   EXPECT_EQ(server.infer_calls(), 200);
-  EXPECT_GT(r.requests_per_s, 0);
-  EXPECT_DOUBLE_EQ(r.rows_per_s, r.requests_per_s * 8);
-  EXPECT_LE(r.latency.p50_ms, r.latency.p99_ms);
-  EXPECT_LE(r.latency.p99_ms, r.latency.max_ms);
-  EXPECT_EQ(r.warmup_requests, 0);
-  EXPECT_GT(r.client_cpu_s, 0);
+  EXPECT_GT(r->requests_per_s, 0);
+  EXPECT_DOUBLE_EQ(r->rows_per_s, r->requests_per_s * 8);
+  EXPECT_LE(r->latency.p50_ms, r->latency.p99_ms);
+  EXPECT_LE(r->latency.p99_ms, r->latency.max_ms);
+  EXPECT_EQ(r->warmup_requests, 0);
+  EXPECT_GT(r->client_cpu_s, 0);
 }
 
 TEST(PerfRunnerTest, CountsErrorsByCode) {
   FakeInferenceServer server;
   server.FailEvery(4, grpc::StatusCode::UNAVAILABLE);
-  const LevelResult r = Run200AtConcurrency4(server);
-  EXPECT_EQ(r.successes, 150);
-  EXPECT_EQ(r.errors, 50);
-  EXPECT_THAT(r.errors_by_code, ElementsAre(Pair("UNAVAILABLE", 50)));
-  EXPECT_EQ(r.latency.count, 150);
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+  LevelSpec spec;
+  spec.concurrency = 4;
+  spec.requests = 200;
+  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->successes, 150);
+  EXPECT_EQ(r->errors, 50);
+  EXPECT_THAT(r->errors_by_code, ElementsAre(Pair("UNAVAILABLE", 50)));
+  EXPECT_EQ(r->latency.count, 150);
 }
 
 // perf decodes the first answer in full and compares every later one's length
 // with it: an OK answer without the output is an error, whichever comes first.
 TEST(PerfRunnerTest, CountsAnswersWithoutOutputAsErrors) {
-  FakeInferenceServer some_empty;
-  some_empty.AnswerEmptyEvery(5);
-  const LevelResult some = Run200AtConcurrency4(some_empty);
-  EXPECT_EQ(some.successes, 160);
-  EXPECT_THAT(some.errors_by_code, ElementsAre(Pair("INTERNAL", 40)));
-  FakeInferenceServer all_empty;
-  all_empty.AnswerEmptyEvery(1);
-  const LevelResult all = Run200AtConcurrency4(all_empty);
-  EXPECT_EQ(all.successes, 0);
-  EXPECT_THAT(all.errors_by_code, ElementsAre(Pair("INTERNAL", 200)));
+  FakeInferenceServer server;
+  server.AnswerEmptyEvery(5);
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+  LevelSpec spec;
+  spec.concurrency = 4;
+  spec.requests = 200;
+  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->successes, 160);
+  EXPECT_THAT(r->errors_by_code, ElementsAre(Pair("INTERNAL", 40)));
+}
+
+TEST(PerfRunnerTest, EveryAnswerWithoutOutputIsAnError) {
+  FakeInferenceServer server;
+  server.AnswerEmptyEvery(1);
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+  LevelSpec spec;
+  spec.concurrency = 2;
+  spec.requests = 20;
+  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->successes, 0);
+  EXPECT_THAT(r->errors_by_code, ElementsAre(Pair("INTERNAL", 20)));
 }
 
 TEST(PerfRunnerTest, LiveRpcWithWarmupAndProgress) {
