@@ -87,7 +87,8 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
  private:
   struct Call {
     grpc::ClientContext context;
-    grpc::ByteBuffer response;
+    inference::ModelInferResponse infer_response;
+    inference::ServerLiveResponse live_response;
     Clock::time_point start;
   };
 
@@ -103,21 +104,23 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
     call->context.set_deadline(std::chrono::system_clock::now() + opt.deadline);
     if (!opt.token.empty()) call->context.AddMetadata("authorization", "Bearer " + opt.token);
     const size_t index = next_stub_.fetch_add(1, std::memory_order_relaxed);
-    const Connection& connection = runner_->connections_[index % runner_->connections_.size()];
-    grpc::internal::CallbackUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
-        connection.channel.get(), connection.method, &call->context, &runner_->request_bytes_,
-        &call->response, [self = shared_from_this(), call](grpc::Status status) {
-          self->OnDone(call, std::move(status));
-        });
+    auto* async = runner_->stubs_[index % runner_->stubs_.size()]->async();
+    auto done = [self = shared_from_this(), call](grpc::Status status) {
+      self->OnDone(call, status);
+    };
+    if (opt.rpc == PerfRpc::kLive) {
+      static const inference::ServerLiveRequest kLiveRequest;
+      async->ServerLive(&call->context, &kLiveRequest, &call->live_response, std::move(done));
+    } else {
+      async->ModelInfer(&call->context, &opt.request, &call->infer_response, std::move(done));
+    }
   }
 
   // Runs on a gRPC callback thread; never blocks beyond the short lock.
-  // A response that does not check out (CheckResponse) counts as an error.
-  void OnDone(Call* call, grpc::Status status) {
+  void OnDone(Call* call, const grpc::Status& status) {
     const Clock::time_point now = Clock::now();
     const int64_t nanos =
         std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->start).count();
-    if (status.ok()) status = runner_->CheckResponse(call->response);
     delete call;
     bool again = false;
     {
@@ -203,69 +206,15 @@ absl::StatusOr<std::unique_ptr<PerfRunner>> PerfRunner::Create(Options options) 
 }
 
 PerfRunner::PerfRunner(Options options, const ChannelSecurity& security)
-    : options_(std::move(options)),
-      method_name_(absl::StrCat("/", inference::GRPCInferenceService::service_full_name(),
-                                options_.rpc == PerfRpc::kLive ? "/ServerLive" : "/ModelInfer")) {
-  bool own_buffer = false;
-  if (options_.rpc == PerfRpc::kLive) {
-    grpc::SerializationTraits<inference::ServerLiveRequest>::Serialize(
-        inference::ServerLiveRequest(), &request_bytes_, &own_buffer);
-  } else {
-    grpc::SerializationTraits<inference::ModelInferRequest>::Serialize(
-        options_.request, &request_bytes_, &own_buffer);
-  }
+    : options_(std::move(options)) {
   for (int i = 0; i < options_.connections; ++i) {
     grpc::ChannelArguments args;
     // Each channel gets its own subchannel, hence its own TCP connection.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("mlpserve.perf_channel", i);
-    std::shared_ptr<grpc::Channel> channel = CreateChannel(options_.target, security, args);
-    grpc::internal::RpcMethod method(method_name_.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
-                                     channel);
-    connections_.push_back(Connection{std::move(channel), method});
+    stubs_.push_back(
+        inference::GRPCInferenceService::NewStub(CreateChannel(options_.target, security, args)));
   }
-}
-
-grpc::Status PerfRunner::CheckResponse(grpc::ByteBuffer& response) const {
-  const size_t length = response.Length();
-  size_t expected = expected_response_bytes_.load(std::memory_order_acquire);
-  if (expected == length) return grpc::Status::OK;
-  if (expected != kUnknownLength) {
-    return grpc::Status(grpc::StatusCode::INTERNAL,
-                        absl::StrCat("response of ", length, " bytes, the first had ", expected));
-  }
-  // The first response: decode it in full, then compare the rest by length
-  // (every request is the same, so is every correct answer).
-  if (grpc::Status valid = ValidateFirstResponse(response); !valid.ok()) return valid;
-  expected_response_bytes_.compare_exchange_strong(expected, length, std::memory_order_acq_rel);
-  return expected == kUnknownLength || expected == length
-             ? grpc::Status::OK
-             : grpc::Status(grpc::StatusCode::INTERNAL, "responses differ in length");
-}
-
-grpc::Status PerfRunner::ValidateFirstResponse(grpc::ByteBuffer& response) const {
-  if (options_.rpc == PerfRpc::kLive) {
-    inference::ServerLiveResponse live;
-    return grpc::SerializationTraits<inference::ServerLiveResponse>::Deserialize(&response, &live);
-  }
-  inference::ModelInferResponse infer;
-  grpc::Status parsed =
-      grpc::SerializationTraits<inference::ModelInferResponse>::Deserialize(&response, &infer);
-  if (!parsed.ok()) return parsed;
-  // Raw inputs are answered with raw_output_contents, typed ones (--typed)
-  // with the tensor's contents.
-  const bool has_data = infer.outputs_size() == 1 &&
-                        (infer.raw_output_contents_size() == 1
-                             ? !infer.raw_output_contents(0).empty()
-                             : infer.outputs(0).contents().fp32_contents_size() > 0);
-  if (!has_data) {
-    return grpc::Status(grpc::StatusCode::INTERNAL,
-                        absl::StrCat("response to '", options_.request.model_name(), "' has ",
-                                     infer.outputs_size(), " outputs and ",
-                                     infer.raw_output_contents_size(),
-                                     " raw contents; expected one output with data"));
-  }
-  return grpc::Status::OK;
 }
 
 absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,

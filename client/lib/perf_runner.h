@@ -1,14 +1,8 @@
 // PerfRunner: a load generator in the style of Triton's perf_analyzer.
 //
-// It drives gRPC's callback API, so completions arrive on gRPC's own small
-// thread pool and one process can keep hundreds of requests in flight without
-// a thread per request. The request is serialized once and every call sends
-// those bytes (ModelInfer or ServerLive alike); answers are not decoded per
-// call: the first OK answer is decoded and checked (for ModelInfer: one output
-// with data), and every later one must have its length (the requests are all
-// the same, so are correct answers). An answer that fails either check counts
-// as an INTERNAL error. This keeps the generator's own cost per request low
-// (it shares the machine with the server it measures).
+// It drives gRPC's callback API (stub->async()->ModelInfer/ServerLive), so
+// completions arrive on gRPC's own small thread pool and one process can keep
+// hundreds of requests in flight without a thread per request.
 //
 //  * Closed loop (LevelSpec::request_rate == 0): `concurrency` requests are
 //    in flight at all times; each completion immediately issues the next.
@@ -26,7 +20,6 @@
 #ifndef MLPSERVE_CLIENT_LIB_PERF_RUNNER_H_
 #define MLPSERVE_CLIENT_LIB_PERF_RUNNER_H_
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,9 +31,6 @@
 #include "absl/status/statusor.h"
 #include "client/lib/channel_security.h"
 #include "client/lib/latency_stats.h"
-#include "grpcpp/channel.h"
-#include "grpcpp/impl/rpc_method.h"
-#include "grpcpp/support/byte_buffer.h"
 #include "proto/inference.grpc.pb.h"
 
 namespace mlpserve::client {
@@ -106,23 +96,10 @@ class PerfRunner {
 
  private:
   class Phase;
-  // One channel and the method registered on it.
-  struct Connection {
-    std::shared_ptr<grpc::Channel> channel;
-    grpc::internal::RpcMethod method;
-  };
   PerfRunner(Options options, const ChannelSecurity& security);
 
-  grpc::Status CheckResponse(grpc::ByteBuffer& response) const;
-  grpc::Status ValidateFirstResponse(grpc::ByteBuffer& response) const;
-
   Options options_;
-  const std::string method_name_;  // "/inference.GRPCInferenceService/ModelInfer"
-  grpc::ByteBuffer request_bytes_;  // options_.request (or ServerLiveRequest) serialized once
-  std::vector<Connection> connections_;
-  // The first valid response's length; kUnknownLength until there is one.
-  static constexpr size_t kUnknownLength = static_cast<size_t>(-1);
-  mutable std::atomic<size_t> expected_response_bytes_{kUnknownLength};
+  std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs_;
 };
 
 }  // namespace mlpserve::client

@@ -66,8 +66,6 @@ grpc::Status FakeInferenceServer::ModelInfer(grpc::ServerContext*,
   const int64_t call = ++infer_calls_;
   const int every = fail_every_.load();
   if (every > 0 && call % every == 0) return {fail_code_.load(), "injected failure"};
-  const int empty = empty_every_.load();
-  if (empty > 0 && call % empty == 0) return grpc::Status::OK;
   if (request->model_name() != "double") {
     return {grpc::StatusCode::NOT_FOUND, "no model '" + request->model_name() + "'"};
   }

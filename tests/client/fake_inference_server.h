@@ -33,9 +33,6 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
     fail_code_.store(code);
     fail_every_.store(n);
   }
-  // Every `n`-th ModelInfer (n > 0; 0 disables) answers OK with an empty
-  // response (no outputs): what a broken server might send.
-  void AnswerEmptyEvery(int n) { empty_every_.store(n); }
   int64_t infer_calls() const { return infer_calls_.load(); }
 
   grpc::Status ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
@@ -52,7 +49,6 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
   std::string address_;
   std::atomic<int> fail_every_{0};
   std::atomic<grpc::StatusCode> fail_code_{grpc::StatusCode::OK};
-  std::atomic<int> empty_every_{0};
   std::atomic<int64_t> infer_calls_{0};
 };
 

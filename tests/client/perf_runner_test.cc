@@ -62,34 +62,6 @@ TEST(PerfRunnerTest, CountsErrorsByCode) {
   EXPECT_EQ(r->latency.count, 150);
 }
 
-// perf decodes the first answer in full and compares every later one's length
-// with it: an OK answer without the output is an error, whichever comes first.
-TEST(PerfRunnerTest, CountsAnswersWithoutOutputAsErrors) {
-  FakeInferenceServer server;
-  server.AnswerEmptyEvery(5);
-  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
-  LevelSpec spec;
-  spec.concurrency = 4;
-  spec.requests = 200;
-  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->successes, 160);
-  EXPECT_THAT(r->errors_by_code, ElementsAre(Pair("INTERNAL", 40)));
-}
-
-TEST(PerfRunnerTest, EveryAnswerWithoutOutputIsAnError) {
-  FakeInferenceServer server;
-  server.AnswerEmptyEvery(1);
-  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
-  LevelSpec spec;
-  spec.concurrency = 2;
-  spec.requests = 20;
-  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->successes, 0);
-  EXPECT_THAT(r->errors_by_code, ElementsAre(Pair("INTERNAL", 20)));
-}
-
 TEST(PerfRunnerTest, LiveRpcWithWarmupAndProgress) {
   FakeInferenceServer server;
   auto runner = MakeRunner(server.address(), PerfRpc::kLive);
