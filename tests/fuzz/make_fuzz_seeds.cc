@@ -12,6 +12,7 @@
 #include "server/rpc/infer_decode.h"
 #include "tests/fuzz/fuzz_model.h"
 #include "tests/model/onnx_test_graph.h"
+#include "tests/support/infer_messages.h"
 
 namespace mlpserve::fuzz {
 namespace {
@@ -71,22 +72,10 @@ std::vector<std::pair<std::string, std::string>> OnnxSeeds() {
 }
 
 inference::ModelInferRequest Request(int64_t rows, bool raw) {
-  inference::ModelInferRequest request;
-  request.set_model_name(kModelName);
+  inference::ModelInferRequest request =
+      ::mlpserve::testing::MakeInferRequest(kModelName, Ramp(rows * kInputFeatures), rows, raw);
   request.set_model_version("1");
   request.set_id("seed");
-  auto* input = request.add_inputs();
-  input->set_name("input");
-  input->set_datatype("FP32");
-  input->add_shape(rows);
-  input->add_shape(kInputFeatures);
-  const std::vector<float> values = Ramp(rows * kInputFeatures);
-  if (raw) {
-    request.add_raw_input_contents(
-        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
-  } else {
-    for (float v : values) input->mutable_contents()->add_fp32_contents(v);
-  }
   return request;
 }
 
