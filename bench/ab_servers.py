@@ -13,7 +13,8 @@ SERVER:live for ServerLive. Per round it prints each side's req/s and server
 / client CPU microseconds per request (server CPU from /proc, including the
 client's 1 s warm-up, so only comparable between sides); at the end the
 median req/s, the median of the per-round ratios to --base (default: the
-last side) and the median CPU figures. For diagnosing the overhead floor
+last side; `--base :live` compares each side with its own server's ServerLive
+side) and the median CPU figures. For diagnosing the overhead floor
 (bench/FLOOR.md), not part of `make bench`.
 """
 import argparse
@@ -92,9 +93,10 @@ def main():
             proc.terminate()
             proc.wait()
     for side in args.sides:
-        ratios = [a[0] / b[0] for a, b in zip(results[side], results[base])]
+        side_base = side.split(":", 1)[0] + base if base.startswith(":") else base
+        ratios = [a[0] / b[0] for a, b in zip(results[side], results[side_base])]
         print(f"{side:28} {statistics.median(x[0] for x in results[side]):8.0f} req/s  "
-              f"ratio to {base} {statistics.median(ratios):.3f}  "
+              f"ratio to {side_base} {statistics.median(ratios):.3f}  "
               f"server {statistics.median(x[1] for x in results[side]):.1f} us  "
               f"client {statistics.median(x[2] for x in results[side]):.1f} us")
 
