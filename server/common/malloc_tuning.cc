@@ -2,11 +2,17 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
 namespace mlpserve {
+
+int MallocArenaLimit() {
+  return static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+}
 
 MallocTuning TuneMallocForServing(const char* glibc_tunables) {
   MallocTuning result;
@@ -16,14 +22,16 @@ MallocTuning TuneMallocForServing(const char* glibc_tunables) {
   }
   // mallopt returns 1 on success, 0 on error (a value out of range).
   if (mallopt(M_MMAP_THRESHOLD, static_cast<int>(kMallocMmapThreshold)) != 1 ||
-      mallopt(M_TRIM_THRESHOLD, static_cast<int>(kMallocTrimThreshold)) != 1) {
-    result.detail = "malloc: mallopt refused the thresholds (another allocator?); defaults stay";
+      mallopt(M_TRIM_THRESHOLD, static_cast<int>(kMallocTrimThreshold)) != 1 ||
+      mallopt(M_ARENA_MAX, MallocArenaLimit()) != 1) {
+    result.detail = "malloc: mallopt refused the settings (another allocator?); defaults stay";
     return result;
   }
   result.applied = true;
   result.detail =
       absl::StrCat("malloc: mmap threshold ", kMallocMmapThreshold >> 20, " MiB, trim threshold ",
-                   kMallocTrimThreshold >> 20, " MiB (GLIBC_TUNABLES glibc.malloc.* overrides)");
+                   kMallocTrimThreshold >> 20, " MiB, at most ", MallocArenaLimit(),
+                   " arenas (GLIBC_TUNABLES glibc.malloc.* overrides)");
   return result;
 }
 

@@ -5,9 +5,14 @@
 
 #include <malloc.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/synchronization/barrier.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -69,6 +74,50 @@ TEST(MallocTuningTest, TunedLargeBlocksComeFromAndStayInTheHeap) {
   // Blocks of 1 MiB and more keep mappings of their own (no arena fragmentation).
   const BlockAccounting large = AllocateTouchFree(kLargeBlock);
   EXPECT_EQ(large.mapped_blocks_while_live, large.mapped_blocks_before + 1);
+}
+
+// Arenas glibc has made so far (malloc_info lists one <heap> per arena),
+// after `threads` threads each held a small block at the same time.
+int ArenasAfterConcurrentThreads(int threads) {
+  absl::Barrier* all_allocated = new absl::Barrier(threads);  // deleted by the last one out
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i) {
+    pool.emplace_back([all_allocated] {
+      void* volatile block = std::malloc(64);
+      if (all_allocated->Block()) delete all_allocated;
+      std::free(block);
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&text, &size);
+  malloc_info(0, out);
+  std::fclose(out);
+  const std::string info(text, size);
+  std::free(text);
+  int arenas = 0;
+  for (size_t at = info.find("<heap nr="); at != std::string::npos;
+       at = info.find("<heap nr=", at + 1)) {
+    ++arenas;
+  }
+  return arenas;
+}
+
+TEST(MallocTuningTest, ReferenceDefaultsGiveEachConcurrentThreadAnArena) {
+  SKIP_UNDER_SANITIZER();
+  SKIP_IF_TUNED();
+  EXPECT_GT(ArenasAfterConcurrentThreads(MallocArenaLimit() + 4), MallocArenaLimit());
+}
+
+TEST(MallocTuningTest, TunedArenasStayWithinTheLimit) {
+  SKIP_UNDER_SANITIZER();
+  const MallocTuning tuning = TuneMallocForServing(nullptr);
+  tuned_in_this_process = true;
+  ASSERT_TRUE(tuning.applied) << tuning.detail;
+  EXPECT_THAT(tuning.detail,
+              HasSubstr("at most " + std::to_string(MallocArenaLimit()) + " arenas"));
+  EXPECT_LE(ArenasAfterConcurrentThreads(MallocArenaLimit() + 4), MallocArenaLimit());
 }
 
 TEST(MallocTuningTest, OperatorMallocTunablesWin) {
