@@ -24,7 +24,9 @@ MallocTuning TuneMallocForServing(const char* glibc_tunables) {
   if (mallopt(M_MMAP_THRESHOLD, static_cast<int>(kMallocMmapThreshold)) != 1 ||
       mallopt(M_TRIM_THRESHOLD, static_cast<int>(kMallocTrimThreshold)) != 1 ||
       mallopt(M_ARENA_MAX, MallocArenaLimit()) != 1) {
-    result.detail = "malloc: mallopt refused the settings (another allocator?); defaults stay";
+    result.detail =
+        "malloc: mallopt refused a setting (another allocator?); it and the ones after it keep "
+        "glibc's defaults";
     return result;
   }
   result.applied = true;
