@@ -75,8 +75,13 @@ ModelRepository::~ModelRepository() {
     models.swap(models_);
   }
   for (const auto& [name, entry] : models) options_.metrics->SetLoadFailures(name, {});
-  models.clear();   // last holders hand their models to the reaper...
-  reaper_->Stop();  // ...which drains their queues before we return
+  // Queued requests hold their model: without the drain they would wait out
+  // their queue delay, or forever.
+  for (const auto& [name, entry] : models) {
+    for (const auto& [version, loaded] : entry.ready) loaded.model->scheduler().Drain();
+  }
+  models.clear();   // last holders hand their models to the reaper, which...
+  reaper_->Stop();  // ...has destroyed every version (queues answered) when this returns
 }
 
 namespace {
@@ -128,15 +133,6 @@ std::string FolderStamp(const fs::path& model_dir) {
 }
 
 }  // namespace
-
-std::shared_ptr<const ServableModel> ModelRepository::Publishable(
-    std::shared_ptr<ServableModel> model) const {
-  ServableModel* raw = model.get();
-  return std::shared_ptr<const ServableModel>(
-      raw, [reaper = reaper_, owned = std::move(model)](const ServableModel*) mutable {
-        reaper->Retire(std::move(owned));
-      });
-}
 
 ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
                                                         const ModelEntry& current) {
@@ -191,7 +187,7 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
     }
     absl::StatusOr<std::shared_ptr<ServableModel>> model = ServableModel::Load(options);
     if (model.ok()) {
-      entry.ready[version] = {Publishable(*std::move(model)), stamp};
+      entry.ready[version] = {reaper_->Adopt(*std::move(model)), stamp};
     } else {
       fail(version, model.status());
       keep_old(version);

@@ -63,6 +63,10 @@ class ModelRepository {
 
   // NOT_FOUND when `root` does not exist or is not a directory.
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(const Options& options);
+  // Drains every version and returns once each one this repository ever
+  // loaded is destroyed: the requests still holding one (queued, computing
+  // or being answered) are answered first. Call it after the gRPC server
+  // stopped and with no control method running.
   ~ModelRepository();
 
   // Loads every model under root, or with `only` non-empty just those.
@@ -112,8 +116,7 @@ class ModelRepository {
   std::vector<ModelVersionStatus> Index() const;
 
  private:
-  explicit ModelRepository(const Options& options)
-      : options_(options), reaper_(std::make_shared<Reaper>()) {}
+  explicit ModelRepository(const Options& options) : options_(options), reaper_(Reaper::Create()) {}
 
   struct LoadedVersion {
     std::shared_ptr<const ServableModel> model;
@@ -139,8 +142,6 @@ class ModelRepository {
   // loading marks of `name` and records the versions that `entry` replaced
   // in unloading_. On return `entry` holds the replaced entry.
   void Publish(const std::string& name, ModelEntry& entry, bool erase) ABSL_LOCKS_EXCLUDED(mu_);
-  // Wraps a freshly loaded model so that its last holder retires it.
-  std::shared_ptr<const ServableModel> Publishable(std::shared_ptr<ServableModel> model) const;
   ModelEntry CurrentEntry(const std::string& name) const;
   std::vector<std::string> ModelFolders() const;
 

@@ -3,29 +3,61 @@
 #include <pthread.h>
 
 #include "server/repository/servable_model.h"
+#include "spdlog/spdlog.h"
 
 namespace mlpserve {
 
-Reaper::Reaper() : thread_([this] { Run(); }) {}
+std::shared_ptr<Reaper> Reaper::Create(absl::Duration warn_every) {
+  return std::shared_ptr<Reaper>(new Reaper(warn_every));
+}
+
+Reaper::Reaper(absl::Duration warn_every) : warn_every_(warn_every), thread_([this] { Run(); }) {}
 
 Reaper::~Reaper() { Stop(); }
+
+std::shared_ptr<const ServableModel> Reaper::Adopt(std::shared_ptr<ServableModel> model) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++outstanding_;
+  }
+  ServableModel* raw = model.get();
+  return std::shared_ptr<const ServableModel>(
+      raw, [reaper = shared_from_this(), owned = std::move(model)](const ServableModel*) mutable {
+        reaper->Retire(std::move(owned));
+      });
+}
 
 void Reaper::Retire(std::shared_ptr<ServableModel> model) {
   {
     absl::MutexLock lock(&mu_);
-    if (!stopped_) {
+    if (!stopping_) {
       retired_.push_back(std::move(model));
       cv_.Signal();
       return;
     }
   }
-  model.reset();  // after Stop: inline, outside the lock
+  // Adopted after Stop (a misuse): nothing would take it, so destroy it here.
+  model.reset();
+  absl::MutexLock lock(&mu_);
+  --outstanding_;
+}
+
+int Reaper::outstanding() const {
+  absl::MutexLock lock(&mu_);
+  return outstanding_;
 }
 
 void Reaper::Stop() {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
+    auto all_destroyed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return outstanding_ == 0; };
+    while (!mu_.AwaitWithTimeout(absl::Condition(&all_destroyed), warn_every_)) {
+      spdlog::warn(
+          "shutdown: waiting for {} model version(s) still held by requests in progress; "
+          "they are destroyed once answered",
+          outstanding_);
+    }
     stopping_ = true;
     cv_.Signal();
   }
@@ -39,14 +71,13 @@ void Reaper::Run() {
     {
       absl::MutexLock lock(&mu_);
       while (retired_.empty() && !stopping_) cv_.Wait(&mu_);
-      if (retired_.empty()) {
-        stopped_ = true;
-        return;
-      }
+      if (retired_.empty()) return;
       model = std::move(retired_.front());
       retired_.pop_front();
     }
     model.reset();  // drains and joins the model's executors
+    absl::MutexLock lock(&mu_);
+    --outstanding_;
   }
 }
 

@@ -2,13 +2,19 @@
 //
 // Destroying a ServableModel drains its queue and joins its executors, which
 // must happen neither on a gRPC thread (callbacks never block) nor on one of
-// the model's own executors. Whoever drops the last reference hands the model
-// to Retire instead (see ModelRepository's shared_ptr deleter), which returns
-// at once.
+// the model's own executors. Adopt wraps a freshly loaded model so that
+// whoever drops the last reference, on whatever thread, hands it to the
+// reaper's thread instead, and returns at once.
 //
-// Thread-safety: Retire is thread-safe. After Stop (which drains what was
-// retired and joins the thread) Retire destroys the model inline: by then the
-// process is shutting down and no gRPC thread is serving.
+// The last reference may well drop on the model's own executor: a pending
+// call holds its model until answered, and executors answer. So the thread
+// keeps running until every adopted model is destroyed: Stop waits for that
+// (the owner drains the models first, so their queues empty) and only then
+// joins the thread.
+//
+// Thread-safety: every method is thread-safe. Owned through a shared_ptr
+// (Create): each adopted model's deleter holds one, so the reaper outlives
+// the last model it may be handed.
 #ifndef MLPSERVE_SERVER_REPOSITORY_REAPER_H_
 #define MLPSERVE_SERVER_REPOSITORY_REAPER_H_
 
@@ -18,27 +24,42 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace mlpserve {
 
 class ServableModel;
 
-class Reaper {
+class Reaper : public std::enable_shared_from_this<Reaper> {
  public:
-  Reaper();
+  // `warn_every`: while Stop waits, how often it logs the models still held.
+  static std::shared_ptr<Reaper> Create(absl::Duration warn_every = absl::Seconds(10));
   ~Reaper();  // Stop()
 
-  void Retire(std::shared_ptr<ServableModel> model);
+  // `model`, shared: the last holder's release hands it to this reaper.
+  // Adopting once Stop has begun is a misuse: that model's last holder
+  // destroys it inline.
+  std::shared_ptr<const ServableModel> Adopt(std::shared_ptr<ServableModel> model);
+
+  // Returns once every adopted model has been destroyed and the thread has
+  // exited; logs a warning every `warn_every` while models are still held.
+  // Later calls return at once.
   void Stop();
 
+  // Adopted models not destroyed yet.
+  int outstanding() const;
+
  private:
+  explicit Reaper(absl::Duration warn_every);
+  void Retire(std::shared_ptr<ServableModel> model);
   void Run();
 
-  absl::Mutex mu_;
+  const absl::Duration warn_every_;
+  mutable absl::Mutex mu_;
   absl::CondVar cv_;
   std::deque<std::shared_ptr<ServableModel>> retired_ ABSL_GUARDED_BY(mu_);
+  int outstanding_ ABSL_GUARDED_BY(mu_) = 0;  // adopted, not destroyed yet
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -189,6 +190,65 @@ TEST_F(ModelRepositoryTest, VersionBeingBuiltIsLoading) {
   EXPECT_TRUE(seen_loading);
   EXPECT_EQ(States(*repo), (std::map<std::string, ModelState>{{"big:1", ModelState::kReady}}));
 }
+
+// A queued request holds its model (as a gRPC call does until answered), so
+// the last reference can drop on the model's own executor while the
+// repository is being destroyed. The destructor must drain that queue, keep
+// the reaper running until the model is destroyed, and only then return;
+// with the reaper stopped first, the executor destroyed the model inline and
+// joined itself (std::terminate).
+class RepositoryShutdownTest : public ModelRepositoryTest,
+                               public ::testing::WithParamInterface<bool> {};
+
+TEST_P(RepositoryShutdownTest, LastReferenceDroppedByTheExecutorIsDestroyedBeforeReturning) {
+  const bool drain_first = GetParam();  // as main does, or left to the destructor
+  AddVersion("m", 1);
+  std::ofstream(fs::path(root_) / "m" / "config.pbtxt")
+      << "max_batch_size: 8\ndynamic_batching { max_queue_delay_microseconds: 600000000 }\n";
+  auto repo = Open();
+  ASSERT_TRUE(repo->LoadModel("m").ok());
+  std::shared_ptr<const ServableModel> model = *repo->Get("m", "");
+  const std::weak_ptr<const void> alive = model->alive();
+
+  const std::vector<float> input(model->compiled().input_features(), 0.5f);
+  absl::Notification answered;
+  absl::Notification release;
+  absl::Status status = absl::UnknownError("not answered");
+  auto request = std::make_unique<InferRequest>();
+  request->rows = 1;
+  request->input =
+      absl::string_view(reinterpret_cast<const char*>(input.data()), input.size() * sizeof(float));
+  // Holds the model like a pending call; blocking here stands in for the
+  // executor being preempted just after answering.
+  request->done = [held = model, &status, &answered, &release](
+                      absl::StatusOr<absl::Span<const float>> output, const InferTiming&) {
+    status = output.status();
+    answered.Notify();
+    release.WaitForNotification();
+  };
+  ASSERT_TRUE(model->scheduler().Submit(std::move(request)).ok());
+  model.reset();  // the queued request holds the only other reference
+
+  if (drain_first) repo->Drain();
+  absl::Notification destroyed;
+  std::thread shutdown([&] {
+    repo.reset();
+    destroyed.Notify();
+  });
+  // The 10-minute queue delay ends only through the drain.
+  EXPECT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(60))) << "never answered";
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_FALSE(destroyed.HasBeenNotified()) << "returned while a version was still held";
+  EXPECT_FALSE(alive.expired());
+  release.Notify();
+  shutdown.join();
+  EXPECT_TRUE(alive.expired()) << "the version outlived its repository";
+}
+
+INSTANTIATE_TEST_SUITE_P(DrainedOrNot, RepositoryShutdownTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "DrainedFirst" : "DestructorDrains";
+                         });
 
 }  // namespace
 }  // namespace mlpserve

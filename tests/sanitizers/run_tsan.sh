@@ -131,4 +131,4 @@ cmake --build "$build" -j "$jobs" --target "${tests[@]}"
 export TSAN_OPTIONS="$tsan_options"
 cd "$build"
 ctest --output-on-failure -j "$jobs" --timeout 300 \
-  -R '(^|/)(BatchQueueTest|ModelSchedulerTest|ConcurrentSubmitTest|SelectVersionsTest|ModelRepositoryTest|RepositoryControllerTest|InferenceServiceTest|InferenceServiceShutdownTest|QueuedCallTest|ZeroDowntimeTest)\.'
+  -R '(^|/)(BatchQueueTest|ModelSchedulerTest|ConcurrentSubmitTest|SelectVersionsTest|ModelRepositoryTest|RepositoryShutdownTest|RepositoryControllerTest|InferenceServiceTest|InferenceServiceShutdownTest|QueuedCallTest|ZeroDowntimeTest)\.'
