@@ -6,6 +6,7 @@
 #include <set>
 #include <system_error>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/model/model_config.h"
@@ -211,11 +212,12 @@ std::vector<std::string> ModelRepository::ModelFolders() const {
 }
 
 absl::Status ModelRepository::LoadModel(const std::string& name) {
-  std::error_code ec;
-  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == ".." ||
-      !fs::is_directory(fs::path(options_.root) / name, ec)) {
-    return absl::NotFoundError(
-        absl::StrCat("model '", name, "' is not in repository '", options_.root, "'"));
+  // Only a folder the repository lists: a name with '/', "..", or a NUL byte
+  // (which the file system would cut short) names none of them.
+  const std::vector<std::string> folders = ModelFolders();
+  if (!std::binary_search(folders.begin(), folders.end(), name)) {
+    return absl::NotFoundError(absl::StrCat("model '", absl::CHexEscape(name),
+                                            "' is not in repository '", options_.root, "'"));
   }
   absl::MutexLock control(&control_mu_);
   ModelEntry entry = BuildEntry(name, CurrentEntry(name));

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -163,6 +164,22 @@ TEST_F(ModelRepositoryTest, RetiredVersionIsUnloadingUntilItsLastHolderLetsGo) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(States(*repo), (std::map<std::string, ModelState>{{"m:0", ModelState::kUnavailable}}));
+}
+
+TEST_F(ModelRepositoryTest, LoadModelTakesOnlyAFolderOfTheRepository) {
+  AddVersion("m", 1);
+  auto repo = Open();
+  // "m\0x" would reach the folder m through the file system's C strings.
+  for (const std::string& name : {std::string("m\0x", 3), std::string("m/1"), std::string(".."),
+                                  std::string("."), std::string(""), std::string("nope")}) {
+    const absl::Status status = repo->LoadModel(name);
+    EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << absl::CHexEscape(name);
+    EXPECT_THAT(status.message(), HasSubstr("is not in repository"));
+  }
+  EXPECT_THAT(repo->LoadModel(std::string("m\0x", 3)).message(), HasSubstr("'m\\x00x'"));
+  // Nothing was published for them: only the folder, not loaded.
+  EXPECT_EQ(States(*repo), (std::map<std::string, ModelState>{{"m:0", ModelState::kUnavailable}}));
+  EXPECT_TRUE(repo->LoadModel("m").ok());
 }
 
 TEST_F(ModelRepositoryTest, VersionBeingBuiltIsLoading) {
