@@ -17,6 +17,11 @@ namespace {
 constexpr int32_t kMaxMaxBatchSize = 65536;
 constexpr int32_t kMaxInstanceCount = 64;
 constexpr int32_t kMaxThreadsPerInstance = 64;
+// Bounds that keep durations and counts representable where they are used
+// (absl::Duration, int): far beyond anything useful.
+constexpr uint64_t kMaxQueueDelayMicroseconds = uint64_t{24} * 3600 * 1000 * 1000;  // a day
+constexpr uint64_t kMaxSampleEvery = 1000 * 1000 * 1000;
+constexpr uint64_t kMaxDeadWindowRows = uint64_t{1} << 40;
 constexpr char kFp32[] = "TYPE_FP32";
 
 // Collects TextFormat's complaints as "line:col: message" (1-based).
@@ -45,6 +50,13 @@ absl::Status CheckRange(absl::string_view source, absl::string_view field, int64
   return ConfigError(source, absl::StrCat(field, " is ", value, "; expected ", lo, " to ", hi));
 }
 
+// An unsigned field must not exceed `hi`.
+absl::Status CheckAtMost(absl::string_view source, absl::string_view field, uint64_t value,
+                         uint64_t hi) {
+  if (value <= hi) return absl::OkStatus();
+  return ConfigError(source, absl::StrCat(field, " is ", value, "; expected at most ", hi));
+}
+
 // Range checks that need no graph. With `zero_ok`, unset (0) fields pass.
 absl::Status CheckValues(const ModelConfig& config, absl::string_view source, bool zero_ok) {
   if (absl::Status s = CheckRange(source, "max_batch_size", config.max_batch_size(), 1,
@@ -59,6 +71,23 @@ absl::Status CheckValues(const ModelConfig& config, absl::string_view source, bo
   }
   if (absl::Status s = CheckRange(source, "threads_per_instance", config.threads_per_instance(), 1,
                                   kMaxThreadsPerInstance, zero_ok);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckAtMost(source, "dynamic_batching.max_queue_delay_microseconds",
+                                   config.dynamic_batching().max_queue_delay_microseconds(),
+                                   kMaxQueueDelayMicroseconds);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckAtMost(source, "activation_stats.sample_every",
+                                   config.activation_stats().sample_every(), kMaxSampleEvery);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          CheckAtMost(source, "activation_stats.dead_window_rows",
+                      config.activation_stats().dead_window_rows(), kMaxDeadWindowRows);
       !s.ok()) {
     return s;
   }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -181,6 +182,34 @@ TEST(ModelConfigTest, OutOfRangeValues) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << text;
   }
   EXPECT_TRUE(ParseModelConfig("max_batch_size: 65536 instance_count: 64", kSource, "m").ok());
+}
+
+// Unsigned fields whose values would wrap where they are used (a negative
+// queue delay or window, a negative sampling period): refused by field and
+// file, at their bounds accepted.
+TEST(ModelConfigTest, UnsignedValuesBeyondTheirBoundsNameFieldAndFile) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"dynamic_batching { max_queue_delay_microseconds: 9223372036854775808 }",
+       "dynamic_batching.max_queue_delay_microseconds is 9223372036854775808; expected at most "
+       "86400000000"},
+      {"activation_stats { sample_every: 3000000000 }",
+       "activation_stats.sample_every is 3000000000; expected at most 1000000000"},
+      {"activation_stats { dead_window_rows: 18446744073709551615 }",
+       "activation_stats.dead_window_rows is 18446744073709551615; expected at most "
+       "1099511627776"},
+  };
+  for (const auto& [text, message] : cases) {
+    absl::StatusOr<ModelConfig> parsed = ParseModelConfig(text, kSource, "m");
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(parsed.status().message(), HasSubstr(kSource)) << text;
+    EXPECT_THAT(parsed.status().message(), HasSubstr(message)) << text;
+  }
+  absl::StatusOr<ModelConfig> at_bounds = ParseModelConfig(
+      "dynamic_batching { max_queue_delay_microseconds: 86400000000 } "
+      "activation_stats { sample_every: 1000000000 dead_window_rows: 1099511627776 }",
+      kSource, "m");
+  ASSERT_TRUE(at_bounds.ok()) << at_bounds.status();
+  EXPECT_TRUE(CompleteModelConfig(*at_bounds, SmallMlp()).ok());
 }
 
 class ReadModelConfigTest : public ::testing::Test {
