@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/model/model_config.h"
 #include "spdlog/spdlog.h"
 
@@ -162,11 +163,16 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
     for (const auto& [version, loaded] : current.ready) keep_old(version);
     return entry;
   }
-  const std::vector<int64_t> versions = SelectVersions(
-      config->version_policy(), config->has_version_policy(), ListVersions(model_dir));
-  if (versions.empty()) {
+  const std::vector<int64_t> available = ListVersions(model_dir);
+  const std::vector<int64_t> versions =
+      SelectVersions(config->version_policy(), config->has_version_policy(), available);
+  if (available.empty()) {
     fail(0, absl::NotFoundError(absl::StrCat(
                 model_dir.string(), ": no version folder (<version>/model.onnx) to serve")));
+  } else if (versions.empty()) {
+    fail(0, absl::NotFoundError(absl::StrCat(
+                model_dir.string(), "/config.pbtxt: version_policy selects none of the versions ",
+                absl::StrJoin(available, ", "))));
   }
   for (int64_t version : versions) {
     const std::string stamp = VersionStamp(model_dir, version);

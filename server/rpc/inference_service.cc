@@ -55,7 +55,14 @@ grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerConte
   if (!options_.repository->HasModel(request->name())) {
     return Finish(context, absl::NotFoundError("unknown model '" + request->name() + "'"));
   }
-  response->set_ready(options_.repository->Get(request->name(), request->version()).ok());
+  absl::StatusOr<std::shared_ptr<const ServableModel>> model =
+      options_.repository->Get(request->name(), request->version());
+  // A version that is not a number is the caller's error, as for ModelInfer;
+  // a known model without that version loaded is simply not ready.
+  if (model.status().code() == absl::StatusCode::kInvalidArgument) {
+    return Finish(context, model.status());
+  }
+  response->set_ready(model.ok());
   return Finish(context, absl::OkStatus());
 }
 

@@ -18,6 +18,10 @@ BatchReport ExecuteBatch(absl::string_view model_name, BatchRunner& runner, Cloc
   const absl::Time start = clock.Now();
   absl::StatusOr<absl::Span<const float>> output = runner.Run(pieces, rows, counts);
   const absl::Duration compute = clock.Now() - start;
+  if (!output.ok()) {  // the engine names the layer; the client also needs the model
+    output = absl::Status(output.status().code(),
+                          absl::StrCat("model '", model_name, "': ", output.status().message()));
+  }
 
   const int64_t features = runner.output_features();
   if (output.ok() && static_cast<int64_t>(output->size()) != rows * features) {

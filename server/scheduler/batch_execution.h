@@ -23,10 +23,10 @@ namespace mlpserve {
 // Runs `batch` (whole requests, `rows` rows in total) on `runner` as one
 // engine call, then calls every request's `done` exactly once, in batch
 // order: with its own rows of the output, or, if the run failed or returned
-// a result of the wrong size, with that error. `counts` (may be null)
-// receives the activation sign counts. Returns the report for the observer;
-// its `activations` is `counts` when the run succeeded and `counts` was
-// given, else null.
+// a result of the wrong size, with that error (its message begins "model
+// '<model_name>': "). `counts` (may be null) receives the activation sign
+// counts. Returns the report for the observer; its `activations` is
+// `counts` when the run succeeded and `counts` was given, else null.
 BatchReport ExecuteBatch(absl::string_view model_name, BatchRunner& runner, Clock& clock,
                          std::vector<std::unique_ptr<InferRequest>> batch, int64_t rows,
                          BatchActivationCounts* counts);

@@ -106,6 +106,18 @@ TEST_F(ModelRepositoryTest, VersionPolicyFromConfig) {
   EXPECT_EQ((*repo->Get("m", "1"))->version(), 1);
 }
 
+TEST_F(ModelRepositoryTest, PolicyThatSelectsNoVersionSaysSo) {
+  AddVersion("m", 1);
+  AddVersion("m", 2);
+  std::ofstream(fs::path(root_) / "m" / "config.pbtxt")
+      << "version_policy { specific { versions: [5] } }";
+  auto repo = Open();
+  const absl::Status status = repo->LoadModel("m");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("m/config.pbtxt: version_policy selects none of the versions 1, 2"));
+}
+
 TEST_F(ModelRepositoryTest, BrokenModelsAreUnavailableWithTheReasonAndOthersServe) {
   AddVersion("good", 1);
   fs::create_directories(fs::path(root_) / "bad_onnx" / "1");

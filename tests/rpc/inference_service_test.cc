@@ -119,6 +119,10 @@ TEST_F(InferenceServiceTest, ModelReadyPerModel) {
   ASSERT_TRUE(ready("broken", "", &is_ready).ok());
   EXPECT_FALSE(is_ready);
   EXPECT_EQ(ready("no_such_model", "", &is_ready).error_code(), grpc::StatusCode::NOT_FOUND);
+  // Not a version number: the same error as ModelInfer and ModelMetadata give.
+  const grpc::Status bad_version = ready("leaky_mlp", "abc", &is_ready);
+  EXPECT_EQ(bad_version.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad_version.error_message(), HasSubstr("model 'leaky_mlp': version 'abc'"));
 }
 
 TEST_F(InferenceServiceTest, ModelMetadataReportsBatchDimensionAsMinusOne) {
