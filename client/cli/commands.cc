@@ -1,7 +1,6 @@
 #include "client/cli/commands.h"
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -9,6 +8,7 @@
 #include "client/lib/infer_codec.h"
 #include "client/lib/tensor_json.h"
 #include "nlohmann/json.hpp"
+#include "server/common/token_file.h"
 #include "spdlog/spdlog.h"
 
 namespace mlpserve::client::cli {
@@ -104,13 +104,7 @@ int RunInfer(const GlobalFlags& flags, const InferFlags& f) {
 
 absl::StatusOr<std::string> ReadToken(const GlobalFlags& flags) {
   if (flags.token_file.empty()) return std::string();
-  std::ifstream in(flags.token_file);
-  std::string token;
-  std::getline(in, token);
-  if (token.empty()) {
-    return absl::InvalidArgumentError("--token-file: no token in '" + flags.token_file + "'");
-  }
-  return token;
+  return ReadTokenFile(flags.token_file, "--token-file");
 }
 
 std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags) {

@@ -1,10 +1,10 @@
 #include "server/rpc/token_auth.h"
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/token_file.h"
 
 namespace mlpserve {
 namespace {
@@ -19,15 +19,9 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 }  // namespace
 
 absl::StatusOr<TokenAuth> TokenAuth::FromFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("--auth-token-file: cannot read '", path, "'"));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  const std::string token(absl::StripAsciiWhitespace(contents.str()));
-  if (token.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--auth-token-file: '", path, "' is empty"));
-  }
-  return TokenAuth(token);
+  absl::StatusOr<std::string> token = ReadTokenFile(path, "--auth-token-file");
+  if (!token.ok()) return token.status();
+  return TokenAuth(*std::move(token));
 }
 
 absl::Status TokenAuth::Check(const grpc::ServerContextBase& context, absl::string_view rpc) const {

@@ -1,9 +1,9 @@
 // Bearer-token authentication of gRPC calls.
 //
-// The token comes from a file (whitespace around it is ignored) so that it
-// never appears on a command line or in a log. A call is authenticated when
-// its metadata carries `authorization: Bearer <token>`; the comparison takes
-// the same time wherever the first difference is.
+// The token comes from a file (read as ReadTokenFile does: whitespace around
+// it is ignored) so that it never appears on a command line or in a log. A call is authenticated
+// when its metadata carries `authorization: Bearer <token>`; the comparison takes the same time
+// wherever the first difference is.
 //
 // Immutable after FromFile; thread-safe.
 #ifndef MLPSERVE_SERVER_RPC_TOKEN_AUTH_H_
@@ -20,7 +20,7 @@ namespace mlpserve {
 class TokenAuth {
  public:
   // NOT_FOUND when the file cannot be read; INVALID_ARGUMENT when it holds
-  // no token.
+  // no usable token (see ReadTokenFile).
   static absl::StatusOr<TokenAuth> FromFile(const std::string& path);
   explicit TokenAuth(std::string token) : token_(std::move(token)) {}
 

@@ -68,6 +68,18 @@ TEST_F(AuthTest, InferenceNeedsTheTokenOnlyWithAuthInference) {
   EXPECT_THAT(closed.log(), Not(HasSubstr(kToken)));
 }
 
+// One token file for both: written on Windows (CRLF) it still matches.
+TEST_F(AuthTest, TheClientReadsTheTokenFileAsTheServerDoes) {
+  std::ofstream(token_file_, std::ios::binary | std::ios::trunc) << "  " << kToken << "\r\n";
+  ServerProcess closed(kBundledModels, {"--auth-token-file", token_file_, "--auth-inference"});
+  ASSERT_TRUE(closed.ready()) << closed.log();
+  EXPECT_TRUE(Infer(closed, kToken).ok());
+  RunResult infer = RunCommand({kClientBinary, "--url", closed.url(), "--token-file", token_file_,
+                                "infer", "leaky_mlp", "--random"});
+  EXPECT_EQ(infer.exit_code, 0) << infer.output;
+  EXPECT_THAT(infer.output, HasSubstr("\"outputs\""));
+}
+
 TEST_F(AuthTest, AuthInferenceWithoutATokenFileIsRefused) {
   RunResult result =
       RunCommand({kServerBinary, "--model-repository", kBundledModels, "--grpc-address",

@@ -1,0 +1,24 @@
+// Bearer tokens kept in files (--auth-token-file on the server, --token-file
+// on the client): both sides read them the same way, so a token file written
+// with a trailing newline, CRLF line endings or surrounding spaces works on
+// both.
+#ifndef MLPSERVE_SERVER_COMMON_TOKEN_FILE_H_
+#define MLPSERVE_SERVER_COMMON_TOKEN_FILE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace mlpserve {
+
+// The whole file with ASCII whitespace around it removed. NOT_FOUND when
+// the file cannot be read, INVALID_ARGUMENT when nothing is left or the
+// token holds a character an HTTP/2 header value cannot carry (a control
+// character, a line break inside it); errors name `flag` and `path`, never
+// the token.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view flag);
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_COMMON_TOKEN_FILE_H_

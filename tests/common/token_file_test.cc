@@ -1,0 +1,73 @@
+// ReadTokenFile: what the server (--auth-token-file) and the client CLI
+// (--token-file) take from a token file.
+#include "server/common/token_file.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mlpserve {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class TokenFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "/token_file_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::string& contents) {
+    const std::string path = dir_ + "/token";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
+    return path;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(TokenFileTest, WhitespaceAroundTheTokenIsIgnored) {
+  for (const char* contents : {"s3cret", "s3cret\n", "s3cret\r\n", "  s3cret \t\r\n\n"}) {
+    absl::StatusOr<std::string> token = ReadTokenFile(Write(contents), "--token-file");
+    ASSERT_TRUE(token.ok()) << token.status();
+    EXPECT_EQ(*token, "s3cret") << contents;
+  }
+}
+
+TEST_F(TokenFileTest, EmptyOrBlankIsRefusedNamingFlagAndFile) {
+  for (const char* contents : {"", "\n", " \r\n\t"}) {
+    const std::string path = Write(contents);
+    absl::StatusOr<std::string> token = ReadTokenFile(path, "--token-file");
+    EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(token.status().message(), "--token-file: '" + path + "' is empty");
+  }
+}
+
+TEST_F(TokenFileTest, ControlCharactersInsideAreRefusedWithoutShowingTheToken) {
+  for (const char* contents : {"first\nsecond\n", "to\rken"}) {
+    absl::StatusOr<std::string> token = ReadTokenFile(Write(contents), "--auth-token-file");
+    EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument) << contents;
+    EXPECT_THAT(token.status().message(), HasSubstr("--auth-token-file"));
+    EXPECT_THAT(token.status().message(), Not(HasSubstr("first")));
+    EXPECT_THAT(token.status().message(), Not(HasSubstr("to\rken")));
+  }
+  const std::string with_nul("to\0ken", 6);
+  EXPECT_EQ(ReadTokenFile(Write(with_nul), "--token-file").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TokenFileTest, UnreadableFileIsNotFound) {
+  absl::StatusOr<std::string> token = ReadTokenFile(dir_ + "/missing", "--token-file");
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(token.status().message(), "--token-file: cannot read '" + dir_ + "/missing'");
+}
+
+}  // namespace
+}  // namespace mlpserve
