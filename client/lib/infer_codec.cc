@@ -18,12 +18,21 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
+// More float elements than one gRPC message (at most 2 GiB) can carry; the
+// bound also keeps the products below from overflowing.
+constexpr int64_t kMaxElements = int64_t{1} << 29;
+
 absl::StatusOr<int64_t> ElementCount(const std::vector<int64_t>& shape) {
   int64_t count = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("shape ", ShapeString(shape), " has negative dimension ", i));
+    }
+    if (shape[i] > 0 && count > kMaxElements / shape[i]) {
+      return absl::InvalidArgumentError(absl::StrCat("shape ", ShapeString(shape),
+                                                     " has more than ", kMaxElements,
+                                                     " elements (more than a message can carry)"));
     }
     count *= shape[i];
   }

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -54,6 +55,10 @@ absl::StatusOr<Tensor> ParseFlat(const json& doc, absl::string_view source) {
   if (!data.is_array()) return Bad(source, "\"data\" must be an array of numbers");
   Tensor t;
   t.shape = {shape[0].get<int64_t>(), shape[1].get<int64_t>()};
+  if (t.shape[1] > std::numeric_limits<int64_t>::max() / t.shape[0]) {
+    return Bad(source, absl::StrCat("\"shape\" [", t.shape[0], ", ", t.shape[1],
+                                    "] has more elements than an int64 counts"));
+  }
   const auto expected = static_cast<size_t>(t.shape[0] * t.shape[1]);
   if (data.size() != expected) {
     return Bad(source, absl::StrCat("\"data\" has ", data.size(), " values, shape [", t.shape[0],

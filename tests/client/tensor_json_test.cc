@@ -47,6 +47,12 @@ TEST(TensorJsonTest, BadInputsGiveClearErrors) {
   EXPECT_THAT(ErrorOf(R"({"inputs": [[1]], "data": [1], "shape": [1, 1]})"), HasSubstr("not both"));
   EXPECT_THAT(ErrorOf(R"({"data": [1, 2, 3], "shape": [2, 2]})"),
               HasSubstr("\"data\" has 3 values, shape [2, 2] needs 4"));
+  EXPECT_THAT(ErrorOf(R"({"data": [1, 2, 3], "shape": [2, 1]})"),
+              HasSubstr("\"data\" has 3 values, shape [2, 1] needs 2"));
+  // Dimensions whose product overflows int64.
+  EXPECT_THAT(
+      ErrorOf(R"({"data": [1], "shape": [4611686018427387904, 4]})"),
+      HasSubstr("\"shape\" [4611686018427387904, 4] has more elements than an int64 counts"));
   EXPECT_THAT(ErrorOf(R"({"data": [1, 2], "shape": [2]})"), HasSubstr("\"shape\" must be [N, F]"));
   EXPECT_THAT(ErrorOf(R"({"data": [1, null], "shape": [1, 2]})"),
               HasSubstr("\"data\"[1] is not a number"));
@@ -98,6 +104,20 @@ TEST(InferCodecTest, RejectsMismatches) {
   resp.add_raw_output_contents(std::string(8, '\0'));
   absl::StatusOr<InferResult> r = ParseInferResponse(resp);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("output 'y'"));
+
+  // A hostile shape whose element count wraps to 0 (signed overflow, UB)
+  // must not pass for an empty tensor of that shape.
+  inference::ModelInferResponse huge;
+  auto* big = huge.add_outputs();
+  big->set_name("y");
+  big->set_datatype("FP32");
+  big->add_shape(int64_t{1} << 62);
+  big->add_shape(4);
+  huge.add_raw_output_contents("");
+  absl::StatusOr<InferResult> h = ParseInferResponse(huge);
+  EXPECT_EQ(h.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(h.status().message()),
+              HasSubstr("output 'y': shape [4611686018427387904, 4] has more than"));
 }
 
 TEST(PerfReportTest, ParsesDurations) {
