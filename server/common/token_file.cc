@@ -16,12 +16,13 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_
   std::string token(absl::StripAsciiWhitespace(contents.str()));
   if (token.empty())
     return absl::InvalidArgumentError(absl::StrCat(flag, ": '", path, "' is empty"));
+  // gRPC metadata values that are not "-bin" carry printable ASCII only.
   for (const char c : token) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(flag, ": the token in '", path,
-                       "' holds a control character or line break (one token, one line)"));
+    if (u < 0x20 || u > 0x7e) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, ": the token in '", path,
+          "' holds a character gRPC metadata cannot carry (printable ASCII only, one line)"));
     }
   }
   return token;

@@ -14,9 +14,9 @@ namespace mlpserve {
 
 // The whole file with ASCII whitespace around it removed. NOT_FOUND when
 // the file cannot be read, INVALID_ARGUMENT when nothing is left or the
-// token holds a character an HTTP/2 header value cannot carry (a control
-// character, a line break inside it); errors name `flag` and `path`, never
-// the token.
+// token holds a character gRPC metadata cannot carry (anything but
+// printable ASCII: a line break or tab inside it, a non-ASCII letter);
+// errors name `flag` and `path`, never the token.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view flag);
 
 }  // namespace mlpserve

@@ -50,8 +50,8 @@ TEST_F(TokenFileTest, EmptyOrBlankIsRefusedNamingFlagAndFile) {
   }
 }
 
-TEST_F(TokenFileTest, ControlCharactersInsideAreRefusedWithoutShowingTheToken) {
-  for (const char* contents : {"first\nsecond\n", "to\rken"}) {
+TEST_F(TokenFileTest, WhatMetadataCannotCarryIsRefusedWithoutShowingTheToken) {
+  for (const char* contents : {"first\nsecond\n", "to\rken", "to\tken", "t\xc3\xb6ken"}) {
     absl::StatusOr<std::string> token = ReadTokenFile(Write(contents), "--auth-token-file");
     EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument) << contents;
     EXPECT_THAT(token.status().message(), HasSubstr("--auth-token-file"));
