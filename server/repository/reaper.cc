@@ -2,16 +2,15 @@
 
 #include <pthread.h>
 
+#include "absl/time/time.h"
 #include "server/repository/servable_model.h"
 #include "spdlog/spdlog.h"
 
 namespace mlpserve {
 
-std::shared_ptr<Reaper> Reaper::Create(absl::Duration warn_every) {
-  return std::shared_ptr<Reaper>(new Reaper(warn_every));
-}
+std::shared_ptr<Reaper> Reaper::Create() { return std::shared_ptr<Reaper>(new Reaper()); }
 
-Reaper::Reaper(absl::Duration warn_every) : warn_every_(warn_every), thread_([this] { Run(); }) {}
+Reaper::Reaper() : thread_([this] { Run(); }) {}
 
 Reaper::~Reaper() { Stop(); }
 
@@ -42,17 +41,13 @@ void Reaper::Retire(std::shared_ptr<ServableModel> model) {
   --outstanding_;
 }
 
-int Reaper::outstanding() const {
-  absl::MutexLock lock(&mu_);
-  return outstanding_;
-}
-
 void Reaper::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return;
+    if (stop_called_) return;
+    stop_called_ = true;
     auto all_destroyed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return outstanding_ == 0; };
-    while (!mu_.AwaitWithTimeout(absl::Condition(&all_destroyed), warn_every_)) {
+    while (!mu_.AwaitWithTimeout(absl::Condition(&all_destroyed), absl::Seconds(10))) {
       spdlog::warn(
           "shutdown: waiting for {} model version(s) still held by requests in progress; "
           "they are destroyed once answered",

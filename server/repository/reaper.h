@@ -24,7 +24,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 
 namespace mlpserve {
 
@@ -32,8 +31,7 @@ class ServableModel;
 
 class Reaper : public std::enable_shared_from_this<Reaper> {
  public:
-  // `warn_every`: while Stop waits, how often it logs the models still held.
-  static std::shared_ptr<Reaper> Create(absl::Duration warn_every = absl::Seconds(10));
+  static std::shared_ptr<Reaper> Create();
   ~Reaper();  // Stop()
 
   // `model`, shared: the last holder's release hands it to this reaper.
@@ -42,24 +40,21 @@ class Reaper : public std::enable_shared_from_this<Reaper> {
   std::shared_ptr<const ServableModel> Adopt(std::shared_ptr<ServableModel> model);
 
   // Returns once every adopted model has been destroyed and the thread has
-  // exited; logs a warning every `warn_every` while models are still held.
-  // Later calls return at once.
+  // exited; logs a warning every 10 s while models are still held. Later
+  // calls return at once.
   void Stop();
 
-  // Adopted models not destroyed yet.
-  int outstanding() const;
-
  private:
-  explicit Reaper(absl::Duration warn_every);
+  Reaper();
   void Retire(std::shared_ptr<ServableModel> model);
   void Run();
 
-  const absl::Duration warn_every_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   absl::CondVar cv_;
   std::deque<std::shared_ptr<ServableModel>> retired_ ABSL_GUARDED_BY(mu_);
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;  // adopted, not destroyed yet
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_called_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // all destroyed: the thread exits
   std::thread thread_;
 };
 
