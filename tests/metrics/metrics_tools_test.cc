@@ -5,7 +5,10 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
@@ -89,6 +92,112 @@ TEST_F(MetricsToolsTest, RealPrometheusScrapesTheServer) {
   }
   ASSERT_EQ(up.size(), 1u);
   EXPECT_EQ(up[0]["value"][1], "1");
+}
+
+// A PromQL expression as a query-string value.
+std::string UrlEncode(absl::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out.push_back(c);
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+// Prometheus' answer to an instant query (the whole JSON document).
+nlohmann::json Query(int port, absl::string_view promql) {
+  HttpResponse r = HttpGet(port, "/api/v1/query?query=" + UrlEncode(promql));
+  return nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+}
+
+// Two replicas, as Kubernetes runs them: the same server scraped as two
+// targets (127.0.0.1 and localhost: two `instance` values, each exporting the
+// same model/version/layer series). Every dashboard query and every alert
+// rule must evaluate without error there; a join on model, version and layer
+// alone is many-to-many with two replicas and fails.
+TEST_F(MetricsToolsTest, DashboardQueriesAndAlertRulesWorkWithTwoReplicas) {
+  if (!HaveProgram("prometheus")) GTEST_SKIP() << "prometheus is not installed";
+  const std::string dir = TempDir("prometheus2");
+  ASSERT_FALSE(dir.empty());
+  const std::string deploy = std::string(MLPSERVE_SOURCE_DIR) + "/deploy/";
+  const std::string port_text = absl::StrCat(http_->port());
+  std::string config = ReadFile(deploy + "prometheus/prometheus.yml");
+  ASSERT_THAT(config, HasSubstr("[\"localhost:8002\"]"));
+  config = absl::StrReplaceAll(
+      config, {{"[\"localhost:8002\"]",
+                absl::StrCat("[\"127.0.0.1:", port_text, "\", \"localhost:", port_text, "\"]")},
+               {"scrape_interval: 15s", "scrape_interval: 1s"},
+               {"evaluation_interval: 15s", "evaluation_interval: 1s"}});
+  std::ofstream(dir + "/prometheus.yml") << config;
+  std::ofstream(dir + "/alerts.yml") << ReadFile(deploy + "prometheus/alerts.yml");
+
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  const std::string log = dir + "/prometheus.log";
+  const int pid = Spawn({"prometheus", "--config.file=" + dir + "/prometheus.yml",
+                         "--storage.tsdb.path=" + dir + "/data",
+                         absl::StrCat("--web.listen-address=127.0.0.1:", port), "--log.level=warn"},
+                        log);
+  ASSERT_GT(pid, 0);
+  // Both targets scraped twice (rates need two samples), and every rule
+  // evaluated after that.
+  bool scraped = false;
+  for (int i = 0; i < 60 * 4 && !scraped; ++i) {
+    const nlohmann::json j = Query(port, "count(count_over_time(up{job=\"mlpserve\"}[1m]) >= 2)");
+    scraped = j.is_object() && j["status"] == "success" && !j["data"]["result"].empty() &&
+              j["data"]["result"][0]["value"][1] == "2";
+    if (!scraped) usleep(250 * 1000);
+  }
+  if (scraped) usleep(2500 * 1000);  // > 2 evaluation intervals
+
+  const nlohmann::json dashboard =
+      nlohmann::json::parse(ReadFile(deploy + "grafana/dashboards/mlpserve.json"));
+  std::vector<std::pair<std::string, nlohmann::json>> answers;
+  for (const nlohmann::json& panel : dashboard["panels"]) {
+    if (!panel.contains("targets")) continue;
+    for (const nlohmann::json& target : panel["targets"]) {
+      const std::string expr =
+          absl::StrReplaceAll(target["expr"].get<std::string>(),
+                              {{"$model", ".*"}, {"$version", ".*"}, {"$__rate_interval", "1m"}});
+      answers.emplace_back(expr, Query(port, expr));
+    }
+  }
+  const HttpResponse rules_response = HttpGet(port, "/api/v1/rules");
+  StopProcess(pid, 10);
+
+  ASSERT_TRUE(scraped) << "both targets not scraped within 60 s; log:\n" << ReadFile(log);
+  ASSERT_FALSE(answers.empty());
+  for (const auto& [expr, answer] : answers) {
+    EXPECT_EQ(answer["status"], "success") << expr << "\n" << answer.dump();
+  }
+  const nlohmann::json rules =
+      nlohmann::json::parse(rules_response.body, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(rules.is_object() && rules["status"] == "success") << rules_response.body;
+  int evaluated = 0;
+  for (const nlohmann::json& group : rules["data"]["groups"]) {
+    for (const nlohmann::json& rule : group["rules"]) {
+      ++evaluated;
+      EXPECT_EQ(rule["health"], "ok") << rule["name"] << ": " << rule.value("lastError", "");
+    }
+  }
+  EXPECT_GT(evaluated, 0);
+  // The dead-unit fraction panel: one series per replica and layer.
+  bool saw_fraction = false;
+  for (const auto& [expr, answer] : answers) {
+    if (expr.find("mlpserve_dead_neurons") == std::string::npos ||
+        expr.find("mlpserve_layer_units") == std::string::npos) {
+      continue;
+    }
+    saw_fraction = true;
+    const bool has_result = answer.contains("data") && answer["data"].contains("result");
+    EXPECT_EQ(has_result ? answer["data"]["result"].size() : 0u, 4u) << expr << "\n"
+                                                                     << answer.dump();
+  }
+  EXPECT_TRUE(saw_fraction);
 }
 
 TEST_F(MetricsToolsTest, ChromiumRendersTheActivationsPage) {
