@@ -26,7 +26,10 @@ configure: $(BUILD_DIR)/build.ninja
 build: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-run: build
+# Builds only the server (not the tests and benchmarks `build` makes), then
+# serves the bundled models.
+run: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve
 	$(BUILD_DIR)/bin/mlpserve --model-repository models \
 	  --grpc-address $(GRPC_ADDRESS) --metrics-address $(METRICS_ADDRESS)
 
@@ -36,11 +39,13 @@ test: test-deps configure
 
 # Builds the Docker image (docker, or podman where no Docker daemon runs),
 # runs it on loopback, infers with every bundled model, stops it with SIGTERM.
-docker-test: build
+# Needs the host's mlpserve-client, and python3 and curl (test deps).
+docker-test: test-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve-client
 	deploy/docker-test.sh
 
 # Benchmarks (bench/run_benchmarks.sh): builds the server, the client and
-# engine_bench, runs every measurement (< 10 minutes; best on an idle
+# engine_bench, runs every measurement (about 7 minutes; best on an idle
 # machine) and writes bench/RESULTS.md.
 bench: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve mlpserve-client engine_bench lifecycle_rss
