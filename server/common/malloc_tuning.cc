@@ -4,15 +4,13 @@
 
 #include <algorithm>
 #include <cstring>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/usable_cpus.h"
 
 namespace mlpserve {
 
-int MallocArenaLimit() {
-  return static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
-}
+int MallocArenaLimit() { return std::max(2, UsableCpus()); }
 
 MallocTuning TuneMallocForServing(const char* glibc_tunables) {
   MallocTuning result;

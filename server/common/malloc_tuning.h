@@ -48,7 +48,8 @@ struct MallocTuning {
 inline constexpr size_t kMallocMmapThreshold = size_t{1} << 20;
 inline constexpr size_t kMallocTrimThreshold = size_t{2} << 20;
 
-// The arena cap TuneMallocForServing sets: max(2, cores).
+// The arena cap TuneMallocForServing sets: max(2, UsableCpus()), the cores
+// this process may use (affinity mask, cgroup CPU quota), not the machine's.
 int MallocArenaLimit();
 
 // `glibc_tunables`: the process's GLIBC_TUNABLES (nullptr when unset).

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/usable_cpus.h"
 #include "server/model/model_config.h"
 #include "server/model/onnx_import.h"
 #include "spdlog/spdlog.h"
@@ -90,8 +90,7 @@ absl::StatusOr<std::shared_ptr<ServableModel>> ServableModel::Load(const Options
   if (model->config_.threads_per_instance() == 1) {
     scheduler_options.inline_max_rows =
         InlineMaxRows(model->compiled_->mlp(), model->config_.max_batch_size());
-    scheduler_options.inline_runners =
-        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    scheduler_options.inline_runners = UsableCpus();
   }
   ExecutionContext::Options context_options;  // the model's thread count
   std::shared_ptr<const CompiledMlp> compiled_model = model->compiled_;
