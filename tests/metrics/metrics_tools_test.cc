@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -48,33 +49,63 @@ nlohmann::json QueryUntilPresent(int port, const std::string& query, int timeout
   return nlohmann::json::array();
 }
 
-TEST_F(MetricsToolsTest, RealPrometheusScrapesTheServer) {
-  if (!HaveProgram("prometheus")) GTEST_SKIP() << "prometheus is not installed";
-  const std::string dir = TempDir("prometheus");
-  ASSERT_FALSE(dir.empty());
+// A real Prometheus with deploy/prometheus's configuration and alerts,
+// scraping and evaluating every second, pointed at `targets` instead of the
+// shipped localhost:8002. On failure `pid` is 0 and `error` says why.
+struct PrometheusProcess {
+  std::string dir;
+  std::string log;
+  int port = 0;
+  int pid = 0;
+  std::string error;
+};
+
+PrometheusProcess StartPrometheus(const std::vector<std::string>& targets) {
+  PrometheusProcess p;
+  p.dir = TempDir("prometheus");
+  if (p.dir.empty()) {
+    p.error = "no temporary directory";
+    return p;
+  }
   const std::string deploy = std::string(MLPSERVE_SOURCE_DIR) + "/deploy/prometheus/";
   std::string config = ReadFile(deploy + "prometheus.yml");
-  ASSERT_THAT(config, HasSubstr("localhost:8002"));
-  config =
-      absl::StrReplaceAll(config, {{"localhost:8002", absl::StrCat("127.0.0.1:", http_->port())},
-                                   {"scrape_interval: 15s", "scrape_interval: 1s"},
-                                   {"evaluation_interval: 15s", "evaluation_interval: 1s"}});
-  std::ofstream(dir + "/prometheus.yml") << config;
-  std::ofstream(dir + "/alerts.yml") << ReadFile(deploy + "alerts.yml");
+  const std::string shipped_targets = "[\"localhost:8002\"]";
+  if (config.find(shipped_targets) == std::string::npos) {
+    p.error = absl::StrCat("prometheus.yml does not scrape ", shipped_targets);
+    return p;
+  }
+  std::vector<std::string> quoted;
+  for (const std::string& target : targets) quoted.push_back(absl::StrCat("\"", target, "\""));
+  config = absl::StrReplaceAll(config, {{shipped_targets, "[" + absl::StrJoin(quoted, ", ") + "]"},
+                                        {"scrape_interval: 15s", "scrape_interval: 1s"},
+                                        {"evaluation_interval: 15s", "evaluation_interval: 1s"}});
+  std::ofstream(p.dir + "/prometheus.yml") << config;
+  std::ofstream(p.dir + "/alerts.yml") << ReadFile(deploy + "alerts.yml");
+  p.port = FreePort();
+  if (p.port <= 0) {
+    p.error = "no free port";
+    return p;
+  }
+  p.log = p.dir + "/prometheus.log";
+  p.pid = Spawn({"prometheus", "--config.file=" + p.dir + "/prometheus.yml",
+                 "--storage.tsdb.path=" + p.dir + "/data",
+                 absl::StrCat("--web.listen-address=127.0.0.1:", p.port), "--log.level=warn"},
+                p.log);
+  if (p.pid <= 0) p.error = "could not start prometheus";
+  return p;
+}
 
-  const int port = FreePort();
-  ASSERT_GT(port, 0);
-  const std::string log = dir + "/prometheus.log";
-  const int pid = Spawn({"prometheus", "--config.file=" + dir + "/prometheus.yml",
-                         "--storage.tsdb.path=" + dir + "/data",
-                         absl::StrCat("--web.listen-address=127.0.0.1:", port), "--log.level=warn"},
-                        log);
-  ASSERT_GT(pid, 0);
+TEST_F(MetricsToolsTest, RealPrometheusScrapesTheServer) {
+  if (!HaveProgram("prometheus")) GTEST_SKIP() << "prometheus is not installed";
+  const PrometheusProcess prometheus = StartPrometheus({absl::StrCat("127.0.0.1:", http_->port())});
+  ASSERT_GT(prometheus.pid, 0) << prometheus.error;
+  const int port = prometheus.port;
+  const std::string& log = prometheus.log;
   nlohmann::json requests = QueryUntilPresent(port, "mlpserve_requests_total", 30);
   nlohmann::json dead =
       QueryUntilPresent(port, "mlpserve_dead_neurons%7Bmodel%3D%22tiny%22%7D", 10);
   nlohmann::json up = QueryUntilPresent(port, "up%7Bjob%3D%22mlpserve%22%7D", 5);
-  StopProcess(pid, 10);
+  StopProcess(prometheus.pid, 10);
 
   ASSERT_FALSE(requests.empty()) << "no scrape within 30 s; log:\n" << ReadFile(log);
   bool saw_ok = false;
@@ -121,28 +152,11 @@ nlohmann::json Query(int port, absl::string_view promql) {
 // alone is many-to-many with two replicas and fails.
 TEST_F(MetricsToolsTest, DashboardQueriesAndAlertRulesWorkWithTwoReplicas) {
   if (!HaveProgram("prometheus")) GTEST_SKIP() << "prometheus is not installed";
-  const std::string dir = TempDir("prometheus2");
-  ASSERT_FALSE(dir.empty());
-  const std::string deploy = std::string(MLPSERVE_SOURCE_DIR) + "/deploy/";
   const std::string port_text = absl::StrCat(http_->port());
-  std::string config = ReadFile(deploy + "prometheus/prometheus.yml");
-  ASSERT_THAT(config, HasSubstr("[\"localhost:8002\"]"));
-  config = absl::StrReplaceAll(
-      config, {{"[\"localhost:8002\"]",
-                absl::StrCat("[\"127.0.0.1:", port_text, "\", \"localhost:", port_text, "\"]")},
-               {"scrape_interval: 15s", "scrape_interval: 1s"},
-               {"evaluation_interval: 15s", "evaluation_interval: 1s"}});
-  std::ofstream(dir + "/prometheus.yml") << config;
-  std::ofstream(dir + "/alerts.yml") << ReadFile(deploy + "prometheus/alerts.yml");
-
-  const int port = FreePort();
-  ASSERT_GT(port, 0);
-  const std::string log = dir + "/prometheus.log";
-  const int pid = Spawn({"prometheus", "--config.file=" + dir + "/prometheus.yml",
-                         "--storage.tsdb.path=" + dir + "/data",
-                         absl::StrCat("--web.listen-address=127.0.0.1:", port), "--log.level=warn"},
-                        log);
-  ASSERT_GT(pid, 0);
+  const PrometheusProcess prometheus =
+      StartPrometheus({"127.0.0.1:" + port_text, "localhost:" + port_text});
+  ASSERT_GT(prometheus.pid, 0) << prometheus.error;
+  const int port = prometheus.port;
   // Both targets scraped twice (rates need two samples), and every rule
   // evaluated after that.
   bool scraped = false;
@@ -154,8 +168,8 @@ TEST_F(MetricsToolsTest, DashboardQueriesAndAlertRulesWorkWithTwoReplicas) {
   }
   if (scraped) usleep(2500 * 1000);  // > 2 evaluation intervals
 
-  const nlohmann::json dashboard =
-      nlohmann::json::parse(ReadFile(deploy + "grafana/dashboards/mlpserve.json"));
+  const nlohmann::json dashboard = nlohmann::json::parse(
+      ReadFile(std::string(MLPSERVE_SOURCE_DIR) + "/deploy/grafana/dashboards/mlpserve.json"));
   std::vector<std::pair<std::string, nlohmann::json>> answers;
   for (const nlohmann::json& panel : dashboard["panels"]) {
     if (!panel.contains("targets")) continue;
@@ -167,9 +181,10 @@ TEST_F(MetricsToolsTest, DashboardQueriesAndAlertRulesWorkWithTwoReplicas) {
     }
   }
   const HttpResponse rules_response = HttpGet(port, "/api/v1/rules");
-  StopProcess(pid, 10);
+  StopProcess(prometheus.pid, 10);
 
-  ASSERT_TRUE(scraped) << "both targets not scraped within 60 s; log:\n" << ReadFile(log);
+  ASSERT_TRUE(scraped) << "both targets not scraped within 60 s; log:\n"
+                       << ReadFile(prometheus.log);
   ASSERT_FALSE(answers.empty());
   for (const auto& [expr, answer] : answers) {
     EXPECT_EQ(answer["status"], "success") << expr << "\n" << answer.dump();
