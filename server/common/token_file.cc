@@ -14,8 +14,9 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_
   std::stringstream contents;
   contents << in.rdbuf();
   std::string token(absl::StripAsciiWhitespace(contents.str()));
-  if (token.empty())
+  if (token.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(flag, ": '", path, "' is empty"));
+  }
   // gRPC metadata values that are not "-bin" carry printable ASCII only.
   for (const char c : token) {
     const auto u = static_cast<unsigned char>(c);

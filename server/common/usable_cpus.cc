@@ -63,7 +63,8 @@ std::vector<std::string> SelfAndAncestors(const std::string& mount, std::string 
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     dirs.push_back(path == "/" || path.empty() ? mount : mount + path);
     if (path == "/" || path.empty()) return dirs;
-    path.resize(path.rfind('/') == 0 ? 1 : path.rfind('/'));
+    const size_t parent_end = path.rfind('/');
+    path.resize(parent_end == 0 ? 1 : parent_end);
   }
 }
 

@@ -1,9 +1,10 @@
 // Bearer-token authentication of gRPC calls.
 //
 // The token comes from a file (read as ReadTokenFile does: whitespace around
-// it is ignored) so that it never appears on a command line or in a log. A call is authenticated
-// when its metadata carries `authorization: Bearer <token>`; the comparison takes the same time
-// wherever the first difference is.
+// it is ignored) so that it never appears on a command line or in a log. A
+// call is authenticated when its metadata carries `authorization: Bearer
+// <token>`; the comparison takes the same time wherever the first
+// difference is.
 //
 // Immutable after FromFile; thread-safe.
 #ifndef MLPSERVE_SERVER_RPC_TOKEN_AUTH_H_
