@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "client/proto/health.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -81,6 +82,12 @@ bool Near(const std::vector<float>& got, const std::vector<float>& want) {
     if (std::fabs(got[i] - want[i]) > 1e-5 * std::max(1.f, std::fabs(want[i]))) return false;
   }
   return true;
+}
+
+// "got [..] want [..]", for a failure message.
+std::string GotWant(const std::vector<float>& got, const std::vector<float>& want) {
+  return absl::StrCat("got [", absl::StrJoin(got, ", "), "] want [", absl::StrJoin(want, ", "),
+                      "]");
 }
 
 // A channel with a connection of its own: channels to one address otherwise
@@ -374,6 +381,7 @@ TEST_F(HardeningTest, SigtermCompletesEveryAcceptedRequest) {
   // that a request that never reaches the queue is named by its index.
   std::vector<grpc::Status> statuses(kClients);
   std::vector<bool> correct(kClients, false);
+  std::vector<std::string> answers(kClients);  // for the failure message
   std::vector<std::thread> clients;
   bool queued = true;
   for (int c = 0; queued && c < kClients; ++c) {
@@ -384,7 +392,10 @@ TEST_F(HardeningTest, SigtermCompletesEveryAcceptedRequest) {
       context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
       inference::ModelInferResponse response;
       statuses[c] = server.Stub()->ModelInfer(&context, Request("m", input, 2), &response);
-      if (statuses[c].ok()) correct[c] = Near(Output(response), ReferenceForward(*mlp, input, 2));
+      if (!statuses[c].ok()) return;
+      const std::vector<float> want = ReferenceForward(*mlp, input, 2);
+      correct[c] = Near(Output(response), want);
+      answers[c] = GotWant(Output(response), want);
     });
     queued = AwaitQueueDepth(server, "m", c + 1, absl::Seconds(30));
     EXPECT_TRUE(queued) << "request " << c << " never showed as queued\n" << server.log();
@@ -395,7 +406,7 @@ TEST_F(HardeningTest, SigtermCompletesEveryAcceptedRequest) {
   for (std::thread& t : clients) t.join();
   for (int c = 0; queued && c < kClients; ++c) {
     EXPECT_TRUE(statuses[c].ok()) << "client " << c << ": " << statuses[c].error_message();
-    EXPECT_TRUE(correct[c]) << "client " << c;
+    EXPECT_TRUE(correct[c]) << "client " << c << ": " << answers[c];
   }
   // The open Watch is the last call in flight: ending it lets the server exit.
   EXPECT_EQ(watch.Close().error_code(), grpc::StatusCode::CANCELLED);
