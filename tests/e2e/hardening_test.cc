@@ -380,7 +380,10 @@ TEST_F(HardeningTest, SigtermCompletesEveryAcceptedRequest) {
   // at a time, each once the previous one shows in mlpserve_queue_depth, so
   // that a request that never reaches the queue is named by its index.
   std::vector<grpc::Status> statuses(kClients);
-  std::vector<bool> correct(kClients, false);
+  // Not vector<bool>: its elements share words, so client threads writing
+  // their own elements race (the likely cause of one failure in a make test
+  // run: client 1 answered OK, recorded as wrong).
+  std::vector<char> correct(kClients, false);
   std::vector<std::string> answers(kClients);  // for the failure message
   std::vector<std::thread> clients;
   bool queued = true;
