@@ -8,7 +8,7 @@ METRICS_ADDRESS ?= 0.0.0.0:8002
 # Keep make test within 2 cores' worth of memory and time.
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps configure build run test docker-test bench clean fuzz sanitize tsan soak
+.PHONY: all deps test-deps configure build run test docker-test bench clean fuzz sanitize tsan soak k8s-rules
 
 all: build
 
@@ -106,6 +106,11 @@ sanitize: test-deps
 # visible; two canaries check that TSan sees races first.
 tsan: test-deps
 	tests/sanitizers/run_tsan.sh build-tsan $(SAN_JOBS)
+
+# deploy/k8s/prometheusrule.yaml from deploy/prometheus/alerts.yml (after
+# editing the alerts; make test fails while the two differ).
+k8s-rules:
+	deploy/k8s/prometheusrule.sh > deploy/k8s/prometheusrule.yaml
 
 clean:
 	rm -rf $(BUILD_DIR)

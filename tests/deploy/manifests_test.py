@@ -369,7 +369,8 @@ class KubernetesTest(DeployTestCase):
         kinds = {(doc["apiVersion"], doc["kind"]) for _, doc in Fixtures.k8s}
         for kind in (("apps/v1", "Deployment"), ("v1", "Service"),
                      ("autoscaling/v2", "HorizontalPodAutoscaler"),
-                     ("monitoring.coreos.com/v1", "PodMonitor")):
+                     ("monitoring.coreos.com/v1", "PodMonitor"),
+                     ("monitoring.coreos.com/v1", "PrometheusRule")):
             self.assertIn(kind, kinds)
 
     def test_deployment_args_and_ports(self):
@@ -470,6 +471,20 @@ class KubernetesTest(DeployTestCase):
         # The dashboard filters process metrics on job="mlpserve", the compose
         # stack's job_name; the operator takes the job from this pod label.
         self.assertEqual(self.pod_labels.get(monitor["spec"].get("jobLabel")), "mlpserve")
+
+    def test_prometheusrule_is_alerts_yml(self):
+        # alerts.yml is the one copy of the rules (promtool and a real
+        # Prometheus check it in tests/metrics); the PrometheusRule is
+        # generated from it and must not drift.
+        (rule,) = Fixtures.kinds("PrometheusRule")
+        with open(os.path.join(DEPLOY, "prometheus", "alerts.yml"), encoding="utf-8") as f:
+            alerts = yaml.safe_load(f)
+        self.assertEqual(rule["spec"]["groups"], alerts["groups"],
+                         "deploy/k8s/prometheusrule.yaml differs from alerts.yml: make k8s-rules")
+        generated = subprocess.run([os.path.join(K8S, "prometheusrule.sh")], capture_output=True,
+                                   text=True, timeout=30, check=True).stdout
+        with open(os.path.join(K8S, "prometheusrule.yaml"), encoding="utf-8") as f:
+            self.assertEqual(f.read(), generated, "prometheusrule.yaml is stale: make k8s-rules")
 
 
 if __name__ == "__main__":
