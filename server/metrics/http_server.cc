@@ -6,12 +6,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <sstream>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "CivetServer.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -24,57 +26,102 @@
 namespace mlpserve {
 namespace {
 
+constexpr int kWorkers = 16;
+constexpr int kRequestTimeoutMs = 5000;
+constexpr unsigned kCivetwebIpv6 = 8;  // mg_check_feature's bit for USE_IPV6
+
 constexpr absl::string_view kTextFormat = "text/plain; version=0.0.4; charset=utf-8";
 constexpr absl::string_view kJson = "application/json";
 constexpr absl::string_view kHtml = "text/html; charset=utf-8";
+constexpr absl::string_view kText = "text/plain; charset=utf-8";
 
-void Send(mg_connection* conn, int status, absl::string_view content_type, absl::string_view body) {
-  const char* reason = status == 200 ? "OK" : status == 404 ? "Not Found" : "Error";
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-            status, reason, static_cast<int>(content_type.size()), content_type.data(),
-            body.size());
-  mg_write(conn, body.data(), body.size());
+struct Response {
+  int status = 200;
+  absl::string_view content_type;
+  std::string body;
+};
+
+const char* Reason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    default:
+      return "Error";
+  }
 }
 
-// A GET handler around a function of the connection.
-class GetHandler : public CivetHandler {
+// Writes `response`; its body only when `with_body` (not for HEAD).
+void Send(mg_connection* conn, const Response& response, bool with_body) {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n",
+            response.status, Reason(response.status),
+            static_cast<int>(response.content_type.size()), response.content_type.data(),
+            response.body.size(), response.status == 405 ? "Allow: GET, HEAD\r\n" : "");
+  if (with_body) mg_write(conn, response.body.data(), response.body.size());
+}
+
+Response Metrics(MetricsRegistry* registry) {
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, registry->Collect());
+  return {200, kTextFormat, text.str()};
+}
+
+// `model` empty: the list of models; else that model's view.
+Response Activations(MetricsRegistry* registry, absl::string_view model) {
+  const std::vector<ModelActivations> views = registry->ActivationViews();
+  if (model.empty()) return {200, kJson, ModelListJson(views)};
+  std::string json = ModelActivationsJson(model, views);
+  if (json.empty()) {
+    return {404, kJson,
+            ErrorJson(absl::StrCat("no loaded model '", model, "' with activation statistics"))};
+  }
+  return {200, kJson, std::move(json)};
+}
+
+// What GET `path` (decoded, without the query) answers: exact paths only.
+Response Route(MetricsRegistry* registry, absl::string_view path) {
+  if (path == "/metrics") return Metrics(registry);
+  if (path == "/-/healthy") return {200, kText, "OK\n"};
+  if (path == "/activations") return {200, kHtml, ActivationsPage(registry->ActivationViews())};
+  if (path == "/v1/activations") return Activations(registry, "");
+  if (absl::ConsumePrefix(&path, "/v1/activations/") && !path.empty() &&
+      !absl::StrContains(path, '/')) {
+    return Activations(registry, path);
+  }
+  return {404, kText, absl::StrCat("no such page: ", absl::CHexEscape(path), "\n")};
+}
+
+// Every request: GET and HEAD are routed, other methods answered 405.
+class Router : public CivetHandler {
  public:
-  explicit GetHandler(std::function<void(mg_connection*)> fn) : fn_(std::move(fn)) {}
-  bool handleGet(CivetServer*, mg_connection* conn) override {
-    fn_(conn);
+  explicit Router(MetricsRegistry* registry) : registry_(registry) {}
+
+  bool handleGet(CivetServer*, mg_connection* conn) override { return Serve(conn, true); }
+  bool handleHead(CivetServer*, mg_connection* conn) override { return Serve(conn, false); }
+  bool handlePost(CivetServer*, mg_connection* conn) override { return NotAllowed(conn); }
+  bool handlePut(CivetServer*, mg_connection* conn) override { return NotAllowed(conn); }
+  bool handleDelete(CivetServer*, mg_connection* conn) override { return NotAllowed(conn); }
+  bool handleOptions(CivetServer*, mg_connection* conn) override { return NotAllowed(conn); }
+  bool handlePatch(CivetServer*, mg_connection* conn) override { return NotAllowed(conn); }
+
+ private:
+  bool Serve(mg_connection* conn, bool with_body) {
+    const mg_request_info* info = mg_get_request_info(conn);
+    Send(conn, Route(registry_, info->local_uri != nullptr ? info->local_uri : ""), with_body);
+    return true;
+  }
+  static bool NotAllowed(mg_connection* conn) {
+    Send(conn, {405, kText, "only GET and HEAD\n"}, true);
     return true;
   }
 
- private:
-  std::function<void(mg_connection*)> fn_;
+  MetricsRegistry* const registry_;
 };
-
-void ServeMetrics(MetricsRegistry* registry, mg_connection* conn) {
-  std::ostringstream text;
-  prometheus::TextSerializer().Serialize(text, registry->Collect());
-  Send(conn, 200, kTextFormat, text.str());
-}
-
-void ServeActivations(MetricsRegistry* registry, mg_connection* conn) {
-  const mg_request_info* info = mg_get_request_info(conn);
-  absl::string_view path = info->local_uri != nullptr ? info->local_uri : "";
-  absl::ConsumePrefix(&path, "/v1/activations");
-  absl::ConsumePrefix(&path, "/");
-  const std::vector<ModelActivations> views = registry->ActivationViews();
-  if (path.empty()) {
-    Send(conn, 200, kJson, ModelListJson(views));
-    return;
-  }
-  std::string json = ModelActivationsJson(path, views);
-  if (json.empty()) {
-    Send(conn, 404, kJson,
-         ErrorJson(absl::StrCat("no loaded model '", path, "' with activation statistics")));
-    return;
-  }
-  Send(conn, 200, kJson, json);
-}
 
 // civetweb's listening_ports syntax: "ip:port", "[ipv6]:port".
 std::string ListeningPorts(const HostPort& hp) {
@@ -117,10 +164,20 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
     return absl::InvalidArgumentError("metrics HTTP server needs a registry");
   absl::StatusOr<HostPort> host_port = ParseHostPort(address, "metrics address");
   if (!host_port.ok()) return host_port.status();
+  if (absl::StartsWith(host_port->host, "[") && mg_check_feature(kCivetwebIpv6) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics address ", address,
+                     ": the civetweb library this server uses was built without IPv6; give an IPv4 "
+                     "address (0.0.0.0 for every interface)"));
+  }
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer());
-  const std::vector<std::string> options = {"listening_ports",    ListeningPorts(*host_port),
-                                            "num_threads",        "4",
-                                            "request_timeout_ms", "10000"};
+  // Each connection holds a worker until it has sent its request or the
+  // timeout passed: enough workers and a short timeout that a few idle or
+  // slow connections (a browser's preconnect, a port scan) cannot hold every
+  // worker for a whole scrape timeout (Prometheus's default: 10 s).
+  const std::vector<std::string> options = {
+      "listening_ports",        ListeningPorts(*host_port), "num_threads",
+      std::to_string(kWorkers), "request_timeout_ms",       std::to_string(kRequestTimeoutMs)};
   try {
     server->server_ = std::make_unique<CivetServer>(options);
   } catch (const CivetException& e) {
@@ -132,16 +189,8 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
   server->port_ = bound.front();
   server->connect_host_ = ConnectHost(host_port->host);
 
-  auto add = [&](const std::string& uri, std::function<void(mg_connection*)> fn) {
-    server->handlers_.push_back(std::make_unique<GetHandler>(std::move(fn)));
-    server->server_->addHandler(uri, server->handlers_.back().get());
-  };
-  add("/metrics", [registry](mg_connection* c) { ServeMetrics(registry, c); });
-  add("/v1/activations", [registry](mg_connection* c) { ServeActivations(registry, c); });
-  add("/activations", [registry](mg_connection* c) {
-    Send(c, 200, kHtml, ActivationsPage(registry->ActivationViews()));
-  });
-  add("/-/healthy", [](mg_connection* c) { Send(c, 200, "text/plain; charset=utf-8", "OK\n"); });
+  server->router_ = std::make_unique<Router>(registry);
+  server->server_->addHandler("/", server->router_.get());  // "/" prefixes every path
   return server;
 }
 

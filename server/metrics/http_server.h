@@ -7,7 +7,8 @@
 //                                live version of <model> has activation stats
 //   GET /activations             HTML heatmaps of every model (activation_page.h)
 //   GET /-/healthy               200 "OK"
-// Anything else is 404.
+//   HEAD of each of these       the same headers, no body
+// Any other path is 404; any other method 405.
 //
 // Ownership: the registry is not owned and must outlive the server.
 // Destroying the server stops it (in-flight requests finish first), in
@@ -19,7 +20,6 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "server/metrics/metrics_registry.h"
@@ -31,9 +31,12 @@ namespace mlpserve {
 
 class MetricsHttpServer {
  public:
-  // Listens on `address` ("HOST:PORT"; HOST an IPv4 address, "[IPv6]" or
-  // "localhost"; PORT 0 picks a free port). INVALID_ARGUMENT for a malformed
-  // address, UNAVAILABLE when the port cannot be bound.
+  // Listens on `address` ("HOST:PORT"; HOST an IPv4 address or "localhost",
+  // or "[IPv6]" where civetweb was built with IPv6, which Debian 12's is not;
+  // PORT 0 picks a free port). INVALID_ARGUMENT for a malformed address or
+  // an IPv6 one civetweb cannot serve, UNAVAILABLE when the port cannot be
+  // bound. 16 worker threads; a connection that has not sent its request
+  // within 5 s is closed.
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Create(const std::string& address,
                                                                    MetricsRegistry* registry);
   ~MetricsHttpServer();
@@ -47,8 +50,8 @@ class MetricsHttpServer {
  private:
   MetricsHttpServer() = default;
 
-  // Declared before server_: the handlers outlive the server's threads.
-  std::vector<std::unique_ptr<CivetHandler>> handlers_;
+  // Declared before server_: the handler outlives the server's threads.
+  std::unique_ptr<CivetHandler> router_;
   std::unique_ptr<CivetServer> server_;
   int port_ = 0;
   std::string connect_host_;  // where this process reaches the listener

@@ -1,8 +1,14 @@
 // /metrics, /v1/activations, /activations and /-/healthy over real loopback
 // HTTP, against a registry fed known batches and requests.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <map>
 #include <string>
+#include <vector>
 
+#include "civetweb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -181,6 +187,59 @@ TEST_F(MetricsHttpTest, ActivationsPageAndHealth) {
   EXPECT_EQ(HttpGet(http_->port(), "/nothing-here").status, 404);
 }
 
+TEST_F(MetricsHttpTest, OnlyExactPathsAreServed) {
+  // civetweb matches handlers by prefix; the server must not.
+  for (const char* path : {"/metricsfoo", "/metrics/x", "/-/healthyX", "/activations.html",
+                           "/v1/activationstiny", "/v1/activations/tiny/", "/", "/v1"}) {
+    HttpResponse r = HttpGet(http_->port(), path);
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_THAT(r.body, Not(HasSubstr("mlpserve_"))) << path;
+  }
+  // A query string is not part of the path.
+  EXPECT_EQ(HttpGet(http_->port(), "/metrics?debug=1").status, 200);
+  EXPECT_EQ(HttpGet(http_->port(), "/v1/activations/tiny?x=1").status, 200);
+}
+
+TEST_F(MetricsHttpTest, HeadHasNoBodyAndOtherMethodsAre405) {
+  HttpResponse head = HttpRequest(http_->port(), "HEAD", "/metrics", 10);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_THAT(head.content_type, HasSubstr("text/plain; version=0.0.4"));
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(HttpRequest(http_->port(), "HEAD", "/nothing-here", 10).status, 404);
+  for (const char* method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    HttpResponse r = HttpRequest(http_->port(), method, "/metrics", 10);
+    EXPECT_EQ(r.status, 405) << method;
+    EXPECT_EQ(r.allow, "GET, HEAD") << method;
+  }
+}
+
+TEST_F(MetricsHttpTest, IdleConnectionsDoNotBlockScrapes) {
+  // Connections that never send a request (a browser's preconnect, a port
+  // scan, a stalled client) each hold a civetweb worker until its request
+  // timeout. With 4 workers and a 10 s timeout, four of them held every
+  // scrape for ~10 s, Prometheus's default scrape timeout. Twelve idle ones
+  // leave workers free, so the scrape is answered long before the 4 s this
+  // client waits (which is shorter than the server's 5 s request timeout:
+  // a scrape answered only after an idle connection timed out fails here).
+  std::vector<int> idle;
+  for (int i = 0; i < 12; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(http_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    idle.push_back(fd);
+  }
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse r = HttpRequest(http_->port(), "GET", "/metrics", 4);
+    EXPECT_EQ(r.status, 200) << "scrape " << i;
+    EXPECT_THAT(r.body, HasSubstr("mlpserve_requests_total")) << "scrape " << i;
+  }
+  for (int fd : idle) close(fd);
+}
+
 TEST(MetricsHttpServerTest, RejectsBadAddresses) {
   absl::StatusOr<std::unique_ptr<MetricsRegistry>> registry = MetricsRegistry::Create();
   ASSERT_TRUE(registry.ok());
@@ -192,6 +251,13 @@ TEST(MetricsHttpServerTest, RejectsBadAddresses) {
   const std::string taken = "127.0.0.1:" + std::to_string((*first)->port());
   EXPECT_EQ(MetricsHttpServer::Create(taken, registry->get()).status().code(),
             absl::StatusCode::kUnavailable);
+  // Debian's civetweb has no IPv6: refused with a reason, not a bind error.
+  if (mg_check_feature(8) == 0) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> v6 =
+        MetricsHttpServer::Create("[::1]:0", registry->get());
+    EXPECT_EQ(v6.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(v6.status().message(), HasSubstr("without IPv6"));
+  }
 }
 
 }  // namespace

@@ -23,10 +23,15 @@
 namespace mlpserve::testing {
 
 HttpResponse HttpGet(int port, const std::string& path) {
+  return HttpRequest(port, "GET", path, 10);
+}
+
+HttpResponse HttpRequest(int port, const std::string& method, const std::string& path,
+                         int timeout_seconds) {
   HttpResponse response;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return response;
-  timeval tv{10, 0};
+  timeval tv{timeout_seconds, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   sockaddr_in addr{};
@@ -38,7 +43,7 @@ HttpResponse HttpGet(int port, const std::string& path) {
     return response;
   }
   const std::string request =
-      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+      absl::StrCat(method, " ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     close(fd);
@@ -58,6 +63,7 @@ HttpResponse HttpGet(int port, const std::string& path) {
   for (const std::string& line : lines) {
     absl::string_view l = line;
     if (absl::ConsumePrefix(&l, "Content-Type: ")) response.content_type = std::string(l);
+    if (absl::ConsumePrefix(&l, "Allow: ")) response.allow = std::string(l);
   }
   response.body = raw.substr(header_end + 4);
   return response;

@@ -17,11 +17,17 @@ namespace mlpserve::testing {
 struct HttpResponse {
   int status = 0;  // 0: no connection / malformed response
   std::string content_type;
+  std::string allow;  // the Allow header
   std::string body;
 };
 
 // GET http://127.0.0.1:port/path (HTTP/1.0, 10 s socket timeouts).
 HttpResponse HttpGet(int port, const std::string& path);
+
+// `method` http://127.0.0.1:port/path (HTTP/1.0, no body); a receive or
+// send that waits `timeout_seconds` gives up (status 0).
+HttpResponse HttpRequest(int port, const std::string& method, const std::string& path,
+                         int timeout_seconds);
 
 struct CommandResult {
   int exit_code = -1;
