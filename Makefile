@@ -26,10 +26,10 @@ configure: $(BUILD_DIR)/build.ninja
 build: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Builds only the server (not the tests and benchmarks `build` makes), then
-# serves the bundled models.
+# Builds the server and the client the README's next steps use (not the
+# tests and benchmarks `build` makes), then serves the bundled models.
 run: deps configure
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target mlpserve mlpserve-client
 	$(BUILD_DIR)/bin/mlpserve --model-repository models \
 	  --grpc-address $(GRPC_ADDRESS) --metrics-address $(METRICS_ADDRESS)
 
@@ -110,7 +110,8 @@ tsan: test-deps
 # deploy/k8s/prometheusrule.yaml from deploy/prometheus/alerts.yml (after
 # editing the alerts; make test fails while the two differ).
 k8s-rules:
-	deploy/k8s/prometheusrule.sh > deploy/k8s/prometheusrule.yaml
+	deploy/k8s/prometheusrule.sh > deploy/k8s/prometheusrule.yaml.tmp
+	mv deploy/k8s/prometheusrule.yaml.tmp deploy/k8s/prometheusrule.yaml
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -7,7 +7,7 @@ python3-grpc-tools (run with /usr/bin/python3). Stubs are generated from
 proto/inference.proto into a temporary directory at start-up, or taken from
 --stubs DIR (see generate_stubs.sh).
 
-    /usr/bin/python3 client/python/simple_client.py --url localhost:8001 --model mlp
+    /usr/bin/python3 client/python/simple_client.py --url localhost:8001 --model leaky_mlp
 """
 
 import argparse
@@ -54,6 +54,14 @@ def main():
         if not args.stubs:
             shutil.rmtree(stub_dir, ignore_errors=True)
 
+    try:
+        return run(args, inference_pb2, inference_pb2_grpc)
+    except grpc.RpcError as e:  # one line, not a traceback
+        print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+        return 1
+
+
+def run(args, inference_pb2, inference_pb2_grpc):
     with grpc.insecure_channel(args.url) as channel:
         stub = inference_pb2_grpc.GRPCInferenceServiceStub(channel)
         live = stub.ServerLive(inference_pb2.ServerLiveRequest(), timeout=args.timeout)

@@ -6,6 +6,7 @@
 # tests/deploy/manifests_test.py fails when it is out of date.
 set -eu
 alerts="$(dirname "$0")/../prometheus/alerts.yml"
+grep -q '^groups:' "$alerts" || { echo "prometheusrule.sh: no 'groups:' in $alerts" >&2; exit 1; }
 cat <<'HEADER'
 # Generated from deploy/prometheus/alerts.yml by deploy/k8s/prometheusrule.sh
 # (make k8s-rules): edit alerts.yml, not this file.
