@@ -15,6 +15,9 @@ ARG DEBIAN_IMAGE=debian:bookworm
 
 # ---------------------------------------------------------------- build stage
 FROM ${DEBIAN_IMAGE} AS build
+# Marks this Dockerfile's images, so deploy/docker-test.sh can remove the
+# untagged ones each rebuild leaves behind (and no one else's).
+LABEL io.mlpserve.stage="build"
 # Parallel compile jobs; 0 means one per CPU the build sees.
 ARG JOBS=0
 ENV DEBIAN_FRONTEND=noninteractive
@@ -31,6 +34,7 @@ RUN set -eu; \
 
 # -------------------------------------------------------------- runtime stage
 FROM ${DEBIAN_IMAGE} AS runtime
+LABEL io.mlpserve.stage="runtime"
 ENV DEBIAN_FRONTEND=noninteractive
 COPY deploy/install-deps.sh /tmp/install-deps.sh
 RUN /tmp/install-deps.sh runtime \

@@ -6,6 +6,8 @@
 #                                    # grpcio, prometheus, chromium)
 #   deploy/install-deps.sh runtime   # shared libraries the mlpserve binaries load
 #   deploy/install-deps.sh fuzz      # build + clang and its libFuzzer/sanitizer runtimes
+#   deploy/install-deps.sh container # podman (with runc) and debootstrap: make docker-test
+#                                    # where no docker daemon runs
 #
 # Runs as root, or through sudo otherwise. Used by the Makefile and the Dockerfile.
 set -euo pipefail
@@ -23,6 +25,10 @@ test_pkgs=(
 )
 # make fuzz: libFuzzer and the sanitizer runtimes come with clang's compiler-rt.
 fuzz_pkgs=(clang-14 libclang-rt-14-dev)
+# make docker-test without a docker daemon: podman as root runs containers
+# with runc; debootstrap makes the local base image where no registry answers
+# (../shared/tools/container-base.sh).
+container_pkgs=(podman runc debootstrap)
 # What the mlpserve and mlpserve-client binaries load (ldd), by Debian 12 name;
 # their own dependencies (c-ares, re2, ssl, civetweb, OpenCL ICD loader) follow.
 runtime_pkgs=(
@@ -36,7 +42,8 @@ case "${1:-build}" in
   test) wanted=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
   runtime) wanted=("${runtime_pkgs[@]}") ;;
   fuzz) wanted=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|runtime|fuzz" >&2; exit 2 ;;
+  container) wanted=("${container_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|runtime|fuzz|container" >&2; exit 2 ;;
 esac
 
 missing=()
