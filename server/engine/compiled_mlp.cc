@@ -160,7 +160,9 @@ void BuildLayerOrThrow(CompiledMlp::Impl& impl, int index, dnnl::stream& stream,
     p.matmul = dnnl::matmul(pd);
     NoteImplementation(impl, "matmul", pd.impl_info_str());
     p.matmul_scratchpad = pd.scratchpad_desc();
-    if (plan.prelu) {
+    if (plan.prelu && bucket.rows == 1) {
+      p.prelu_by_hand = true;  // see LayerPrimitives::prelu_by_hand
+    } else if (plan.prelu) {
       *stage = absl::StrCat("prelu_forward for batch size ", bucket.rows);
       dnnl::prelu_forward::primitive_desc post_pd(
           dnnl::prelu_forward::desc(inference, p.dst, unit_row), plain_attr, engine);

@@ -66,6 +66,11 @@ struct LayerPrimitives {
   int weights_copy = 0;  // index into LayerTensors::weights
   dnnl::primitive post;  // prelu_forward or softmax_forward; empty if none
   dnnl::memory::desc post_scratchpad;
+  // The 1-row bucket of a prelu layer has no prelu_forward: with data and
+  // slopes both [1, out], oneDNN 2.6's jit PReLU takes its no-broadcast path,
+  // which on 2 or more threads applies some units' slopes to other units.
+  // The context applies the slopes itself there (ApplyPRelu).
+  bool prelu_by_hand = false;
 };
 
 struct Bucket {

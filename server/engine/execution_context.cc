@@ -56,7 +56,15 @@ struct Step {
 struct PreparedLayer {
   Step matmul;
   Step post;  // prelu or softmax; primitive == nullptr when none
+  // Slopes to apply in place to the matmul output of one row, or null
+  // (LayerPrimitives::prelu_by_hand).
+  const float* slopes_by_hand = nullptr;
 };
+
+// x >= 0 ? x : slope[c] * x over one row of `units` values, in place.
+void ApplyPRelu(float* row, const float* slopes, int64_t units) {
+  for (int64_t c = 0; c < units; ++c) row[c] = row[c] >= 0.0f ? row[c] : slopes[c] * row[c];
+}
 
 struct PreparedBucket {
   int64_t rows = 0;
@@ -110,6 +118,7 @@ void BindOrThrow(const CompiledMlp::Impl& impl, ExecutionContext::State& s) {
       mm.Add(DNNL_ARG_BIAS, s.Wrap(engine, t.bias.get_desc(), t.bias.get_data_handle()));
       mm.Add(DNNL_ARG_DST, dst);
       s.AddScratchpad(engine, p.matmul_scratchpad, mm);
+      if (p.prelu_by_hand) layer.slopes_by_hand = t.slope_values.data();
       if (!p.post) continue;
       Step& post = layer.post;  // in place on the matmul output
       post.primitive = p.post.get();
@@ -249,6 +258,13 @@ absl::Status ExecutionContext::Forward(size_t bucket_index, int64_t rows,
         return ExecuteError(mlp, l, "stream wait", bucket.rows, st);
       }
       CountLayer(l, rows, *counts);  // before the in-place prelu overwrites it
+    }
+    if (layer.slopes_by_hand != nullptr) {
+      if (dnnl_status_t st = dnnl_stream_wait(stream); st != dnnl_success) {
+        return ExecuteError(mlp, l, "stream wait", bucket.rows, st);
+      }
+      ApplyPRelu(state_->output(l), layer.slopes_by_hand, mlp.layers[l].out);
+      continue;
     }
     if (layer.post.primitive == nullptr) continue;
     if (dnnl_status_t st = layer.post.Execute(stream); st != dnnl_success) {

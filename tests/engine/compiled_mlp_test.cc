@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "oneapi/dnnl/dnnl.hpp"
@@ -91,6 +92,32 @@ TEST_P(SingleLayerTest, MatchesReferenceAtEveryBatchSize) {
     ASSERT_NE(context, nullptr);
     for (int64_t rows : {int64_t{1}, int64_t{7}, int64_t{64}, max}) {
       ExpectMatchesReference(model, *context, rows, static_cast<uint32_t>(rows + max));
+    }
+  }
+}
+
+// oneDNN splits a layer across its threads by units: every activation at
+// widths that do not divide evenly, with 1 row (where a PReLU's data and
+// slopes have the same shape: oneDNN 2.6's jit PReLU took its no-broadcast
+// path there and, on 2 or more threads, applied some units' slopes to
+// others) and with a few rows.
+TEST_P(SingleLayerTest, MatchesReferenceOnSeveralThreads) {
+  for (int threads : {2, 4}) {
+    for (int64_t width : {int64_t{33}, int64_t{100}}) {
+      Activation activation = GetParam().activation;
+      if (activation.kind == ActivationKind::kPRelu) {
+        std::vector<float> slopes(static_cast<size_t>(width));
+        for (size_t c = 0; c < slopes.size(); ++c) slopes[c] = 0.01f * static_cast<float>(c % 50);
+        activation = MakePRelu(slopes);
+      }
+      auto model = MustCompile(RandomMlp(37, {width}, activation, activation, 5), 16, threads);
+      ASSERT_NE(model, nullptr);
+      auto context = MustContext(model);
+      ASSERT_NE(context, nullptr);
+      for (int64_t rows : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{16}}) {
+        SCOPED_TRACE(absl::StrCat(threads, " threads, width ", width, ", rows ", rows));
+        ExpectMatchesReference(model, *context, rows, static_cast<uint32_t>(rows + width));
+      }
     }
   }
 }

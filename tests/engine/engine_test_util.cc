@@ -92,9 +92,10 @@ PieceInput::PieceInput(const std::vector<float>& input, int64_t features, int ma
   return ::testing::AssertionSuccess();
 }
 
-std::shared_ptr<const CompiledMlp> MustCompile(Mlp mlp, int64_t max_batch_size) {
+std::shared_ptr<const CompiledMlp> MustCompile(Mlp mlp, int64_t max_batch_size, int threads) {
   CompiledMlp::Options options;
   options.max_batch_size = max_batch_size;
+  options.threads = threads;
   auto compiled = CompiledMlp::Create(std::move(mlp), options);
   EXPECT_TRUE(compiled.ok()) << compiled.status();
   return compiled.ok() ? *std::move(compiled) : nullptr;

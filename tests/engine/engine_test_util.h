@@ -46,9 +46,11 @@ class PieceInput {
 ::testing::AssertionResult NearReference(absl::Span<const float> got,
                                          const std::vector<float>& want);
 
-std::shared_ptr<const CompiledMlp> MustCompile(Mlp mlp, int64_t max_batch_size);
+// `threads`: CompiledMlp::Options::threads; contexts made with the default
+// (0) thread count run with as many.
+std::shared_ptr<const CompiledMlp> MustCompile(Mlp mlp, int64_t max_batch_size, int threads = 1);
 std::unique_ptr<ExecutionContext> MustContext(std::shared_ptr<const CompiledMlp> model,
-                                              int threads = 1);
+                                              int threads = 0);
 
 }  // namespace mlpserve::engine_test
 
