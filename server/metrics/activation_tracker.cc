@@ -1,16 +1,20 @@
 #include "server/metrics/activation_tracker.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/model/model_config.h"
 
 namespace mlpserve {
 namespace {
 
-constexpr uint64_t kDefaultWindowRows = 1000;
 // A full window holds about this many blocks when batches are small.
 constexpr int64_t kBlocksPerWindow = 64;
+// A block holds fewer than a 64th of the window plus one batch: its per-unit
+// positive counts (uint32_t) cannot overflow.
+static_assert(kMaxDeadWindowRows / kBlocksPerWindow + kMaxMaxBatchSize <= UINT32_MAX);
 
 }  // namespace
 
@@ -31,7 +35,9 @@ std::vector<ActivationTracker::LayerMeta> ActivationTracker::ObservedLayers(cons
 
 ActivationTracker::ActivationTracker(const Mlp& mlp, uint64_t dead_window_rows)
     : meta_(ObservedLayers(mlp)),
-      window_(static_cast<int64_t>(dead_window_rows == 0 ? kDefaultWindowRows : dead_window_rows)),
+      window_(static_cast<int64_t>(dead_window_rows == 0
+                                       ? kDefaultDeadWindowRows
+                                       : std::min(dead_window_rows, kMaxDeadWindowRows))),
       block_rows_(std::max<int64_t>(1, window_ / kBlocksPerWindow)) {
   values_total_.assign(meta_.size(), 0);
   negative_total_.assign(meta_.size(), 0);
@@ -40,9 +46,9 @@ ActivationTracker::ActivationTracker(const Mlp& mlp, uint64_t dead_window_rows)
 }
 
 absl::Status ActivationTracker::Validate(const BatchActivationCounts& counts) const {
-  if (counts.rows <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("activation counts: batch of ", counts.rows, " rows"));
+  if (counts.rows <= 0 || counts.rows > kMaxMaxBatchSize) {
+    return absl::InvalidArgumentError(absl::StrCat("activation counts: batch of ", counts.rows,
+                                                   " rows (at most ", kMaxMaxBatchSize, ")"));
   }
   if (counts.layers.size() != meta_.size()) {
     return absl::InvalidArgumentError(absl::StrCat("activation counts: ", counts.layers.size(),

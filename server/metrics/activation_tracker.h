@@ -69,7 +69,8 @@ struct ActivationView {
 class ActivationTracker {
  public:
   // Observes the layers of `mlp` for which IsObservedActivation holds.
-  // dead_window_rows == 0 means the default (1000).
+  // dead_window_rows == 0 means the default (1000); larger than
+  // kMaxDeadWindowRows (model_config.h) means that.
   ActivationTracker(const Mlp& mlp, uint64_t dead_window_rows);
 
   ActivationTracker(const ActivationTracker&) = delete;
@@ -77,7 +78,8 @@ class ActivationTracker {
 
   // Folds one sampled batch in. INVALID_ARGUMENT (state unchanged) when the
   // counts do not match the model: wrong number of layers, a layer_index or
-  // unit count that differs, rows <= 0, or counts larger than possible.
+  // unit count that differs, rows outside [1, kMaxMaxBatchSize], or counts
+  // larger than possible.
   absl::Status Ingest(const BatchActivationCounts& counts);
 
   ActivationView Snapshot() const;

@@ -14,14 +14,12 @@
 namespace mlpserve {
 namespace {
 
-constexpr int32_t kMaxMaxBatchSize = 65536;
 constexpr int32_t kMaxInstanceCount = 64;
 constexpr int32_t kMaxThreadsPerInstance = 64;
 // Bounds that keep durations and counts representable where they are used
 // (absl::Duration, int): far beyond anything useful.
 constexpr uint64_t kMaxQueueDelayMicroseconds = uint64_t{24} * 3600 * 1000 * 1000;  // a day
 constexpr uint64_t kMaxSampleEvery = 1000 * 1000 * 1000;
-constexpr uint64_t kMaxDeadWindowRows = uint64_t{1} << 40;
 constexpr char kFp32[] = "TYPE_FP32";
 
 // Collects TextFormat's complaints as "line:col: message" (1-based).

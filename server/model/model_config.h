@@ -27,6 +27,11 @@ namespace mlpserve {
 inline constexpr int32_t kDefaultMaxBatchSize = 64;
 inline constexpr uint64_t kDefaultMaxQueueSize = 1024;
 inline constexpr uint64_t kDefaultDeadWindowRows = 1000;
+// Largest max_batch_size and activation_stats.dead_window_rows accepted. The
+// window bound keeps the activation tracker's per-block counts (a 64th of a
+// window plus one batch) within 32 bits.
+inline constexpr int32_t kMaxMaxBatchSize = 65536;
+inline constexpr uint64_t kMaxDeadWindowRows = uint64_t{1} << 37;
 
 // Reads <model_dir>/config.pbtxt; a missing file yields an empty config with
 // `name` set to `model_name`. INVALID_ARGUMENT (naming the file and, where

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/model/model_config.h"
 #include "tests/metrics/metrics_test_util.h"
 
 namespace mlpserve {
@@ -113,6 +114,46 @@ TEST(ActivationTrackerTest, SmallBatchesMergeIntoBlocks) {
   view = tracker.Snapshot();
   EXPECT_EQ(view.layers[0].window_rows, 640);
   EXPECT_DOUBLE_EQ(view.layers[0].positive_rate[0], 630.0 / 640.0);
+}
+
+// At the largest window config.pbtxt accepts, a block holds 2^31 rows: a
+// unit positive in every row of one window and negative in every row of the
+// next must end dead (per-block counts that wrapped at 2^32 left it alive).
+TEST(ActivationTrackerTest, LargestWindowCountsWithoutOverflow) {
+  Mlp mlp = SmallMlp();
+  mlp.layers[1].activation.kind = ActivationKind::kNone;  // one observed layer
+  ActivationTracker tracker(mlp, kMaxDeadWindowRows);
+  constexpr int64_t kRows = kMaxMaxBatchSize;
+  auto batch = [&](bool positive) {
+    BatchActivationCounts counts;
+    counts.rows = kRows;
+    LayerSignCounts& layer = counts.layers.emplace_back();
+    layer.layer_index = 0;
+    layer.values = kRows * 3;
+    layer.positive_rows = {positive ? static_cast<uint32_t>(kRows) : 0u, 0u, 0u};
+    layer.negative = positive ? kRows * 2 : kRows * 3;
+    return counts;
+  };
+  const BatchActivationCounts positive = batch(true), negative = batch(false);
+  const int64_t batches_per_window = static_cast<int64_t>(kMaxDeadWindowRows) / kRows;
+  for (int64_t i = 0; i < batches_per_window; ++i) ASSERT_TRUE(tracker.Ingest(positive).ok());
+  ActivationView view = tracker.Snapshot();
+  EXPECT_EQ(view.layers[0].window_rows, static_cast<int64_t>(kMaxDeadWindowRows));
+  EXPECT_THAT(view.layers[0].dead, ElementsAre(false, true, true));
+  for (int64_t i = 0; i < batches_per_window; ++i) ASSERT_TRUE(tracker.Ingest(negative).ok());
+  view = tracker.Snapshot();
+  EXPECT_EQ(view.layers[0].window_rows, static_cast<int64_t>(kMaxDeadWindowRows));
+  EXPECT_THAT(view.layers[0].dead, ElementsAre(true, true, true));
+  EXPECT_DOUBLE_EQ(view.layers[0].positive_rate[0], 0.0);
+  // A larger window is taken as the largest; a batch beyond
+  // max_batch_size's bound is refused.
+  EXPECT_EQ(ActivationTracker(mlp, ~uint64_t{0}).Snapshot().dead_window_rows,
+            static_cast<int64_t>(kMaxDeadWindowRows));
+  BatchActivationCounts huge = batch(false);
+  huge.rows = kRows + 1;
+  huge.layers[0].values = huge.rows * 3;
+  huge.layers[0].negative = huge.rows * 3;
+  EXPECT_FALSE(tracker.Ingest(huge).ok());
 }
 
 TEST(ActivationTrackerTest, RejectsCountsThatDoNotMatchTheModel) {

@@ -196,7 +196,9 @@ TEST(ModelConfigTest, UnsignedValuesBeyondTheirBoundsNameFieldAndFile) {
        "activation_stats.sample_every is 3000000000; expected at most 1000000000"},
       {"activation_stats { dead_window_rows: 18446744073709551615 }",
        "activation_stats.dead_window_rows is 18446744073709551615; expected at most "
-       "1099511627776"},
+       "137438953472"},
+      {"activation_stats { dead_window_rows: 137438953473 }",
+       "activation_stats.dead_window_rows is 137438953473; expected at most 137438953472"},
   };
   for (const auto& [text, message] : cases) {
     absl::StatusOr<ModelConfig> parsed = ParseModelConfig(text, kSource, "m");
@@ -206,7 +208,7 @@ TEST(ModelConfigTest, UnsignedValuesBeyondTheirBoundsNameFieldAndFile) {
   }
   absl::StatusOr<ModelConfig> at_bounds = ParseModelConfig(
       "dynamic_batching { max_queue_delay_microseconds: 86400000000 } "
-      "activation_stats { sample_every: 1000000000 dead_window_rows: 1099511627776 }",
+      "activation_stats { sample_every: 1000000000 dead_window_rows: 137438953472 }",
       kSource, "m");
   ASSERT_TRUE(at_bounds.ok()) << at_bounds.status();
   EXPECT_TRUE(CompleteModelConfig(*at_bounds, SmallMlp()).ok());
