@@ -27,7 +27,7 @@ struct LayerSignCounts {
 
 struct BatchActivationCounts {
   int64_t rows = 0;
-  // One entry per observed layer (IsObservedActivation), in layer order.
+  // One entry per observed layer (IsObservedLayer), in layer order.
   std::vector<LayerSignCounts> layers;
 };
 

@@ -38,9 +38,10 @@ std::string Where(const Mlp& mlp, int index) {
   return absl::StrCat("layer ", index, " (node '", mlp.layers[index].node, "')");
 }
 
-// Decides how layer `layer` runs and how its signs are counted.
-LayerPlan MakePlan(const DenseLayer& layer, int* observed) {
+// Decides how layer `index` of `mlp` runs and how its signs are counted.
+LayerPlan MakePlan(const Mlp& mlp, size_t index, int* observed) {
   LayerPlan plan;
+  const DenseLayer& layer = mlp.layers[index];
   const Activation& act = layer.activation;
   const size_t units = static_cast<size_t>(layer.out);
   plan.zero_is_negative.assign(units, 0);
@@ -81,7 +82,7 @@ LayerPlan MakePlan(const DenseLayer& layer, int* observed) {
       plan.softmax = true;
       break;
   }
-  if (IsObservedActivation(act.kind)) plan.count_slot = (*observed)++;
+  if (IsObservedLayer(mlp, index)) plan.count_slot = (*observed)++;
   return plan;
 }
 
@@ -228,8 +229,8 @@ absl::StatusOr<std::shared_ptr<const CompiledMlp>> CompiledMlp::Create(Mlp mlp,
   impl->mlp = std::move(mlp);
   impl->max_batch_size = options.max_batch_size;
   const int num_layers = static_cast<int>(impl->mlp.layers.size());
-  for (const DenseLayer& layer : impl->mlp.layers) {
-    impl->plans.push_back(MakePlan(layer, &impl->observed_layers));
+  for (size_t i = 0; i < impl->mlp.layers.size(); ++i) {
+    impl->plans.push_back(MakePlan(impl->mlp, i, &impl->observed_layers));
   }
   impl->tensors.resize(num_layers);
   for (int64_t rows : BatchBuckets(options.max_batch_size)) {

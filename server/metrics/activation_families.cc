@@ -50,7 +50,9 @@ std::vector<MetricFamily> ActivationFamilies(const std::vector<ModelActivations>
             "Fraction of negative pre-activations over the recent window.", MetricType::Gauge);
   MetricFamily dead =
       Empty("mlpserve_dead_neurons",
-            "Units without a positive pre-activation over the recent window.", MetricType::Gauge);
+            "Units without a positive pre-activation over the recent window (exported once "
+            "a full window of dead_window_rows rows has been observed).",
+            MetricType::Gauge);
   for (const ModelActivations& model : models) {
     for (const LayerActivationView& layer : model.view.layers) {
       ClientMetric m = Series(model, layer);
@@ -73,6 +75,7 @@ std::vector<MetricFamily> ActivationFamilies(const std::vector<ModelActivations>
       m = Series(model, layer);
       m.gauge.value = layer.negative_ratio;
       ratio.metric.push_back(std::move(m));
+      if (!layer.window_full) continue;  // dead needs a full window of evidence
       m = Series(model, layer);
       m.gauge.value = static_cast<double>(layer.dead_units);
       dead.metric.push_back(std::move(m));

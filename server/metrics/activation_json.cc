@@ -19,6 +19,7 @@ json LayerJson(const ActivationView& view, const LayerActivationView& layer) {
               {"units", layer.units},
               {"rows_seen", view.rows_seen},
               {"window_rows", layer.window_rows},
+              {"window_full", layer.window_full},
               {"values_total", layer.values_total},
               {"negative_total", layer.negative_total},
               {"negative_ratio", layer.negative_ratio},

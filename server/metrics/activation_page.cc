@@ -59,13 +59,18 @@ std::string Color(double rate) {
 std::string LayerFigure(const ModelActivations& m, const LayerActivationView& layer) {
   const int64_t rows = (layer.units + kColumns - 1) / kColumns;
   const int64_t width = std::min<int64_t>(layer.units, kColumns) * kCell;
+  const std::string dead_text =
+      layer.window_full
+          ? absl::StrFormat("dead %d / %d", layer.dead_units, layer.units)
+          : absl::StrFormat("dead: not judged until the window is full (%d of %d rows)",
+                            layer.window_rows, m.view.dead_window_rows);
   std::string out = absl::StrFormat(
       "<figure class=\"layer\" id=\"layer-%s-%d-%d\" data-layer=\"%d\" data-units=\"%d\" "
       "data-dead=\"%d\">\n<figcaption>layer %d &middot; %s &middot; %s &middot; %d units "
-      "&middot; negative ratio %.3f &middot; dead %d / %d &middot; window %d rows</figcaption>\n",
+      "&middot; negative ratio %.3f &middot; %s &middot; window %d rows</figcaption>\n",
       IdPart(m.model), m.version, layer.layer, layer.layer, layer.units, layer.dead_units,
       layer.layer, Escape(layer.node.empty() ? "(unnamed)" : layer.node), Escape(layer.activation),
-      layer.units, layer.negative_ratio, layer.dead_units, layer.units, layer.window_rows);
+      layer.units, layer.negative_ratio, dead_text, layer.window_rows);
   absl::StrAppendFormat(&out,
                         "<svg class=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
                         "height=\"%d\" viewBox=\"0 0 %d %d\">\n",
@@ -104,7 +109,8 @@ path.dead-mark{stroke:#e41a1c;stroke-width:2}
 <h1>mlpserve &mdash; activation sign statistics</h1>
 <p class="legend">Each cell is a unit of an observed hidden activation; colour is the fraction
 of recent rows with a positive pre-activation (purple 0 &rarr; yellow 1). Black cells with a red
-cross are dead: no positive pre-activation in the window.</p>
+cross are dead: no positive pre-activation in a full window (none is marked until the
+window has filled).</p>
 )";
 
 }  // namespace

@@ -22,7 +22,7 @@ std::vector<ActivationTracker::LayerMeta> ActivationTracker::ObservedLayers(cons
   std::vector<LayerMeta> meta;
   for (size_t i = 0; i < mlp.layers.size(); ++i) {
     const DenseLayer& layer = mlp.layers[i];
-    if (!IsObservedActivation(layer.activation.kind)) continue;
+    if (!IsObservedLayer(mlp, i)) continue;
     LayerMeta m;
     m.layer_index = static_cast<int>(i);
     m.node = layer.activation.node;
@@ -141,6 +141,7 @@ ActivationView ActivationTracker::Snapshot() const {
     layer.values_total = values_total_[l];
     layer.negative_total = negative_total_[l];
     layer.window_rows = window_rows_;
+    layer.window_full = window_rows_ >= window_;
     const int64_t window_values = window_rows_ * m.units;
     layer.negative_ratio =
         window_values > 0 ? static_cast<double>(window_negative_[l]) / window_values : 0.0;
@@ -148,10 +149,10 @@ ActivationView ActivationTracker::Snapshot() const {
     layer.dead.resize(m.units, false);
     for (int64_t u = 0; u < m.units; ++u) {
       const int64_t positive = window_positive_[l][u];
-      if (window_rows_ > 0) {
-        layer.positive_rate[u] = static_cast<double>(positive) / window_rows_;
-        layer.dead[u] = positive == 0;
-        if (positive == 0) ++layer.dead_units;
+      if (window_rows_ > 0) layer.positive_rate[u] = static_cast<double>(positive) / window_rows_;
+      if (layer.window_full && positive == 0) {
+        layer.dead[u] = true;
+        ++layer.dead_units;
       }
     }
     view.layers.push_back(std::move(layer));

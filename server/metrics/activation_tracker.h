@@ -1,7 +1,7 @@
 // Per-layer activation sign statistics of one model version, folded from the
 // BatchActivationCounts the engine produces for each sampled batch.
 //
-// For every observed hidden activation (IsObservedActivation) the tracker
+// For every observed hidden activation (IsObservedLayer) the tracker
 // keeps
 //   - cumulative totals: values seen and values whose pre-activation was
 //     negative (mlpserve_activation_values_total / _negative_total);
@@ -9,8 +9,9 @@
 //     over which it reports the negative ratio, each unit's positive rate
 //     (rows with pre-activation > 0 / rows in the window) and the dead units:
 //     units with no positive pre-activation in the window. Until a full
-//     window has been seen, the window is every row seen so far. With no row
-//     seen yet, no unit is reported dead (there is no evidence).
+//     window has been seen, the window is every row seen so far, and no unit
+//     is reported dead: a handful of rows (a canary's traffic, the first
+//     requests after a load) is no evidence that a unit never fires.
 //
 // Window granularity: the window is made of whole batches. Batches are kept
 // as blocks; a batch smaller than block_rows = max(1, dead_window_rows / 64)
@@ -53,10 +54,11 @@ struct LayerActivationView {
   int64_t values_total = 0;           // cumulative rows * units
   int64_t negative_total = 0;         // cumulative negative pre-activations
   int64_t window_rows = 0;            // rows in the current window
+  bool window_full = false;           // window_rows >= dead_window_rows
   double negative_ratio = 0;          // over the window; 0 when the window is empty
-  int64_t dead_units = 0;             // units with no positive row in the window
+  int64_t dead_units = 0;             // units with no positive row in a full window
   std::vector<double> positive_rate;  // per unit, over the window
-  std::vector<bool> dead;             // per unit
+  std::vector<bool> dead;             // per unit; all false until the window is full
 };
 
 struct ActivationView {
@@ -68,7 +70,7 @@ struct ActivationView {
 
 class ActivationTracker {
  public:
-  // Observes the layers of `mlp` for which IsObservedActivation holds.
+  // Observes the layers of `mlp` for which IsObservedLayer holds.
   // dead_window_rows == 0 means the default (1000); larger than
   // kMaxDeadWindowRows (model_config.h) means that.
   ActivationTracker(const Mlp& mlp, uint64_t dead_window_rows);

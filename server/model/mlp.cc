@@ -24,7 +24,9 @@ absl::string_view ActivationName(ActivationKind kind) {
   return "unknown";
 }
 
-bool IsObservedActivation(ActivationKind kind) {
+bool IsObservedLayer(const Mlp& mlp, size_t index) {
+  if (index + 1 >= mlp.layers.size()) return false;  // the output layer, or out of range
+  const ActivationKind kind = mlp.layers[index].activation.kind;
   return kind != ActivationKind::kNone && kind != ActivationKind::kSoftmax;
 }
 

@@ -68,9 +68,12 @@ struct Mlp {
   absl::Status Validate() const;
 };
 
-// True for the activations whose sign statistics are reported per layer
-// (every activation of a hidden layer except kNone and kSoftmax).
-bool IsObservedActivation(ActivationKind kind);
+// True for the layers whose activation sign statistics are reported: hidden
+// layers (every layer but the last) whose activation is not kNone (no
+// nonlinearity to be on either side of) or kSoftmax. The output layer's
+// activation is never observed: the sign of a sigmoid classifier's logit is
+// its prediction, and a class the traffic never predicts is not a dead unit.
+bool IsObservedLayer(const Mlp& mlp, size_t index);
 
 }  // namespace mlpserve
 

@@ -54,7 +54,10 @@ std::vector<ExpectedLayer> Expected(const Mlp& mlp, const std::vector<float>& in
   std::vector<ExpectedLayer> expected;
   for (size_t l = 0; l < mlp.layers.size(); ++l) {
     const DenseLayer& layer = mlp.layers[l];
-    if (!IsObservedActivation(layer.activation.kind)) continue;
+    // Observed: hidden layers with a nonlinearity that has a sign to count.
+    const bool hidden = l + 1 < mlp.layers.size();
+    const ActivationKind kind = layer.activation.kind;
+    if (!hidden || kind == ActivationKind::kNone || kind == ActivationKind::kSoftmax) continue;
     const std::vector<double> x =
         testing::ReferencePreActivation(mlp, input, rows, static_cast<int>(l));
     ExpectedLayer e;
@@ -99,19 +102,20 @@ void ExpectCounts(const BatchActivationCounts& got, const std::vector<ExpectedLa
 
 // A model whose every value is exactly representable: integer weights and
 // inputs, hidden slopes that are powers of two. Many pre-activations are
-// exactly 0, exercising the x == 0 rules.
+// exactly 0, exercising the x == 0 rules. Two hidden layers with `first` and
+// `second`, then an output layer without activation.
 Mlp ExactMlp(const Activation& first, const Activation& second, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> small(-2, 2);
   Mlp mlp;
-  const int64_t widths[] = {6, 10, 8};
-  for (int l = 0; l < 2; ++l) {
+  const int64_t widths[] = {6, 10, 8, 3};
+  for (int l = 0; l < 3; ++l) {
     DenseLayer layer;
     layer.in = widths[l];
     layer.out = widths[l + 1];
     for (int64_t i = 0; i < layer.in * layer.out; ++i) layer.weights.push_back(small(rng));
     for (int64_t o = 0; o < layer.out; ++o) layer.bias.push_back(small(rng) / 2);
-    layer.activation = l == 0 ? first : second;
+    layer.activation = l == 0 ? first : l == 1 ? second : Activation{};
     mlp.layers.push_back(layer);
   }
   return mlp;
@@ -161,7 +165,7 @@ std::vector<ExactCase> ExactCases() {
       {"LeakyReluZero", MakeActivation(ActivationKind::kLeakyRelu, 0.0f),
        MakeActivation(ActivationKind::kNone)},
       {"LeakyReluNegative", MakeActivation(ActivationKind::kLeakyRelu, -0.5f),
-       MakeActivation(ActivationKind::kSoftmax)},
+       MakeActivation(ActivationKind::kLeakyRelu, -2.0f)},
       {"PRelu", MakePRelu(slopes10), MakePRelu(slopes8)},
       {"TanhSigmoid", MakeActivation(ActivationKind::kRelu),  // tanh/sigmoid need exact inputs
        MakeActivation(ActivationKind::kTanh)},
@@ -241,6 +245,27 @@ TEST(ActivationCountsTest, ReusedCountsAreOverwrittenWithoutReallocation) {
 
   // nullptr counts: nothing counted, same outputs.
   EXPECT_TRUE(context->Run(small.pieces(), 3, nullptr).ok());
+}
+
+TEST(ActivationCountsTest, OutputLayerActivationIsNotObserved) {
+  // A binary classifier: Leaky ReLU hidden layer, sigmoid output. The
+  // output's sign is the prediction, not a unit that may be dead.
+  for (ActivationKind last : {ActivationKind::kSigmoid, ActivationKind::kLeakyRelu,
+                              ActivationKind::kPRelu, ActivationKind::kTanh}) {
+    SCOPED_TRACE(std::string(ActivationName(last)));
+    const Mlp mlp =
+        RandomMlp(8, {16, 1}, MakeActivation(ActivationKind::kLeakyRelu),
+                  last == ActivationKind::kPRelu ? MakePRelu({}) : MakeActivation(last), 5);
+    auto model = MustCompile(mlp, 8);
+    auto context = MustContext(model);
+    BatchActivationCounts counts;
+    const std::vector<float> input = RandomInput(8, 8, 2);
+    PieceInput pieces(input, 8, 1);
+    ASSERT_TRUE(context->Run(pieces.pieces(), 8, &counts).ok());
+    ASSERT_EQ(counts.layers.size(), 1u);
+    EXPECT_EQ(counts.layers[0].layer_index, 0);
+    EXPECT_EQ(counts.layers[0].values, 8 * 16);
+  }
 }
 
 TEST(ActivationCountsTest, ModelWithoutObservedLayersGivesNoLayers) {

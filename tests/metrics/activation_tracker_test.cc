@@ -52,9 +52,29 @@ TEST(ActivationTrackerTest, CountsNegativesExactly) {
   const LayerActivationView& l1 = view.layers[1];
   EXPECT_EQ(l1.values_total, 30);
   EXPECT_EQ(l1.negative_total, 30 - 7);
-  // Before a full window, dead is judged over every row seen.
-  EXPECT_EQ(l1.dead_units, 3);
-  EXPECT_THAT(l1.dead, ElementsAre(false, true, true, true, false));
+  // Six rows of a 100-row window are no evidence: nothing is dead yet, even
+  // units 1-3 that were never positive.
+  EXPECT_FALSE(l1.window_full);
+  EXPECT_EQ(l1.dead_units, 0);
+  EXPECT_THAT(l1.dead, ElementsAre(false, false, false, false, false));
+  EXPECT_THAT(l1.positive_rate, ElementsAre(DoubleEq(1.0 / 6), DoubleEq(0.0), DoubleEq(0.0),
+                                            DoubleEq(0.0), DoubleEq(1.0)));
+}
+
+TEST(ActivationTrackerTest, DeadIsJudgedOnlyOnceTheWindowIsFull) {
+  ActivationTracker tracker(SmallMlp(), 8);
+  ASSERT_TRUE(tracker.Ingest(SmallCounts(7, {{7, 0, 7}, {7, 0, 7, 7, 7}})).ok());
+  ActivationView partial = tracker.Snapshot();
+  EXPECT_EQ(partial.layers[1].window_rows, 7);
+  EXPECT_FALSE(partial.layers[1].window_full);
+  EXPECT_EQ(partial.layers[1].dead_units, 0);
+  // The eighth row fills the window: unit 1 of either layer never fired.
+  ASSERT_TRUE(tracker.Ingest(SmallCounts(1, {{1, 0, 1}, {1, 0, 1, 1, 1}})).ok());
+  ActivationView full = tracker.Snapshot();
+  EXPECT_TRUE(full.layers[1].window_full);
+  EXPECT_EQ(full.layers[0].dead_units, 1);
+  EXPECT_EQ(full.layers[1].dead_units, 1);
+  EXPECT_THAT(full.layers[1].dead, ElementsAre(false, true, false, false, false));
 }
 
 TEST(ActivationTrackerTest, DeadUnitsOverFullWindowAndRollover) {

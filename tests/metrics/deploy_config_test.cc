@@ -102,6 +102,16 @@ TEST_F(DeployConfigTest, PromtoolAcceptsRulesAndConfig) {
   EXPECT_EQ(config.exit_code, 0) << config.output;
 }
 
+// alerts_test.yml: which series make each alert fire (and which must not:
+// a hidden tanh layer's negative units, exactly half the units dead).
+TEST_F(DeployConfigTest, PromtoolAlertUnitTestsPass) {
+  if (!HaveProgram("promtool")) GTEST_SKIP() << "promtool is not installed";
+  CommandResult tests =
+      RunCommand(absl::StrCat("promtool test rules ", kDeploy, "prometheus/alerts_test.yml"), 60);
+  EXPECT_EQ(tests.exit_code, 0) << tests.output;
+  EXPECT_THAT(tests.output, ::testing::HasSubstr("SUCCESS"));
+}
+
 TEST(DeployGrafanaTest, ProvisioningPointsAtTheDashboard) {
   const std::string datasource =
       ReadFile(kDeploy + "grafana/provisioning/datasources/prometheus.yml");

@@ -20,6 +20,7 @@
 #include "tests/metrics/metrics_test_util.h"
 #include "tests/metrics/probe_mlp.h"
 #include "tests/metrics/scrape_until.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {
@@ -27,8 +28,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kProbe[] = "probe";            // dynamic batching, window > all rows sent
+constexpr char kProbe[] = "probe";            // dynamic batching, window below
 constexpr char kWindowed[] = "probe_window";  // no batching, window of 8 rows
+// kProbe's window: exactly the rows ActivationAndRequestMetricsMatchTheRequestsSent
+// sends, so the window fills with its last request and holds every row.
+constexpr int64_t kProbeWindowRows = 203;
 constexpr int64_t kWindowRows = 8;
 // The dead units the probe's weights were chosen for (probe_mlp.h).
 const std::vector<bool> kDesignDead[2] = {{false, true, false, true, false, false},
@@ -111,10 +115,12 @@ class EndToEndMetricsTest : public ::testing::Test {
     AddModel(kProbe,
              "max_batch_size: 16\n"
              "dynamic_batching { max_queue_delay_microseconds: 500 }\n"
-             "activation_stats { enabled: true sample_every: 1 dead_window_rows: 100000 }\n");
+             "activation_stats { enabled: true sample_every: 1 dead_window_rows: " +
+                 std::to_string(kProbeWindowRows) + " }\n");
     AddModel(kWindowed,
              "max_batch_size: 8\n"
-             "activation_stats { enabled: true sample_every: 1 dead_window_rows: 8 }\n");
+             "activation_stats { enabled: true sample_every: 1 dead_window_rows: " +
+                 std::to_string(kWindowRows) + " }\n");
     absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(root_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -139,9 +145,11 @@ class EndToEndMetricsTest : public ::testing::Test {
   }
 
   // The activation series and JSON of `model` against `all` (every row
-  // observed) and `window` (the rows of the current window).
+  // observed) and `window` (the rows of the current window), whose dead
+  // units are reported only once it holds `dead_window_rows` rows.
   void ExpectActivations(const std::string& model, const Samples& s, const ProbeSigns& all,
-                         const ProbeSigns& window) {
+                         const ProbeSigns& window, int64_t dead_window_rows) {
+    const bool full = window.rows >= dead_window_rows;
     const nlohmann::json json = ActivationsJson(model);
     ASSERT_EQ(json["versions"].size(), 1u) << json.dump();
     const nlohmann::json& version = json["versions"][0];
@@ -156,13 +164,20 @@ class EndToEndMetricsTest : public ::testing::Test {
                 all.negative[l]);
       EXPECT_DOUBLE_EQ(ValueOr(s, LayerSeries("mlpserve_activation_negative_ratio", model, l)),
                        static_cast<double>(window.negative[l]) / (window.rows * units));
-      EXPECT_EQ(ValueOr(s, LayerSeries("mlpserve_dead_neurons", model, l)), window.DeadCount(l));
+      if (full) {
+        EXPECT_EQ(ValueOr(s, LayerSeries("mlpserve_dead_neurons", model, l)), window.DeadCount(l));
+      } else {
+        EXPECT_EQ(s.count(LayerSeries("mlpserve_dead_neurons", model, l)), 0u)
+            << "dead units reported from " << window.rows << " of " << dead_window_rows << " rows";
+      }
 
       const nlohmann::json& layer = version["layers"][l];
       EXPECT_EQ(layer["units"], units);
       EXPECT_EQ(layer["window_rows"], window.rows);
-      EXPECT_EQ(layer["dead_units"], window.DeadCount(l));
-      EXPECT_EQ(layer["dead"].get<std::vector<bool>>(), window.Dead(l));
+      EXPECT_EQ(layer["window_full"], full);
+      EXPECT_EQ(layer["dead_units"], full ? window.DeadCount(l) : 0);
+      EXPECT_EQ(layer["dead"].get<std::vector<bool>>(),
+                full ? window.Dead(l) : std::vector<bool>(units, false));
       std::vector<double> rate;
       for (int64_t p : window.positive_rows[l])
         rate.push_back(static_cast<double>(p) / window.rows);
@@ -192,7 +207,7 @@ TEST_F(EndToEndMetricsTest, ActivationAndRequestMetricsMatchTheRequestsSent) {
   const int64_t k[2] = {reference.DeadCount(0), reference.DeadCount(1)};
   ASSERT_EQ(k[0], 2);
   ASSERT_EQ(k[1], 3);
-  ASSERT_LT(total_rows, 100000);  // the window is every row sent
+  ASSERT_EQ(total_rows, kProbeWindowRows);  // the window fills with the last request
   RecordProperty("rows", std::to_string(total_rows));
   RecordProperty("dead_units", std::to_string(k[0]) + "," + std::to_string(k[1]));
   RecordProperty("negative", std::to_string(reference.negative[0]) + "," +
@@ -207,6 +222,16 @@ TEST_F(EndToEndMetricsTest, ActivationAndRequestMetricsMatchTheRequestsSent) {
     ASSERT_EQ(outputs.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(outputs[i], want[i], 1e-5) << i;
     next += rows;
+  }
+  // 27 rows of a 203-row window: the signs are counted, no unit is judged
+  // dead yet although units of both layers have never been positive.
+  {
+    const Samples s = ScrapeUntil(server_->metrics_port(), [&](const Samples& samples) {
+      return RowsCounted(samples, kProbe, next);
+    });
+    const ProbeSigns sent = ReferenceSigns(pool.data(), next);
+    ASSERT_GT(sent.DeadCount(0) + sent.DeadCount(1), 0);
+    ExpectActivations(kProbe, s, sent, sent, kProbeWindowRows);
   }
   std::vector<std::vector<grpc::StatusCode>> codes(kClients);
   std::vector<std::thread> clients;
@@ -267,7 +292,7 @@ TEST_F(EndToEndMetricsTest, ActivationAndRequestMetricsMatchTheRequestsSent) {
       ValueOr(s, Series("mlpserve_layer_info",
                         probe + ",layer=\"1\",node=\"act1\",activation=\"prelu\",units=\"5\"")),
       1);
-  ExpectActivations(kProbe, s, reference, reference);
+  ExpectActivations(kProbe, s, reference, reference, kProbeWindowRows);
   EXPECT_EQ(ValueOr(s, LayerSeries("mlpserve_dead_neurons", kProbe, 0)), k[0]);
   EXPECT_EQ(ValueOr(s, LayerSeries("mlpserve_dead_neurons", kProbe, 1)), k[1]);
 }
@@ -315,12 +340,14 @@ TEST_F(EndToEndMetricsTest, NegativeRatioAndDeadUnitsFollowTheWindow) {
     const int64_t first = WindowStart(sent_batches, kWindowRows);
     windows.push_back(ReferenceSigns(pool.data() + first * kProbeFeatures, sent - first));
     SCOPED_TRACE("after " + std::to_string(sent_batches.size()) + " batches");
-    ExpectActivations(kWindowed, s, ReferenceSigns(pool.data(), sent), windows.back());
+    ExpectActivations(kWindowed, s, ReferenceSigns(pool.data(), sent), windows.back(), kWindowRows);
   }
-  // What the batches were chosen for: after C the window is B and C, where
+  // What the batches were chosen for: after A the window (4 rows) is not
+  // full, so nothing is judged; after C the window is B and C, where
   // unit 0 of layer 0 is dead although it was positive in A; after D (window
   // B, C, D: 11 rows) it is alive again.
   ASSERT_EQ(windows.size(), 4u);
+  EXPECT_EQ(windows[0].rows, 4);
   EXPECT_EQ(windows[1].rows, 8);
   EXPECT_FALSE(windows[1].Dead(0)[0]);
   EXPECT_EQ(windows[2].rows, 8);

@@ -1,5 +1,5 @@
 // A MetricsRegistry with one model version ("tiny", version 1, SmallMlp,
-// window 8 rows) fed a known sequence of batches and requests, served by a
+// window 4 rows) fed a known sequence of batches and requests, served by a
 // MetricsHttpServer on 127.0.0.1:0. Expected values are in Feed()'s comment.
 #ifndef MLPSERVE_TESTS_METRICS_FED_SERVER_H_
 #define MLPSERVE_TESTS_METRICS_FED_SERVER_H_
@@ -21,7 +21,7 @@ class FedServerTest : public ::testing::Test {
     registry_ = *std::move(registry);
     ActivationStats stats;
     stats.set_enabled(true);
-    stats.set_dead_window_rows(8);
+    stats.set_dead_window_rows(4);  // the first batch fills it
     model_ = registry_->AddModel("tiny", 1, SmallMlp(), stats);
     absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
         MetricsHttpServer::Create("127.0.0.1:0", registry_.get());
