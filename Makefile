@@ -35,6 +35,7 @@ run: deps configure
 
 test: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+	rm -rf $(BUILD_DIR)/test-tmp && mkdir -p $(BUILD_DIR)/test-tmp
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
 # Builds the Docker image (docker, or podman where no Docker daemon runs),

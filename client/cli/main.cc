@@ -5,11 +5,16 @@
 //   mlpserve-client perf MODEL [--concurrency 1,4,16] [--duration 10s] ...
 //   mlpserve-client models list | load NAME | unload NAME | stats [NAME]
 // Run any subcommand with --help for its flags.
+//
+// Exit codes: 0 success; 1 the call failed (server unreachable, error
+// status, not SERVING); 2 bad usage or input (flags, --url, input files).
 #include <cstdlib>
+#include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "client/cli/commands.h"
+#include "client/lib/inference_client.h"
 #include "server/common/malloc_tuning.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -29,7 +34,13 @@ int main(int argc, char** argv) {
   namespace cli = mlpserve::client::cli;
   CLI::App app{"mlpserve-client: KServe v2 gRPC client and load generator for mlpserve"};
   cli::GlobalFlags flags;
-  app.add_option("--url", flags.url, "Server address host:port")->capture_default_str();
+  app.add_option("--url", flags.url,
+                 "Server address HOST:PORT (or a gRPC target URI: dns:///, unix:///)")
+      ->capture_default_str()
+      ->check([](const std::string& url) {
+        absl::StatusOr<std::string> target = mlpserve::client::InferenceClient::TargetFromUrl(url);
+        return target.ok() ? std::string() : std::string(target.status().message());
+      });
   app.add_option("--timeout", flags.timeout_s, "Deadline of each call, in seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -54,6 +65,11 @@ int main(int argc, char** argv) {
   cli::AddInferCommand(&app, &flags, &exit_code);
   cli::AddPerfCommand(&app, &flags, &exit_code);
   cli::AddModelsCommand(&app, &flags, &exit_code);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" with exit code 0.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   return exit_code;
 }

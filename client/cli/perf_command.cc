@@ -70,7 +70,12 @@ absl::StatusOr<std::vector<LevelSpec>> MakeLevels(const PerfFlags& f) {
 
 int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
   PerfRunner::Options options;
-  options.target = InferenceClient::TargetFromUrl(flags.url);
+  absl::StatusOr<std::string> target = InferenceClient::TargetFromUrl(flags.url);
+  if (!target.ok()) {
+    spdlog::error("{}", std::string(target.status().message()));
+    return 2;
+  }
+  options.target = *std::move(target);
   options.tls = flags.tls;
   absl::StatusOr<std::string> token = ReadToken(flags);
   if (!token.ok()) {

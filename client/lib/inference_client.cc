@@ -4,28 +4,44 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "client/lib/status_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "server/common/host_port.h"
 
 namespace mlpserve::client {
 
-std::string InferenceClient::TargetFromUrl(const std::string& url) {
-  for (const char* scheme : {"grpc://", "http://"}) {
-    if (absl::StartsWith(url, scheme)) return url.substr(std::string(scheme).size());
+absl::StatusOr<std::string> InferenceClient::TargetFromUrl(const std::string& url) {
+  for (const char* uri_scheme : {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:"}) {
+    if (absl::StartsWith(url, uri_scheme)) return url;
   }
-  return url;
+  if (absl::StartsWith(url, "https://")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "server url '", url, "': give HOST:PORT and turn TLS on with --tls-ca, not https://"));
+  }
+  absl::string_view address = url;
+  for (absl::string_view scheme : {"grpc://", "http://"}) {
+    if (absl::ConsumePrefix(&address, scheme)) break;
+  }
+  absl::StatusOr<HostPort> host_port = ParseHostPort(address, "--url");
+  if (!host_port.ok() || host_port->port == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "server url '", url, "' is not HOST:PORT with a port in 1..65535 (e.g. localhost:8001)"));
+  }
+  return std::string(address);
 }
 
 absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(const Options& options) {
-  const std::string target = TargetFromUrl(options.url);
-  if (target.empty()) return absl::InvalidArgumentError("client: empty server url");
+  absl::StatusOr<std::string> target = TargetFromUrl(options.url);
+  if (!target.ok()) return target.status();
   if (options.timeout.count() <= 0) {
     return absl::InvalidArgumentError("client: timeout must be positive");
   }
   absl::StatusOr<ChannelSecurity> security = MakeChannelSecurity(options.tls);
   if (!security.ok()) return security.status();
-  std::shared_ptr<grpc::Channel> channel = CreateChannel(target, *security);
+  std::shared_ptr<grpc::Channel> channel = CreateChannel(*target, *security);
   return std::unique_ptr<InferenceClient>(new InferenceClient(options, std::move(channel)));
 }
 

@@ -24,7 +24,7 @@ namespace mlpserve::client {
 class InferenceClient {
  public:
   struct Options {
-    // "host:port"; a leading "grpc://" or "http://" is dropped.
+    // Where the server is; see TargetFromUrl.
     std::string url = "localhost:8001";
     // Plaintext unless set (channel_security.h).
     TlsFiles tls;
@@ -34,9 +34,10 @@ class InferenceClient {
     std::string token;
   };
 
-  // Creates the channel (connection is lazy: a bad address shows up as
-  // UNAVAILABLE on the first call). Errors on an empty url or timeout, and on
-  // unreadable or mismatched TLS files (MakeChannelSecurity).
+  // Creates the channel (connection is lazy: an unreachable server shows up
+  // as UNAVAILABLE on the first call). Errors on a url TargetFromUrl refuses,
+  // a timeout <= 0, and unreadable or mismatched TLS files
+  // (MakeChannelSecurity).
   static absl::StatusOr<std::unique_ptr<InferenceClient>> Create(const Options& options);
 
   absl::StatusOr<bool> ServerLive();
@@ -66,8 +67,13 @@ class InferenceClient {
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const Options& options() const { return options_; }
 
-  // The url with any scheme prefix removed.
-  static std::string TargetFromUrl(const std::string& url);
+  // The gRPC target of a --url: HOST:PORT with a port in 1..65535, after an
+  // optional "grpc://" or "http://" ("localhost:8001", "[::1]:8001"), or a
+  // gRPC target URI passed as is ("dns:///svc:8001", "unix:///run/s.sock",
+  // "ipv4:", "ipv6:", "unix-abstract:"). INVALID_ARGUMENT naming the url
+  // otherwise: gRPC would take a missing port as 443 and a port beyond
+  // 65535 modulo 65536, and connect somewhere else than meant.
+  static absl::StatusOr<std::string> TargetFromUrl(const std::string& url);
 
  private:
   InferenceClient(const Options& options, std::shared_ptr<grpc::Channel> channel);

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/client/fake_inference_server.h"
+#include "tests/support/temp_dir.h"
 
 namespace mlpserve::client {
 namespace {
@@ -58,6 +59,17 @@ TEST(CliNoServerTest, HealthUnreachableExitsNonZero) {
   EXPECT_EQ(nlohmann::json::parse(run.out)["health"], "UNREACHABLE");
 }
 
+TEST(CliNoServerTest, BadUrlIsAUsageErrorBeforeAnyCall) {
+  for (const char* url : {"localhost", "localhost:83537", "https://localhost:8001"}) {
+    for (const char* command : {"health", "perf m --requests 1"}) {
+      CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --url '" + url + "' " +
+                                  command + " 2>&1");
+      EXPECT_EQ(run.exit_code, 2) << url << " " << command << ": " << run.out;
+      EXPECT_THAT(run.out, HasSubstr(std::string("'") + url + "'"));
+    }
+  }
+}
+
 TEST_F(CliTest, MetadataPrintsJson) {
   CommandRun run = Client("metadata double");
   ASSERT_EQ(run.exit_code, 0);
@@ -68,7 +80,9 @@ TEST_F(CliTest, MetadataPrintsJson) {
 }
 
 TEST_F(CliTest, InferFromFileRawAndTyped) {
-  const std::string path = ::testing::TempDir() + "/cli_input.json";
+  const std::string dir = mlpserve::testing::MakeTempDir("cli_infer");
+  ASSERT_FALSE(dir.empty());
+  const std::string path = dir + "/input.json";
   std::ofstream(path) << R"({"inputs": [[1, 2, 3, 4], [0.5, 0, -1, 8]]})";
   for (const char* mode : {"--raw", "--typed"}) {
     CommandRun run = Client("infer double --input " + path + " " + mode + " --id abc");
@@ -94,7 +108,9 @@ TEST_F(CliTest, InferRandomBatch) {
 }
 
 TEST_F(CliTest, PerfWritesTableAndJson) {
-  const std::string json_path = ::testing::TempDir() + "/cli_perf.json";
+  const std::string dir = mlpserve::testing::MakeTempDir("cli_perf");
+  ASSERT_FALSE(dir.empty());
+  const std::string json_path = dir + "/perf.json";
   CommandRun run =
       Client("perf double --concurrency 1,4 --requests 40 --warmup 0 --batch 2 --json " +
              json_path + " 2>/dev/null");

@@ -89,5 +89,37 @@ TEST(InferenceClientNoServerTest, UnreachableIsUnavailableWithinDeadline) {
   EXPECT_THAT(std::string(tls.status().message()), ::testing::HasSubstr("/no/such/ca.pem"));
 }
 
+TEST(InferenceClientUrlTest, AcceptsHostPortAndGrpcTargetUris) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"localhost:8001", "localhost:8001"},
+      {"grpc://127.0.0.1:1", "127.0.0.1:1"},
+      {"http://svc.ns.svc.cluster.local:65535", "svc.ns.svc.cluster.local:65535"},
+      {"[::1]:8001", "[::1]:8001"},
+      {"dns:///localhost:8001", "dns:///localhost:8001"},
+      {"unix:///run/mlpserve.sock", "unix:///run/mlpserve.sock"},
+      {"ipv4:127.0.0.1:8001,127.0.0.2:8001", "ipv4:127.0.0.1:8001,127.0.0.2:8001"},
+  };
+  for (const auto& [url, target] : cases) {
+    absl::StatusOr<std::string> got = InferenceClient::TargetFromUrl(url);
+    ASSERT_TRUE(got.ok()) << url << ": " << got.status();
+    EXPECT_EQ(*got, target) << url;
+  }
+}
+
+TEST(InferenceClientUrlTest, RefusesWhatGrpcWouldMisroute) {
+  // gRPC itself would dial 443 for a missing port and 83537 % 65536 = 18001.
+  for (const char* url :
+       {"", "localhost", "localhost:", "localhost:0", "localhost:83537", "localhost:-1", ":8001",
+        "http://localhost:8001/", "localhost:80a", "https://localhost:8001"}) {
+    absl::StatusOr<std::string> got = InferenceClient::TargetFromUrl(url);
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << "'" << url << "'";
+    EXPECT_THAT(std::string(got.status().message()), HasSubstr(std::string("'") + url + "'"));
+    InferenceClient::Options options;
+    options.url = url;
+    EXPECT_EQ(InferenceClient::Create(options).status().code(), absl::StatusCode::kInvalidArgument)
+        << "'" << url << "'";
+  }
+}
+
 }  // namespace
 }  // namespace mlpserve::client

@@ -35,6 +35,7 @@
 #include "tests/model/onnx_test_graph.h"
 #include "tests/support/reference_mlp.h"
 #include "tests/support/server_process.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {

@@ -13,6 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "proto/inference.grpc.pb.h"
 #include "tests/support/server_process.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "proto/inference.grpc.pb.h"
 #include "tests/support/server_process.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {

@@ -22,6 +22,7 @@
 #include "server/model/onnx_import.h"
 #include "tests/model/onnx_test_graph.h"
 #include "tests/support/reference_mlp.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {

@@ -122,13 +122,6 @@ bool HaveProgram(const std::string& program) {
   return false;
 }
 
-std::string TempDir(const std::string& prefix) {
-  const char* base = getenv("TEST_TMPDIR");
-  std::string pattern = std::string(base ? base : "/tmp") + "/" + prefix + "XXXXXX";
-  char* made = mkdtemp(pattern.data());
-  return made ? std::string(made) : std::string();
-}
-
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

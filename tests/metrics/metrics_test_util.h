@@ -52,9 +52,6 @@ std::string ReadFile(const std::string& path);
 // True when `program` is an executable found on PATH.
 bool HaveProgram(const std::string& program);
 
-// A fresh directory under $TEST_TMPDIR or /tmp.
-std::string TempDir(const std::string& prefix);
-
 // A free loopback TCP port (bound, read back, closed).
 int FreePort();
 

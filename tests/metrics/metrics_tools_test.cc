@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/metrics/fed_server.h"
+#include "tests/support/temp_dir.h"
 
 namespace mlpserve::testing {
 namespace {
@@ -26,7 +27,7 @@ class MetricsToolsTest : public FedServerTest {};
 
 TEST_F(MetricsToolsTest, PromtoolAcceptsTheExposition) {
   if (!HaveProgram("promtool")) GTEST_SKIP() << "promtool is not installed";
-  const std::string dir = TempDir("promtool");
+  const std::string dir = MakeTempDir("promtool");
   const std::string file = dir + "/metrics.txt";
   std::ofstream(file) << Scrape();
   CommandResult r = RunCommand(absl::StrCat("promtool check metrics < ", file), 60);
@@ -62,7 +63,7 @@ struct PrometheusProcess {
 
 PrometheusProcess StartPrometheus(const std::vector<std::string>& targets) {
   PrometheusProcess p;
-  p.dir = TempDir("prometheus");
+  p.dir = MakeTempDir("prometheus");
   if (p.dir.empty()) {
     p.error = "no temporary directory";
     return p;
@@ -224,7 +225,7 @@ TEST_F(MetricsToolsTest, ChromiumRendersTheActivationsPage) {
     }
   }
   if (browser.empty()) GTEST_SKIP() << "chromium is not installed";
-  const std::string dir = TempDir("chromium");
+  const std::string dir = MakeTempDir("chromium");
   ASSERT_FALSE(dir.empty());
   CommandResult r = RunCommand(
       absl::StrCat(browser,

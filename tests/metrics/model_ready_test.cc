@@ -16,6 +16,7 @@
 #include "server/metrics/metrics_registry.h"
 #include "tests/metrics/metrics_test_util.h"
 #include "tests/metrics/scrape_until.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {

@@ -24,6 +24,7 @@
 #include "server/repository/servable_model.h"
 #include "tests/support/infer_messages.h"
 #include "tests/support/reference_mlp.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {

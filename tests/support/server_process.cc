@@ -4,6 +4,7 @@
 
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 namespace mlpserve::testing {

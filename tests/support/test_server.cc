@@ -60,13 +60,6 @@ std::unique_ptr<inference::GRPCInferenceService::Stub> TestServer::NewStub() con
       grpc::CreateChannel(grpc_target(), grpc::InsecureChannelCredentials()));
 }
 
-std::string MakeTempDir(const std::string& prefix) {
-  const char* base = getenv("TEST_TMPDIR");
-  std::string pattern = std::string(base ? base : "/tmp") + "/" + prefix + "XXXXXX";
-  char* made = mkdtemp(pattern.data());
-  return made ? std::string(made) : std::string();
-}
-
 void CopyBundledModel(const std::string& name, const std::string& repository) {
   std::filesystem::copy(std::filesystem::path(MLPSERVE_SOURCE_DIR) / "models" / name,
                         std::filesystem::path(repository) / name,

@@ -41,9 +41,6 @@ class TestServer {
   std::unique_ptr<GrpcServer> grpc_;
 };
 
-// A fresh directory under the test's temporary directory.
-std::string MakeTempDir(const std::string& prefix);
-
 // Copies the bundled example model `name` from models/ into `repository`.
 void CopyBundledModel(const std::string& name, const std::string& repository);
 
