@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/lib/infer_codec.h"
 #include "client/lib/tensor_json.h"
@@ -60,6 +61,16 @@ int RunMetadata(const GlobalFlags& flags, const std::string& model, const std::s
 }
 
 int RunInfer(const GlobalFlags& flags, const InferFlags& f) {
+  // The input file first: a bad file is a usage error whatever the server.
+  Tensor input;
+  if (!f.random) {
+    absl::StatusOr<Tensor> parsed = ReadInputJsonFile(f.input);
+    if (!parsed.ok()) {
+      spdlog::error("{}", std::string(parsed.status().message()));
+      return 2;
+    }
+    input = *std::move(parsed);
+  }
   std::unique_ptr<InferenceClient> client = MakeClient(flags);
   if (!client) return 2;
   absl::StatusOr<inference::ModelMetadataResponse> metadata =
@@ -73,21 +84,14 @@ int RunInfer(const GlobalFlags& flags, const InferFlags& f) {
     spdlog::error("{}", std::string(signature.status().message()));
     return 1;
   }
-  Tensor input;
   if (f.random) {
     input = RandomInput(signature->name, f.batch, signature->features, f.seed);
   } else {
-    absl::StatusOr<Tensor> parsed = ReadInputJsonFile(f.input);
-    if (!parsed.ok()) {
-      spdlog::error("{}", std::string(parsed.status().message()));
-      return 2;
-    }
-    if (parsed->shape[1] != signature->features) {
+    if (input.shape[1] != signature->features) {
       spdlog::error("{}: rows have {} values, model '{}' input '{}' takes {} features", f.input,
-                    parsed->shape[1], f.model, signature->name, signature->features);
+                    input.shape[1], f.model, signature->name, signature->features);
       return 2;
     }
-    input = std::move(*parsed);
     input.name = signature->name;
   }
   InferSpec spec{f.model, f.version, f.id, f.typed};
@@ -101,6 +105,16 @@ int RunInfer(const GlobalFlags& flags, const InferFlags& f) {
 }
 
 }  // namespace
+
+CLI::Validator Positive() {
+  return CLI::Validator(
+      [](std::string& value) {
+        double v = 0;
+        if (absl::SimpleAtod(value, &v) && v > 0) return std::string();
+        return absl::StrCat("must be a positive number, got '", value, "'");
+      },
+      "POSITIVE");
+}
 
 absl::StatusOr<std::string> ReadToken(const GlobalFlags& flags) {
   if (flags.token_file.empty()) return std::string();
@@ -156,7 +170,7 @@ void AddInferCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
   input->excludes(random);
   sub->add_option("--batch", f->batch, "Rows for --random")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->needs(random);
   auto* raw = sub->add_flag("--raw", f->raw, "Send raw_input_contents (default)");
   auto* typed = sub->add_flag("--typed", f->typed, "Send contents.fp32_contents");

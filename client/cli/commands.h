@@ -13,6 +13,11 @@
 
 namespace mlpserve::client::cli {
 
+// A CLI11 check that the value is a number > 0, with a plain message
+// ("must be a positive number, got '0'") instead of CLI::PositiveNumber's
+// "not in range 0.000000 to 1797693134862315708...".
+CLI::Validator Positive();
+
 struct GlobalFlags {
   std::string url = "localhost:8001";  // --url host:port
   double timeout_s = 10;               // --timeout, per-call deadline in seconds

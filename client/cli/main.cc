@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
       });
   app.add_option("--timeout", flags.timeout_s, "Deadline of each call, in seconds")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(cli::Positive());
   app.add_option("--token-file", flags.token_file,
                  "File with the server's bearer token (sent as 'authorization: Bearer ...')")
       ->check(CLI::ExistingFile);

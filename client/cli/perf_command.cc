@@ -87,6 +87,15 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
   options.connections = f.connections;
   PerfContext context{options.target, f.rpc, "", 0};
   if (f.rpc == "live") {
+    // One ServerLive first, as `infer` reads the model's metadata first: an
+    // unreachable server is one error line, not a level of failed calls.
+    std::unique_ptr<InferenceClient> probe = MakeClient(flags);
+    if (!probe) return 2;
+    absl::StatusOr<bool> live = probe->ServerLive();
+    if (!live.ok()) {
+      spdlog::error("{}", std::string(live.status().message()));
+      return 1;
+    }
     options.rpc = PerfRpc::kLive;
     options.rows_per_request = 0;
   } else {
@@ -161,25 +170,25 @@ void AddPerfCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
   sub->add_option("--concurrency", f->concurrency, "Closed-loop levels: requests in flight")
       ->delimiter(',')
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   auto* duration = sub->add_option("--duration", f->duration, "Time per level (10s, 500ms, 2m)")
                        ->capture_default_str();
-  auto* requests = sub->add_option("--requests", f->requests, "Requests per level instead")
-                       ->check(CLI::PositiveNumber);
+  auto* requests =
+      sub->add_option("--requests", f->requests, "Requests per level instead")->check(Positive());
   duration->excludes(requests);
   sub->add_option("--batch", f->batch, "Rows per request")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   sub->add_option("--request-rate", f->request_rate, "Open loop at R requests/s")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   sub->add_option("--max-inflight", f->max_in_flight, "Open loop: cap on outstanding requests")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   sub->add_option("--warmup", f->warmup, "Uncounted warm-up per level")->capture_default_str();
   sub->add_option("--json", f->json_path, "Also write the report as JSON to this file");
   sub->add_option("--connections", f->connections, "gRPC channels (TCP connections)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   sub->add_flag("--typed", f->typed, "Send contents.fp32_contents instead of raw bytes");
   sub->add_option("--seed", f->seed, "Seed of the random input rows")->capture_default_str();
   sub->callback([=] { *exit_code = RunPerf(*flags, *f); });

@@ -1,6 +1,7 @@
 #include "client/lib/tensor_json.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -15,6 +16,19 @@ using nlohmann::json;
 
 absl::Status Bad(absl::string_view source, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(source, ": ", what));
+}
+
+// `value` as FP32, or an error naming `where` when it is not a number or
+// beyond FP32's finite range (a silent Inf would reach the model).
+absl::StatusOr<float> ToFloat(const json& value, absl::string_view source,
+                              absl::string_view where) {
+  if (!value.is_number()) return Bad(source, absl::StrCat(where, " is not a number"));
+  const double d = value.get<double>();
+  if (std::fabs(d) > std::numeric_limits<float>::max()) {
+    return Bad(source, absl::StrCat(where, " (", value.dump(),
+                                    ") is beyond FP32's range (|x| <= 3.4028235e38)"));
+  }
+  return static_cast<float>(d);
 }
 
 absl::StatusOr<Tensor> ParseRows(const json& rows, absl::string_view source) {
@@ -34,10 +48,9 @@ absl::StatusOr<Tensor> ParseRows(const json& rows, absl::string_view source) {
                  absl::StrCat("row ", r, " has ", row.size(), " values, row 0 has ", features));
     }
     for (size_t c = 0; c < row.size(); ++c) {
-      if (!row[c].is_number()) {
-        return Bad(source, absl::StrCat("row ", r, ", column ", c, " is not a number"));
-      }
-      t.data.push_back(row[c].get<float>());
+      absl::StatusOr<float> v = ToFloat(row[c], source, absl::StrCat("row ", r, ", column ", c));
+      if (!v.ok()) return v.status();
+      t.data.push_back(*v);
     }
   }
   t.shape = {static_cast<int64_t>(rows.size()), static_cast<int64_t>(features)};
@@ -66,19 +79,22 @@ absl::StatusOr<Tensor> ParseFlat(const json& doc, absl::string_view source) {
   }
   t.data.reserve(expected);
   for (size_t i = 0; i < data.size(); ++i) {
-    if (!data[i].is_number()) {
-      return Bad(source, absl::StrCat("\"data\"[", i, "] is not a number"));
-    }
-    t.data.push_back(data[i].get<float>());
+    absl::StatusOr<float> v = ToFloat(data[i], source, absl::StrCat("\"data\"[", i, "]"));
+    if (!v.ok()) return v.status();
+    t.data.push_back(*v);
   }
   return t;
 }
 
-// The double whose shortest decimal form is the float's shortest form.
-double ShortestDouble(float v) {
+// A float as JSON: the double whose shortest decimal form is the float's
+// shortest form, or, since JSON has no NaN or infinity, the strings
+// "NaN", "Infinity", "-Infinity" (protobuf's JSON mapping of floats).
+json FloatJson(float v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   char buf[64];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf) - 1, v);
-  if (ec != std::errc()) return v;
+  if (ec != std::errc()) return static_cast<double>(v);
   *end = '\0';
   return std::strtod(buf, nullptr);
 }
@@ -117,7 +133,7 @@ json InferResultToJson(const InferResult& result) {
   json outputs = json::array();
   for (const Tensor& t : result.outputs) {
     json data = json::array();
-    for (float v : t.data) data.push_back(ShortestDouble(v));
+    for (float v : t.data) data.push_back(FloatJson(v));
     outputs.push_back({{"name", t.name},
                        {"datatype", t.datatype},
                        {"shape", t.shape},

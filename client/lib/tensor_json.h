@@ -5,6 +5,7 @@
 //   {"inputs": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]}   one array per row
 //   {"data": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "shape": [2, 3]}   flat, row-major
 // Both give a tensor of shape [N, F]. Rows must all have F > 0 values; N > 0.
+// A value beyond FP32's finite range (|x| > 3.4028235e38) is an error, not Inf.
 #ifndef MLPSERVE_CLIENT_LIB_TENSOR_JSON_H_
 #define MLPSERVE_CLIENT_LIB_TENSOR_JSON_H_
 
@@ -29,7 +30,8 @@ absl::StatusOr<Tensor> ReadInputJsonFile(const std::string& path);
 // {"model_name", "model_version", "id",
 //  "outputs": [{"name", "datatype", "shape", "data": [...]}]}
 // Floats print in their shortest round-tripping FP32 form (0.1, not
-// 0.100000001490116).
+// 0.100000001490116); NaN and infinities, which JSON cannot hold, as the
+// strings "NaN", "Infinity" and "-Infinity".
 nlohmann::json InferResultToJson(const InferResult& result);
 
 // {"name", "versions", "platform", "inputs": [{"name", "datatype", "shape"}],

@@ -70,6 +70,31 @@ TEST(CliNoServerTest, BadUrlIsAUsageErrorBeforeAnyCall) {
   }
 }
 
+TEST(CliNoServerTest, BadInputFileIsAUsageErrorBeforeAnyCall) {
+  const std::string dir = mlpserve::testing::MakeTempDir("cli_input");
+  ASSERT_FALSE(dir.empty());
+  const std::string path = dir + "/big.json";
+  std::ofstream(path) << R"({"inputs": [[1e39, 2]]})";
+  CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) +
+                              " --url 127.0.0.1:1 --timeout 1 infer m --input " + path + " 2>&1");
+  EXPECT_EQ(run.exit_code, 2) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("row 0, column 0 (1e+39) is beyond FP32's range"));
+}
+
+TEST(CliNoServerTest, PerfLiveOnAnUnreachableServerStopsAtOnce) {
+  CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) +
+                              " --url 127.0.0.1:1 --timeout 1 perf --rpc live --duration 60s 2>&1");
+  EXPECT_EQ(run.exit_code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("ServerLive: UNAVAILABLE"));
+  EXPECT_THAT(run.out, ::testing::Not(HasSubstr("concurrency")));  // no table of failures
+}
+
+TEST(CliNoServerTest, NonPositiveFlagsAreNamedPlainly) {
+  CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --timeout 0 health 2>&1");
+  EXPECT_EQ(run.exit_code, 2) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("--timeout: must be a positive number, got '0'"));
+}
+
 TEST_F(CliTest, MetadataPrintsJson) {
   CommandRun run = Client("metadata double");
   ASSERT_EQ(run.exit_code, 0);

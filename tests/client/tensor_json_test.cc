@@ -1,5 +1,8 @@
 #include "client/lib/tensor_json.h"
 
+#include <cmath>
+#include <limits>
+
 #include "client/lib/infer_codec.h"
 #include "client/lib/perf_report.h"
 #include "gmock/gmock.h"
@@ -57,6 +60,18 @@ TEST(TensorJsonTest, BadInputsGiveClearErrors) {
   EXPECT_THAT(ErrorOf(R"({"data": [1, null], "shape": [1, 2]})"),
               HasSubstr("\"data\"[1] is not a number"));
   EXPECT_THAT(ErrorOf(R"({"data": [1]})"), HasSubstr("expected"));
+  // Beyond FP32's range: an error, not a silent Inf.
+  EXPECT_THAT(ErrorOf(R"({"inputs": [[1, -1e39]]})"),
+              HasSubstr("row 0, column 1 (-1e+39) is beyond FP32's range"));
+  EXPECT_THAT(ErrorOf(R"({"data": [1, 3.5e38], "shape": [1, 2]})"),
+              HasSubstr("\"data\"[1] (3.5e+38) is beyond FP32's range"));
+}
+
+TEST(TensorJsonTest, LargestFiniteFloatsAreAccepted) {
+  absl::StatusOr<Tensor> t = ParseInputJson(R"({"inputs": [[3.4028234e38, -3.4028234e38]]})");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_THAT(t->data,
+              ElementsAre(std::numeric_limits<float>::max(), -std::numeric_limits<float>::max()));
 }
 
 TEST(TensorJsonTest, MissingFileIsNotFound) {
@@ -70,6 +85,13 @@ TEST(TensorJsonTest, ResultJsonUsesShortestFloats) {
   EXPECT_EQ(InferResultToJson(r).dump(),
             R"({"id":"id7","model_name":"m","model_version":"1","outputs":[{"data":[0.1,-2.0],)"
             R"("datatype":"FP32","name":"y","shape":[1,2]}]})");
+}
+
+TEST(TensorJsonTest, ResultJsonNamesNanAndInfinities) {
+  const float inf = std::numeric_limits<float>::infinity();
+  InferResult r{"m", "1", "", {Tensor{"y", "FP32", {1, 4}, {std::nanf(""), inf, -inf, 1.5f}}}};
+  EXPECT_EQ(InferResultToJson(r)["outputs"][0]["data"].dump(),
+            R"(["NaN","Infinity","-Infinity",1.5])");
 }
 
 TEST(InferCodecTest, RawAndTypedRoundTrip) {
