@@ -62,18 +62,48 @@ class Importer {
     return absl::OkStatus();
   }
 
+  // Indexes initializers, Constant nodes, Identity nodes of a constant
+  // (exporters emit them for shared weights) and who consumes and produces
+  // each tensor. Nodes are in topological order, as ONNX requires.
   void IndexGraph() {
     for (const onnx::TensorProto& t : graph_.initializer()) initializers_[t.name()] = &t;
+    off_chain_.assign(graph_.node_size(), false);
     for (int i = 0; i < graph_.node_size(); ++i) {
       const onnx::NodeProto& node = graph_.node(i);
       if (node.op_type() == "Constant" && IsDefaultDomain(node)) {
         for (const std::string& out : node.output()) constant_nodes_[out] = &node;
+        off_chain_[i] = true;
+        continue;
+      }
+      if (node.op_type() == "Identity" && IsDefaultDomain(node) && node.input_size() == 1 &&
+          node.output_size() == 1 && IsConstant(node.input(0)) && !IsConstant(node.output(0))) {
+        // A new name only (SSA): aliases can never form a cycle.
+        constant_aliases_[node.output(0)] = node.input(0);
+        off_chain_[i] = true;
         continue;
       }
       for (const std::string& in : node.input()) {
         if (!in.empty()) consumers_[in].push_back(i);
       }
+      for (const std::string& out : node.output()) {
+        if (!out.empty()) producers_[out] = i;
+      }
     }
+  }
+
+  bool IsConstant(const std::string& name) const {
+    return initializers_.count(name) != 0 || constant_nodes_.count(name) != 0 ||
+           constant_aliases_.count(name) != 0;
+  }
+
+  // The initializer or Constant output `name` stands for, through Identity
+  // nodes.
+  std::string ResolveConstant(std::string name) const {
+    for (auto it = constant_aliases_.find(name); it != constant_aliases_.end();
+         it = constant_aliases_.find(name)) {
+      name = it->second;
+    }
+    return name;
   }
 
   static bool IsDefaultDomain(const onnx::NodeProto& node) {
@@ -125,7 +155,10 @@ class Importer {
                                 "; expected rank 2 [batch, features]"));
     }
     if (shape.dim(0).has_dim_value() && shape.dim(0).dim_value() <= 0) {
-      return Error(absl::StrCat(label, " has batch dimension ", shape.dim(0).dim_value()));
+      return Error(absl::StrCat(label, " has batch dimension ", shape.dim(0).dim_value(),
+                                "; a batch of any size is a dim_param (e.g. 'batch') or no "
+                                "dim_value (torch.onnx.export dynamic_axes={'",
+                                v.name(), "': {0: 'batch'}})"));
     }
     if (!shape.dim(1).has_dim_value()) return int64_t{-1};
     if (shape.dim(1).dim_value() <= 0) {
@@ -149,18 +182,31 @@ class Importer {
     if (index >= node.input_size() || node.input(index).empty()) {
       return NodeError(node, absl::StrCat("input ", index, " is missing"));
     }
-    const std::string& name = node.input(index);
+    const std::string name = ResolveConstant(node.input(index));
     absl::StatusOr<FloatTensor> t;
     if (auto it = initializers_.find(name); it != initializers_.end()) {
       t = DecodeFloatTensor(*it->second, name);
     } else if (auto c = constant_nodes_.find(name); c != constant_nodes_.end()) {
       t = DecodeConstantNode(*c->second);
     } else {
-      return NodeError(
-          node, absl::StrCat("initializer '", name, "' not found (weights must be constant)"));
+      return NodeError(node, NotConstant(name, index));
     }
     if (!t.ok()) return NodeError(node, t.status().message());
     return t;
+  }
+
+  // Why input `index`, tensor `name`, is not a constant.
+  std::string NotConstant(const std::string& name, int index) const {
+    std::string what = absl::StrCat("input ", index, " '", name, "' ");
+    if (auto p = producers_.find(name); p != producers_.end()) {
+      absl::StrAppend(&what, "is computed by ", NodeLabel(graph_.node(p->second)));
+    } else if (name == mlp_.input_name) {
+      absl::StrAppend(&what, "is the graph input");
+    } else {
+      absl::StrAppend(&what, "is neither an initializer nor a Constant node's output");
+    }
+    absl::StrAppend(&what, "; weights, biases and slopes must be constants");
+    return what;
   }
 
   absl::Status Walk() {
@@ -188,7 +234,7 @@ class Importer {
     }
     for (int i = 0; i < graph_.node_size(); ++i) {
       const onnx::NodeProto& node = graph_.node(i);
-      if (!used[i] && !(node.op_type() == "Constant" && IsDefaultDomain(node))) {
+      if (!used[i] && !off_chain_[i]) {
         return NodeError(node, "is not on the chain from the graph input to the graph output");
       }
     }
@@ -243,11 +289,40 @@ class Importer {
         return NodeError(node, absl::StrCat("axis ", axis, " changes the [batch, features] shape"));
       }
     }
+    if (node.op_type() == "Dropout" && node.input_size() > 2 && !node.input(2).empty()) {
+      if (absl::Status s = CheckInferenceDropout(node); !s.ok()) return s;
+    }
     for (int i = 1; i < node.output_size(); ++i) {  // Dropout's mask
       const std::string& extra = node.output(i);
       if (!extra.empty() && (consumers_.count(extra) != 0 || extra == mlp_.output_name)) {
         return NodeError(node, absl::StrCat("output '", extra, "' is used; only the data is"));
       }
+    }
+    return absl::OkStatus();
+  }
+
+  // Dropout (opset 12+) is served as the identity only when its
+  // training_mode input is a constant false: in training mode it zeroes
+  // random units, which no inference server should do.
+  absl::Status CheckInferenceDropout(const onnx::NodeProto& node) {
+    const std::string name = ResolveConstant(node.input(2));
+    const onnx::TensorProto* tensor = nullptr;
+    if (auto it = initializers_.find(name); it != initializers_.end()) {
+      tensor = it->second;
+    } else if (auto c = constant_nodes_.find(name); c != constant_nodes_.end()) {
+      const onnx::AttributeProto* value = FindAttribute(*c->second, "value");
+      if (value != nullptr && value->has_t()) tensor = &value->t();
+    }
+    if (tensor == nullptr) {
+      return NodeError(node, absl::StrCat("training_mode '", node.input(2),
+                                          "' is not a constant; export with model.eval()"));
+    }
+    absl::StatusOr<bool> training = DecodeBoolScalar(*tensor, name);
+    if (!training.ok()) return NodeError(node, training.status().message());
+    if (*training) {
+      return NodeError(node, absl::StrCat("training_mode '", node.input(2),
+                                          "' is true: dropout would zero random units; export "
+                                          "with model.eval()"));
     }
     return absl::OkStatus();
   }
@@ -381,7 +456,11 @@ class Importer {
   int64_t opset_ = 0;
   std::unordered_map<std::string, const onnx::TensorProto*> initializers_;
   std::unordered_map<std::string, const onnx::NodeProto*> constant_nodes_;
+  // Output of an Identity of a constant -> its input.
+  std::unordered_map<std::string, std::string> constant_aliases_;
+  std::vector<bool> off_chain_;  // per node: a Constant or an Identity of a constant
   std::unordered_map<std::string, std::vector<int>> consumers_;  // tensor -> node indices
+  std::unordered_map<std::string, int> producers_;               // tensor -> node index
   std::string current_;        // the tensor flowing along the chain
   int64_t features_ = -1;      // features of current_, -1 while unknown
   std::string features_from_;  // what gave features_, for messages

@@ -4,8 +4,9 @@
 // 9 to 17: Gemm (alpha, beta, transB 0/1, transA 0), MatMul followed by Add,
 // LeakyRelu (alpha, default 0.01), PRelu (slope scalar, [C] or [1, C]), Relu,
 // Sigmoid, Tanh, Softmax (last axis), and Flatten / Identity / Dropout as
-// no-ops. Initializers may be stored as raw_data or float_data, and may also
-// come from Constant nodes. The input's batch dimension may be symbolic or
+// no-ops (Dropout only with no training_mode or a constant false one).
+// Initializers may be stored as raw_data or float_data, may also come from
+// Constant nodes, and may reach their node through Identity nodes. The input's batch dimension may be symbolic or
 // fixed. Anything else is an error that names the node, its op type and the
 // source (file path); malformed bytes are an error, never a crash.
 //

@@ -109,6 +109,27 @@ absl::StatusOr<FloatTensor> DecodeConstantNode(const onnx::NodeProto& node) {
   return node_error(absl::StrCat("attribute '", attr.name(), "' is not supported"));
 }
 
+absl::StatusOr<bool> DecodeBoolScalar(const onnx::TensorProto& tensor,
+                                      const std::string& tensor_name) {
+  if (tensor.data_type() != onnx::TensorProto::BOOL) {
+    return TensorError(tensor_name,
+                       absl::StrCat("data type ", tensor.data_type(), "; expected BOOL (9)"));
+  }
+  const std::vector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
+  absl::StatusOr<int64_t> count = ElementCount(dims, tensor_name);
+  if (!count.ok()) return count.status();
+  if (*count != 1) return TensorError(tensor_name, "must hold exactly one value");
+  if (tensor.has_raw_data()) {
+    if (tensor.raw_data().size() != 1) {
+      return TensorError(tensor_name, absl::StrCat("raw_data holds ", tensor.raw_data().size(),
+                                                   " bytes; a BOOL is 1"));
+    }
+    return tensor.raw_data()[0] != 0;
+  }
+  if (tensor.int32_data_size() != 1) return TensorError(tensor_name, "holds no value");
+  return tensor.int32_data(0) != 0;
+}
+
 std::string ShapeString(const std::vector<int64_t>& dims) {
   return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
 }

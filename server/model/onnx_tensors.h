@@ -39,6 +39,11 @@ absl::StatusOr<FloatTensor> DecodeFloatTensor(const onnx::TensorProto& tensor,
 // value_floats). INVALID_ARGUMENT naming the node for anything else.
 absl::StatusOr<FloatTensor> DecodeConstantNode(const onnx::NodeProto& node);
 
+// A one-element BOOL TensorProto (raw_data or int32_data), e.g. Dropout's
+// training_mode. INVALID_ARGUMENT naming the tensor for anything else.
+absl::StatusOr<bool> DecodeBoolScalar(const onnx::TensorProto& tensor,
+                                      const std::string& tensor_name);
+
 // Broadcasts a per-unit vector (PRelu slope, Gemm C, Add bias) to `n` values:
 // a single value (scalar, [1], [1, 1]), [n] or [1, n]. Empty on other shapes.
 std::vector<float> BroadcastRow(const FloatTensor& t, int64_t n);

@@ -2,6 +2,7 @@
 // crashes) for everything else.
 #include "server/model/onnx_import.h"
 
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -285,6 +286,19 @@ TEST(OnnxImportTest, BatchDimSymbolicOrFixed) {
   EXPECT_TRUE(Import(GemmGraph(WithFeatures(0)).Build(0)).ok());
 }
 
+TEST(OnnxImportTest, NegativeBatchDimensionSaysHowToMakeItDynamic) {
+  onnx::ModelProto model = GemmGraph().Build(2);
+  model.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
+      ->set_dim_value(-1);
+  ExpectError(Import(model),
+              {"graph input 'input' has batch dimension -1", "dim_param", "dynamic_axes"});
+}
+
 TEST(OnnxImportTest, InputMustBeRank2Float) {
   onnx::ModelProto rank3 = GemmGraph().Build(2);
   rank3.mutable_graph()
@@ -332,7 +346,92 @@ TEST(OnnxImportTest, MismatchedLayerShapesNameTheLayer) {
 TEST(OnnxImportTest, MissingInitializerNamesTensor) {
   OnnxTestGraph g({});
   testing::SetIntAttr(g.Append("Gemm", "Gemm_0", {"weights_nowhere"}), "transB", 1);
-  ExpectError(Import(g.Build(2)), {"node 'Gemm_0' (op Gemm)", "'weights_nowhere' not found"});
+  ExpectError(Import(g.Build(2)),
+              {"node 'Gemm_0' (op Gemm)", "input 1 'weights_nowhere' is neither an initializer",
+               "must be constants"});
+}
+
+TEST(OnnxImportTest, ComputedWeightsNameTheNodeThatComputesThem) {
+  OnnxTestGraph g({});
+  const std::string w = g.Initializer("w", {2, 3}, {1, 2, 3, 4, 5, 6});
+  onnx::NodeProto* neg = g.graph()->add_node();
+  neg->set_op_type("Neg");
+  neg->set_name("Neg_w");
+  neg->add_input(w);
+  neg->add_output("w_negated");
+  testing::SetIntAttr(g.Append("Gemm", "Gemm_0", {"w_negated"}), "transB", 1);
+  ExpectError(Import(g.Build(2)), {"node 'Gemm_0' (op Gemm)", "input 1 'w_negated'",
+                                   "is computed by node 'Neg_w' (op Neg)"});
+}
+
+// Exporters put Identity nodes between a shared initializer and its users.
+TEST(OnnxImportTest, WeightsThroughIdentityNodesAreFollowed) {
+  OnnxTestGraph g({});
+  const std::string w = g.Initializer("w", {2, 3}, {1, 2, 3, 4, 5, 6});
+  std::string from = w;
+  for (const char* alias : {"w_alias", "w_alias2"}) {
+    onnx::NodeProto* identity = g.graph()->add_node();
+    identity->set_op_type("Identity");
+    identity->set_name(std::string("Identity_") + alias);
+    identity->add_input(from);
+    identity->add_output(alias);
+    from = alias;
+  }
+  const std::string c = g.ConstantNode("Constant_b", {2}, {7, 8});
+  onnx::NodeProto* c_identity = g.graph()->add_node();
+  c_identity->set_op_type("Identity");
+  c_identity->set_name("Identity_b");
+  c_identity->add_input(c);
+  c_identity->add_output("b_alias");
+  testing::SetIntAttr(g.Append("Gemm", "Gemm_0", {"w_alias2", "b_alias"}), "transB", 1);
+  absl::StatusOr<Mlp> mlp = Import(g.Build(2));
+  ASSERT_TRUE(mlp.ok()) << mlp.status();
+  EXPECT_THAT(mlp->layers[0].weights, ElementsAre(1, 4, 2, 5, 3, 6));
+  EXPECT_THAT(mlp->layers[0].bias, ElementsAre(7, 8));
+
+  // An Identity naming its output after its input (invalid SSA) does not
+  // make the alias lookup loop.
+  onnx::ModelProto self = g.Build(2);
+  onnx::NodeProto* loop = self.mutable_graph()->add_node();
+  loop->set_op_type("Identity");
+  loop->set_name("Identity_self");
+  loop->add_input("w_alias");
+  loop->add_output("w_alias");
+  ExpectError(Import(self), {"Identity_self"});
+}
+
+// Dropout's training_mode (opset 12+): a constant false is the identity,
+// anything else is refused.
+TEST(OnnxImportTest, DropoutInTrainingModeIsRefused) {
+  auto with_training_mode = [](std::optional<bool> value, bool raw) {
+    OnnxTestGraph g({});
+    g.AppendGemm("Gemm_0", {2, 3}, {1, 2, 3, 4, 5, 6}, {2}, {0, 0});
+    const std::string ratio = g.Initializer("ratio", {}, {0.5f});
+    std::string mode = "training_mode";
+    if (value.has_value()) {
+      onnx::TensorProto* t = g.graph()->add_initializer();
+      t->set_name(mode);
+      t->set_data_type(onnx::TensorProto::BOOL);
+      if (raw) {
+        t->set_raw_data(std::string(1, *value ? '\1' : '\0'));
+      } else {
+        t->add_int32_data(*value ? 1 : 0);
+      }
+    } else {
+      g.graph()->add_input()->set_name(mode);  // fed at run time
+    }
+    g.Append("Dropout", "Dropout_1", {ratio, mode});
+    return g.Build(2);
+  };
+  for (bool raw : {true, false}) {
+    SCOPED_TRACE(raw ? "raw_data" : "int32_data");
+    EXPECT_TRUE(Import(with_training_mode(false, raw)).ok());
+    ExpectError(
+        Import(with_training_mode(true, raw)),
+        {"node 'Dropout_1' (op Dropout)", "training_mode 'training_mode' is true", "model.eval()"});
+  }
+  // A run-time training_mode is a second graph input.
+  ExpectError(Import(with_training_mode(std::nullopt, true)), {"more than one input"});
 }
 
 TEST(OnnxImportTest, RawDataLengthMismatchNamesTensor) {
