@@ -10,7 +10,9 @@
 //                 batch, and the batch's activation counts, if any, into
 //                 activations() (counts that do not match the model are
 //                 dropped).
-//   OnQueueDepth  queue_depth.
+//   OnQueueDepth  this instance's share of queue_depth: the gauge is the sum
+//                 over the version's live instances (while a reloaded version
+//                 drains its old instance, both queues count).
 //   RecordRequest requests_total{code}, request_duration_seconds (total) and,
 //                 with `timing`, queue_duration_seconds (timing->queue).
 //

@@ -100,7 +100,11 @@ ModelMetricsImpl::ModelMetricsImpl(MetricsRegistry* registry, std::string model,
       activations_enabled_(activations_enabled),
       tracker_(activations_enabled ? mlp : Mlp(), dead_window_rows) {}
 
-ModelMetricsImpl::~ModelMetricsImpl() { registry_->Release(this, key_); }
+ModelMetricsImpl::~ModelMetricsImpl() {
+  // Take this instance's queue out of the shared gauge before the series can go.
+  OnQueueDepth(0);
+  registry_->Release(this, key_);
+}
 
 void ModelMetricsImpl::OnBatch(const BatchReport& report) {
   if (report.status.ok()) {
@@ -117,7 +121,10 @@ void ModelMetricsImpl::OnBatch(const BatchReport& report) {
 }
 
 void ModelMetricsImpl::OnQueueDepth(size_t depth) {
-  series_->queue_depth.Set(static_cast<double>(depth));
+  // Concurrent reports telescope: the deltas sum to the last depth swapped in.
+  const int64_t now = static_cast<int64_t>(depth);
+  const int64_t before = queue_depth_.exchange(now, std::memory_order_relaxed);
+  if (now != before) series_->queue_depth.Increment(static_cast<double>(now - before));
 }
 
 void ModelMetricsImpl::RecordRequest(absl::StatusCode code, absl::Duration total,

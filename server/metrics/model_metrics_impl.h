@@ -91,6 +91,9 @@ class ModelMetricsImpl : public ModelMetrics {
   ModelSeries* const series_;
   const bool activations_enabled_;
   ActivationTracker tracker_;  // no layers when activations are disabled
+  // The depth this instance last reported; series_->queue_depth holds the
+  // sum over instances, each adding the change of its own depth.
+  std::atomic<int64_t> queue_depth_{0};
 };
 
 }  // namespace metrics_internal

@@ -114,7 +114,14 @@ TEST_F(MetricsHttpTest, ReloadedVersionSharesSeriesUntilTheLastInstanceGoes) {
   std::unique_ptr<ModelMetrics> reloaded = registry_->AddModel("tiny", 1, SmallMlp(), stats);
   reloaded->SetReady(true);
   model_->SetReady(false);  // the old instance drains
+  // Queue depth is the sum over both instances: the draining instance's
+  // reports do not overwrite the new one's.
+  reloaded->OnQueueDepth(5);
+  EXPECT_EQ(ParseSamples(Scrape())[Series("mlpserve_queue_depth", kTiny)], 3 + 5);
+  model_->OnQueueDepth(1);
+  EXPECT_EQ(ParseSamples(Scrape())[Series("mlpserve_queue_depth", kTiny)], 1 + 5);
   model_.reset();
+  EXPECT_EQ(ParseSamples(Scrape())[Series("mlpserve_queue_depth", kTiny)], 5);
   std::map<std::string, double> s = ParseSamples(Scrape());
   EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)], 2);
   EXPECT_EQ(s[Series("mlpserve_model_ready", kTiny)], 1);
