@@ -26,9 +26,10 @@ test_pkgs=(
 # make fuzz: libFuzzer and the sanitizer runtimes come with clang's compiler-rt.
 fuzz_pkgs=(clang-14 libclang-rt-14-dev)
 # make docker-test without a docker daemon: podman as root runs containers
-# with runc; debootstrap makes the local base image where no registry answers
-# (../shared/tools/container-base.sh).
-container_pkgs=(podman runc debootstrap)
+# with runc and catatonit (the init process of `run --init`; only a Recommends
+# of podman, so --no-install-recommends leaves it out); debootstrap makes the
+# local base image where no registry answers (../shared/tools/container-base.sh).
+container_pkgs=(podman runc catatonit debootstrap)
 # What the mlpserve and mlpserve-client binaries load (ldd), by Debian 12 name;
 # their own dependencies (c-ares, re2, ssl, civetweb, OpenCL ICD loader) follow.
 runtime_pkgs=(
