@@ -21,6 +21,13 @@ class Clock {
   static Clock* Real();
 };
 
+// The time from `from` to `to`, 0 when `to` is earlier: the real clock is
+// the wall clock (gRPC deadlines are wall times), and a wall clock stepped
+// back must not put negative durations into histograms and statistics.
+inline absl::Duration Elapsed(absl::Time from, absl::Time to) {
+  return to > from ? to - from : absl::ZeroDuration();
+}
+
 // A clock that moves only when told to. For tests.
 class FakeClock : public Clock {
  public:
@@ -29,6 +36,7 @@ class FakeClock : public Clock {
     absl::MutexLock lock(&mu_);
     return now_;
   }
+  // `d` may be negative: a wall clock stepped back.
   void Advance(absl::Duration d) {
     absl::MutexLock lock(&mu_);
     now_ += d;

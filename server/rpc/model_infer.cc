@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "server/common/clock.h"
 #include "server/rpc/infer_decode.h"
 #include "server/rpc/inference_service.h"
 #include "server/rpc/status_mapping.h"
@@ -46,8 +47,8 @@ struct PendingCall {
     if (output.ok()) Encode(*output);
     const absl::Time now = clock->Now();
     const InferTiming* computed = output.ok() ? &timing : nullptr;
-    model->metrics().RecordRequest(code, now - start, computed);
-    model->stats().RecordRequest(code, now - start, computed, rows, now);
+    model->metrics().RecordRequest(code, Elapsed(start, now), computed);
+    model->stats().RecordRequest(code, Elapsed(start, now), computed, rows, now);
     reactor->Finish(ToGrpcStatus(output.status()));
   }
 
@@ -90,8 +91,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   absl::StatusOr<DecodedInput> input = DecodeInferRequest(*request, ContractOf(servable));
   if (!input.ok()) {
     const absl::Time now = options_.clock->Now();
-    servable.metrics().RecordRequest(input.status().code(), now - start, nullptr);
-    servable.stats().RecordRequest(input.status().code(), now - start, nullptr, 0, now);
+    servable.metrics().RecordRequest(input.status().code(), Elapsed(start, now), nullptr);
+    servable.stats().RecordRequest(input.status().code(), Elapsed(start, now), nullptr, 0, now);
     reactor->Finish(ToGrpcStatus(input.status()));
     return reactor;
   }

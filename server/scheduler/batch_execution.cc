@@ -17,7 +17,7 @@ BatchReport ExecuteBatch(absl::string_view model_name, BatchRunner& runner, Cloc
 
   const absl::Time start = clock.Now();
   absl::StatusOr<absl::Span<const float>> output = runner.Run(pieces, rows, counts);
-  const absl::Duration compute = clock.Now() - start;
+  const absl::Duration compute = Elapsed(start, clock.Now());
   if (!output.ok()) {  // the engine names the layer; the client also needs the model
     output = absl::Status(output.status().code(),
                           absl::StrCat("model '", model_name, "': ", output.status().message()));
@@ -40,7 +40,7 @@ BatchReport ExecuteBatch(absl::string_view model_name, BatchRunner& runner, Cloc
   size_t offset = 0;
   for (auto& request : batch) {
     InferTiming timing;
-    timing.queue = start - request->enqueue_time;
+    timing.queue = Elapsed(request->enqueue_time, start);
     timing.compute = compute;
     timing.batch_rows = rows;
     if (output.ok()) {
@@ -57,7 +57,7 @@ BatchReport ExecuteBatch(absl::string_view model_name, BatchRunner& runner, Cloc
 void AnswerDropped(std::vector<DroppedRequest> dropped, absl::Time now) {
   for (auto& entry : dropped) {
     InferTiming timing;
-    timing.queue = now - entry.request->enqueue_time;
+    timing.queue = Elapsed(entry.request->enqueue_time, now);
     entry.request->done(std::move(entry.status), timing);
   }
 }

@@ -478,6 +478,26 @@ TEST(ModelSchedulerTest, FakeClockDrivesTheQueueDelay) {
   EXPECT_EQ(call.timing.queue, absl::Milliseconds(50));
 }
 
+TEST(ModelSchedulerTest, WallClockSteppedBackGivesZeroNotNegativeQueueTime) {
+  RunLog log;
+  FakeClock clock;
+  SchedulerOptions options = BatchingOptions(nullptr);
+  options.batching.max_queue_delay = absl::Minutes(10);
+  options.clock = &clock;
+  auto scheduler = ModelScheduler::Create(Factory(&log), options);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  Call call;
+  call.id = 3;
+  call.rows = 2;
+  ASSERT_TRUE((*scheduler)->Submit(call.MakeRequest()).ok());
+  clock.Advance(absl::Hours(-1));  // NTP steps the wall clock back
+  (*scheduler)->Drain();
+  ASSERT_TRUE(call.Wait());
+  call.ExpectOwnRows();
+  EXPECT_EQ(call.timing.queue, absl::ZeroDuration());
+  EXPECT_GE(call.timing.compute, absl::ZeroDuration());
+}
+
 TEST(ModelSchedulerTest, DrainStartsQueuedBatchesWithoutTheDelayAndKeepsServing) {
   RunLog log;
   FakeClock clock;  // never advanced: only Drain can start a batch
