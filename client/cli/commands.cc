@@ -1,6 +1,7 @@
 #include "client/cli/commands.h"
 
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -110,10 +111,23 @@ CLI::Validator Positive() {
   return CLI::Validator(
       [](std::string& value) {
         double v = 0;
-        if (absl::SimpleAtod(value, &v) && v > 0) return std::string();
+        if (absl::SimpleAtod(value, &v) && std::isfinite(v) && v > 0) return std::string();
         return absl::StrCat("must be a positive number, got '", value, "'");
       },
       "POSITIVE");
+}
+
+CLI::Validator TimeoutSeconds() {
+  return CLI::Validator(
+      [](std::string& value) {
+        double v = 0;
+        if (absl::SimpleAtod(value, &v) && v >= 0.001 && v <= kMaxTimeoutSeconds) {
+          return std::string();
+        }
+        return absl::StrCat("must be seconds from 0.001 to ", kMaxTimeoutSeconds, ", got '", value,
+                            "'");
+      },
+      "SECONDS");
 }
 
 absl::StatusOr<std::string> ReadToken(const GlobalFlags& flags) {

@@ -18,6 +18,11 @@ namespace mlpserve::client::cli {
 // "not in range 0.000000 to 1797693134862315708...".
 CLI::Validator Positive();
 
+// --timeout: seconds from 1 ms to kMaxTimeoutSeconds (a week; beyond, the
+// deadline arithmetic would overflow).
+inline constexpr double kMaxTimeoutSeconds = 7 * 24 * 3600;
+CLI::Validator TimeoutSeconds();
+
 struct GlobalFlags {
   std::string url = "localhost:8001";  // --url host:port
   double timeout_s = 10;               // --timeout, per-call deadline in seconds

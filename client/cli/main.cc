@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
       });
   app.add_option("--timeout", flags.timeout_s, "Deadline of each call, in seconds")
       ->capture_default_str()
-      ->check(cli::Positive());
+      ->check(cli::TimeoutSeconds());
   app.add_option("--token-file", flags.token_file,
                  "File with the server's bearer token (sent as 'authorization: Bearer ...')")
       ->check(CLI::ExistingFile);
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help and --version are "errors" with exit code 0.
+    // --help is an "error" with exit code 0.
     return app.exit(e) == 0 ? 0 : 2;
   }
   return exit_code;

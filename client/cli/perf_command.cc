@@ -76,6 +76,12 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
     return 2;
   }
   options.target = *std::move(target);
+  // Flags first (--duration, --warmup): a usage error whatever the server.
+  absl::StatusOr<std::vector<LevelSpec>> levels = MakeLevels(f);
+  if (!levels.ok()) {
+    spdlog::error("{}", std::string(levels.status().message()));
+    return 2;
+  }
   options.tls = flags.tls;
   absl::StatusOr<std::string> token = ReadToken(flags);
   if (!token.ok()) {
@@ -113,13 +119,10 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
     context.model = f.model;
     context.batch = f.batch;
   }
-  absl::StatusOr<std::vector<LevelSpec>> levels = MakeLevels(f);
   absl::StatusOr<std::unique_ptr<PerfRunner>> runner = PerfRunner::Create(std::move(options));
-  for (const absl::Status& s : {levels.status(), runner.status()}) {
-    if (!s.ok()) {
-      spdlog::error("{}", std::string(s.message()));
-      return 2;
-    }
+  if (!runner.ok()) {
+    spdlog::error("{}", std::string(runner.status().message()));
+    return 2;
   }
   std::vector<LevelResult> results;
   for (const LevelSpec& level : *levels) {

@@ -5,7 +5,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "client/lib/status_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -14,21 +13,32 @@
 namespace mlpserve::client {
 
 absl::StatusOr<std::string> InferenceClient::TargetFromUrl(const std::string& url) {
-  for (const char* uri_scheme : {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:"}) {
-    if (absl::StartsWith(url, uri_scheme)) return url;
+  // gRPC's own target URIs go to gRPC's resolvers as they are.
+  for (absl::string_view uri_scheme :
+       {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:", "xds:"}) {
+    if (absl::StartsWithIgnoreCase(url, uri_scheme)) return url;
   }
-  if (absl::StartsWith(url, "https://")) {
+  if (absl::StartsWithIgnoreCase(url, "https://")) {
     return absl::InvalidArgumentError(absl::StrCat(
         "server url '", url, "': give HOST:PORT and turn TLS on with --tls-ca, not https://"));
   }
   absl::string_view address = url;
   for (absl::string_view scheme : {"grpc://", "http://"}) {
-    if (absl::ConsumePrefix(&address, scheme)) break;
+    if (absl::StartsWithIgnoreCase(address, scheme)) {
+      address.remove_prefix(scheme.size());
+      break;
+    }
   }
   absl::StatusOr<HostPort> host_port = ParseHostPort(address, "--url");
-  if (!host_port.ok() || host_port->port == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "server url '", url, "' is not HOST:PORT with a port in 1..65535 (e.g. localhost:8001)"));
+  // An IPv6 address needs brackets: in "::1:8001" the port is ambiguous.
+  const bool bare_ipv6 =
+      host_port.ok() && absl::StrContains(host_port->host, ':') &&
+      !(absl::StartsWith(host_port->host, "[") && absl::EndsWith(host_port->host, "]"));
+  if (!host_port.ok() || host_port->port == 0 || bare_ipv6) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server url '", url,
+                     "' is not HOST:PORT with a port in 1..65535 (e.g. localhost:8001, "
+                     "[::1]:8001)"));
   }
   return std::string(address);
 }

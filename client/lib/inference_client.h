@@ -67,10 +67,11 @@ class InferenceClient {
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const Options& options() const { return options_; }
 
-  // The gRPC target of a --url: HOST:PORT with a port in 1..65535, after an
-  // optional "grpc://" or "http://" ("localhost:8001", "[::1]:8001"), or a
-  // gRPC target URI passed as is ("dns:///svc:8001", "unix:///run/s.sock",
-  // "ipv4:", "ipv6:", "unix-abstract:"). INVALID_ARGUMENT naming the url
+  // The gRPC target of a --url: HOST:PORT with a port in 1..65535 and IPv6
+  // hosts in brackets, after an optional "grpc://" or "http://" (any case)
+  // ("localhost:8001", "[::1]:8001"), or a gRPC target URI passed as is
+  // ("dns:///svc:8001", "unix:///run/s.sock", "ipv4:", "ipv6:",
+  // "unix-abstract:", "vsock:", "xds:"). INVALID_ARGUMENT naming the url
   // otherwise: gRPC would take a missing port as 443 and a port beyond
   // 65535 modulo 65536, and connect somewhere else than meant.
   static absl::StatusOr<std::string> TargetFromUrl(const std::string& url);

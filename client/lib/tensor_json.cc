@@ -24,7 +24,8 @@ absl::StatusOr<float> ToFloat(const json& value, absl::string_view source,
                               absl::string_view where) {
   if (!value.is_number()) return Bad(source, absl::StrCat(where, " is not a number"));
   const double d = value.get<double>();
-  if (std::fabs(d) > std::numeric_limits<float>::max()) {
+  // Values that round to FLT_MAX (3.4028235e38, as FLT_MAX prints) are fine.
+  if (!std::isfinite(static_cast<float>(d))) {
     return Bad(source, absl::StrCat(where, " (", value.dump(),
                                     ") is beyond FP32's range (|x| <= 3.4028235e38)"));
   }

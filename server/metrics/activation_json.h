@@ -3,9 +3,10 @@
 //   ModelActivationsJson: {"model": M, "versions": [{"version": V,
 //     "rows_seen": N, "batches_seen": B, "dead_window_rows": W, "layers": [
 //       {"layer": 0, "layer_index": 1, "node": "...", "activation": "leaky_relu",
-//        "units": U, "rows_seen": N, "window_rows": R, "values_total": ...,
-//        "negative_total": ..., "negative_ratio": 0.37, "dead_units": 2,
-//        "positive_rate": [U numbers], "dead": [U booleans]}]}]}
+//        "units": U, "rows_seen": N, "window_rows": R, "window_full": true,
+//        "values_total": ..., "negative_total": ..., "negative_ratio": 0.37,
+//        "dead_units": 2, "positive_rate": [U numbers], "dead": [U booleans]}]}]}
+//   (dead_units 0 and dead all false until window_full)
 //   (versions ascending; `layer` is the position among observed activations)
 //   ModelListJson: {"models": [{"model": M, "versions": [V...]}]}
 //   ErrorJson: {"error": message}

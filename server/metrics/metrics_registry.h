@@ -26,7 +26,8 @@
 //   mlpserve_activation_negative_total{model,version,layer}         counter
 //   mlpserve_activation_negative_ratio{model,version,layer}         gauge, window
 //   mlpserve_dead_neurons{model,version,layer}                      gauge, window
-// (the last two only once the model has observed a row). `code` is the gRPC
+// (the ratio once the model has observed a row, dead_neurons once it has
+// observed a full window of dead_window_rows rows). `code` is the gRPC
 // status code name (OK, INVALID_ARGUMENT, ...); a code's series appears the
 // first time the code is recorded, OK's at model load. Duration buckets are
 // log-spaced, 1-2.5-5 per decade from 10 us to 10 s (19 buckets); batch-size

@@ -90,9 +90,28 @@ TEST(CliNoServerTest, PerfLiveOnAnUnreachableServerStopsAtOnce) {
 }
 
 TEST(CliNoServerTest, NonPositiveFlagsAreNamedPlainly) {
-  CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --timeout 0 health 2>&1");
-  EXPECT_EQ(run.exit_code, 2) << run.out;
-  EXPECT_THAT(run.out, HasSubstr("--timeout: must be a positive number, got '0'"));
+  for (const char* timeout : {"0", "0.0001", "inf", "1e400", "nan"}) {
+    CommandRun run =
+        RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --timeout " + timeout + " health 2>&1");
+    EXPECT_EQ(run.exit_code, 2) << timeout << ": " << run.out;
+    EXPECT_THAT(run.out, HasSubstr(std::string("--timeout: must be seconds from 0.001 to "
+                                               "604800, got '") +
+                                   timeout + "'"));
+  }
+  for (const char* batch : {"0", "-2", "inf"}) {
+    CommandRun run =
+        RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " perf m --batch " + batch + " 2>&1");
+    EXPECT_EQ(run.exit_code, 2) << batch << ": " << run.out;
+    EXPECT_THAT(run.out,
+                HasSubstr(std::string("--batch: must be a positive number, got '") + batch + "'"));
+  }
+  // Bad durations are usage errors before any call, even to a server that
+  // is not there.
+  for (const char* flags : {"perf m --duration 10x", "perf --rpc live --warmup 1y"}) {
+    CommandRun run =
+        RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --url 127.0.0.1:1 " + flags + " 2>&1");
+    EXPECT_EQ(run.exit_code, 2) << flags << ": " << run.out;
+  }
 }
 
 TEST_F(CliTest, MetadataPrintsJson) {

@@ -98,6 +98,9 @@ TEST(InferenceClientUrlTest, AcceptsHostPortAndGrpcTargetUris) {
       {"dns:///localhost:8001", "dns:///localhost:8001"},
       {"unix:///run/mlpserve.sock", "unix:///run/mlpserve.sock"},
       {"ipv4:127.0.0.1:8001,127.0.0.2:8001", "ipv4:127.0.0.1:8001,127.0.0.2:8001"},
+      {"xds:///mlpserve", "xds:///mlpserve"},
+      {"GRPC://Localhost:8001", "Localhost:8001"},
+      {"HTTP://[::1]:8001", "[::1]:8001"},
   };
   for (const auto& [url, target] : cases) {
     absl::StatusOr<std::string> got = InferenceClient::TargetFromUrl(url);
@@ -110,7 +113,8 @@ TEST(InferenceClientUrlTest, RefusesWhatGrpcWouldMisroute) {
   // gRPC itself would dial 443 for a missing port and 83537 % 65536 = 18001.
   for (const char* url :
        {"", "localhost", "localhost:", "localhost:0", "localhost:83537", "localhost:-1", ":8001",
-        "http://localhost:8001/", "localhost:80a", "https://localhost:8001"}) {
+        "http://localhost:8001/", "localhost:80a", "https://localhost:8001",
+        "HTTPS://localhost:8001", "::1:8001", "::1", "2001:db8::1"}) {
     absl::StatusOr<std::string> got = InferenceClient::TargetFromUrl(url);
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << "'" << url << "'";
     EXPECT_THAT(std::string(got.status().message()), HasSubstr(std::string("'") + url + "'"));

@@ -68,10 +68,14 @@ TEST(TensorJsonTest, BadInputsGiveClearErrors) {
 }
 
 TEST(TensorJsonTest, LargestFiniteFloatsAreAccepted) {
-  absl::StatusOr<Tensor> t = ParseInputJson(R"({"inputs": [[3.4028234e38, -3.4028234e38]]})");
+  // 3.4028235e38 is how FLT_MAX prints (and exceeds it as a double); up to
+  // half an ulp above, a value rounds to FLT_MAX.
+  absl::StatusOr<Tensor> t =
+      ParseInputJson(R"({"inputs": [[3.4028234e38, -3.4028235e38, 3.40282356e38]]})");
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_THAT(t->data,
-              ElementsAre(std::numeric_limits<float>::max(), -std::numeric_limits<float>::max()));
+  const float max = std::numeric_limits<float>::max();
+  EXPECT_THAT(t->data, ElementsAre(max, -max, max));
+  EXPECT_THAT(ErrorOf(R"({"inputs": [[3.4028236e38]]})"), HasSubstr("beyond FP32's range"));
 }
 
 TEST(TensorJsonTest, MissingFileIsNotFound) {
