@@ -6,9 +6,9 @@
 // Sigmoid, Tanh, Softmax (last axis), and Flatten / Identity / Dropout as
 // no-ops (Dropout only with no training_mode or a constant false one).
 // Initializers may be stored as raw_data or float_data, may also come from
-// Constant nodes, and may reach their node through Identity nodes. The input's batch dimension may be symbolic or
-// fixed. Anything else is an error that names the node, its op type and the
-// source (file path); malformed bytes are an error, never a crash.
+// Constant nodes, and may reach their node through Identity nodes. The input's batch dimension may
+// be symbolic or fixed. Anything else is an error that names the node, its op type and the source
+// (file path); malformed bytes are an error, never a crash.
 //
 // Free functions; thread-safe.
 #ifndef MLPSERVE_SERVER_MODEL_ONNX_IMPORT_H_
