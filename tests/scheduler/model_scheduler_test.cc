@@ -179,6 +179,14 @@ SchedulerOptions BatchingOptions(RecordingObserver* observer) {
   return options;
 }
 
+// Batching with queue delay `delay` on `clock`, which only the test moves.
+SchedulerOptions FakeClockBatchingOptions(FakeClock* clock, absl::Duration delay) {
+  SchedulerOptions options = BatchingOptions(nullptr);
+  options.batching.max_queue_delay = delay;
+  options.clock = clock;
+  return options;
+}
+
 class ConcurrentSubmitTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(ConcurrentSubmitTest, EverySubmitterGetsExactlyItsOwnRows) {
@@ -462,10 +470,8 @@ TEST(ModelSchedulerTest, WithoutDynamicBatchingEachRequestRunsAloneAndIsSampled)
 TEST(ModelSchedulerTest, FakeClockDrivesTheQueueDelay) {
   RunLog log;
   FakeClock clock;
-  SchedulerOptions options = BatchingOptions(nullptr);
-  options.batching.max_queue_delay = absl::Milliseconds(50);
-  options.clock = &clock;
-  auto scheduler = ModelScheduler::Create(Factory(&log), options);
+  auto scheduler = ModelScheduler::Create(Factory(&log),
+                                          FakeClockBatchingOptions(&clock, absl::Milliseconds(50)));
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   Call call;
   call.id = 7;
@@ -481,10 +487,8 @@ TEST(ModelSchedulerTest, FakeClockDrivesTheQueueDelay) {
 TEST(ModelSchedulerTest, WallClockSteppedBackGivesZeroNotNegativeQueueTime) {
   RunLog log;
   FakeClock clock;
-  SchedulerOptions options = BatchingOptions(nullptr);
-  options.batching.max_queue_delay = absl::Minutes(10);
-  options.clock = &clock;
-  auto scheduler = ModelScheduler::Create(Factory(&log), options);
+  auto scheduler =
+      ModelScheduler::Create(Factory(&log), FakeClockBatchingOptions(&clock, absl::Minutes(10)));
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   Call call;
   call.id = 3;
@@ -501,10 +505,8 @@ TEST(ModelSchedulerTest, WallClockSteppedBackGivesZeroNotNegativeQueueTime) {
 TEST(ModelSchedulerTest, DrainStartsQueuedBatchesWithoutTheDelayAndKeepsServing) {
   RunLog log;
   FakeClock clock;  // never advanced: only Drain can start a batch
-  SchedulerOptions options = BatchingOptions(nullptr);
-  options.batching.max_queue_delay = absl::Minutes(10);
-  options.clock = &clock;
-  auto scheduler = ModelScheduler::Create(Factory(&log), options);
+  auto scheduler =
+      ModelScheduler::Create(Factory(&log), FakeClockBatchingOptions(&clock, absl::Minutes(10)));
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   std::vector<Call> queued(5);
   for (size_t i = 0; i < queued.size(); ++i) {
