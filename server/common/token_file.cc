@@ -1,19 +1,18 @@
 #include "server/common/token_file.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/read_file.h"
 
 namespace mlpserve {
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(flag, ": cannot read '", path, "'"));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(contents.str()));
+  absl::StatusOr<std::string> contents = ReadRegularFile(path);
+  if (!contents.ok()) {
+    return absl::Status(contents.status().code(), absl::StrCat(flag, ": cannot read '", path,
+                                                               "': ", contents.status().message()));
+  }
+  std::string token(absl::StripAsciiWhitespace(*contents));
   if (token.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(flag, ": '", path, "' is empty"));
   }

@@ -12,8 +12,9 @@
 
 namespace mlpserve {
 
-// The whole file with ASCII whitespace around it removed. NOT_FOUND when
-// the file cannot be read, INVALID_ARGUMENT when nothing is left or the
+// The whole file with ASCII whitespace around it removed. The errors of
+// ReadRegularFile (NOT_FOUND when missing, INVALID_ARGUMENT when not a
+// regular file, UNAVAILABLE when unreadable), INVALID_ARGUMENT when nothing is left or the
 // token holds a character gRPC metadata cannot carry (anything but
 // printable ASCII: a line break or tab inside it, a non-ASCII letter);
 // errors name `flag` and `path`, never the token.

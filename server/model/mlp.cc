@@ -1,6 +1,7 @@
 #include "server/model/mlp.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/common/utf8.h"
 
 namespace mlpserve {
 
@@ -30,8 +31,35 @@ bool IsObservedLayer(const Mlp& mlp, size_t index) {
   return kind != ActivationKind::kNone && kind != ActivationKind::kSoftmax;
 }
 
+namespace {
+
+absl::Status CheckName(absl::string_view what, absl::string_view name) {
+  if (IsValidUtf8(name)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " '", PrintableName(name),
+                   "' is not valid UTF-8 (names go into Prometheus labels and protobuf strings)"));
+}
+
+// Every name the model brings: its tensors and the nodes of its layers.
+absl::Status CheckNames(const Mlp& mlp) {
+  if (absl::Status s = CheckName("input tensor name", mlp.input_name); !s.ok()) return s;
+  if (absl::Status s = CheckName("output tensor name", mlp.output_name); !s.ok()) return s;
+  for (size_t i = 0; i < mlp.layers.size(); ++i) {
+    const DenseLayer& layer = mlp.layers[i];
+    for (const std::string* node : {&layer.node, &layer.activation.node}) {
+      if (absl::Status s = CheckName(absl::StrCat("layer ", i, ": node name"), *node); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Mlp::Validate() const {
   if (layers.empty()) return absl::InvalidArgumentError("model has no dense layer");
+  if (absl::Status names = CheckNames(*this); !names.ok()) return names;
   for (size_t i = 0; i < layers.size(); ++i) {
     const DenseLayer& layer = layers[i];
     const std::string where = absl::StrCat("layer ", i, " (node '", layer.node, "')");

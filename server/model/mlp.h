@@ -63,8 +63,9 @@ struct Mlp {
   int64_t output_features() const { return layers.empty() ? 0 : layers.back().out; }
 
   // Checks the invariants above: at least one layer, chained shapes, buffer
-  // sizes, PReLU slope sizes, softmax only on the last layer. The error
-  // names the offending layer.
+  // sizes, PReLU slope sizes, softmax only on the last layer, and names that
+  // are valid UTF-8 (they become Prometheus labels and protobuf strings). The
+  // error names the offending layer.
   absl::Status Validate() const;
 };
 

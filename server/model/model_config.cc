@@ -1,15 +1,12 @@
 #include "server/model/model_config.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "server/common/read_file.h"
 
 namespace mlpserve {
 namespace {
@@ -158,18 +155,17 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::strin
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
                                             absl::string_view model_name) {
   const std::string path = model_dir + "/config.pbtxt";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec) && !ec) {
+  absl::StatusOr<std::string> text = ReadRegularFile(path);
+  if (absl::IsNotFound(text.status())) {
     ModelConfig config;
     config.set_name(std::string(model_name));
     return config;
   }
-  std::ifstream file(path);
-  if (!file) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
-  return ParseModelConfig(text.str(), path, model_name);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot be read: ", text.status().message()));
+  }
+  return ParseModelConfig(*text, path, model_name);
 }
 
 absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& mlp) {

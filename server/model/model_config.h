@@ -35,8 +35,9 @@ inline constexpr uint64_t kMaxDeadWindowRows = uint64_t{1} << 37;
 
 // Reads <model_dir>/config.pbtxt; a missing file yields an empty config with
 // `name` set to `model_name`. INVALID_ARGUMENT (naming the file and, where
-// protobuf says it, line and column) for text that does not parse, a name
-// that differs from `model_name`, or out-of-range values.
+// protobuf says it, line and column) for a config.pbtxt that is not a
+// readable regular file (a directory, a FIFO), text that does not parse, a
+// name that differs from `model_name`, or out-of-range values.
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
                                             absl::string_view model_name);
 

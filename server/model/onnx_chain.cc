@@ -1,12 +1,14 @@
 // The graph walk behind ImportOnnxModel (declared in onnx_import.h): follows
 // the chain of nodes from the graph input to the graph output, folding each
 // Gemm / MatMul(+Add) into a DenseLayer and attaching activations.
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "onnx/onnx_pb.h"
+#include "server/common/utf8.h"
 #include "server/model/onnx_import.h"
 #include "server/model/onnx_tensors.h"
 
@@ -41,10 +43,26 @@ class Importer {
     return absl::InvalidArgumentError(absl::StrCat(source_, ": ", problem));
   }
   std::string NodeLabel(const onnx::NodeProto& node) const {
-    return absl::StrCat("node '", node.name(), "' (op ", node.op_type(), ")");
+    return absl::StrCat("node '", PrintableName(node.name()), "' (op ",
+                        PrintableName(node.op_type()), ")");
   }
   absl::Status NodeError(const onnx::NodeProto& node, absl::string_view problem) const {
     return Error(absl::StrCat(NodeLabel(node), ": ", problem));
+  }
+  // The node's attribute `name` (`fallback` when unset) into `value`; an
+  // attribute of the wrong type is an error naming the node.
+  template <typename T>
+  absl::Status GetAttribute(const onnx::NodeProto& node, absl::string_view name, T fallback,
+                            T& value) const {
+    absl::StatusOr<T> read;
+    if constexpr (std::is_same_v<T, float>) {
+      read = FloatAttribute(node, name, fallback);
+    } else {
+      read = IntAttribute(node, name, fallback);
+    }
+    if (!read.ok()) return NodeError(node, read.status().message());
+    value = *read;
+    return absl::OkStatus();
   }
 
   absl::Status CheckOpset() {
@@ -83,7 +101,11 @@ class Importer {
         continue;
       }
       for (const std::string& in : node.input()) {
-        if (!in.empty()) consumers_[in].push_back(i);
+        if (in.empty()) continue;
+        // A node that reads a tensor twice (Add(h, h)) is one consumer; the
+        // import then names what it does with it.
+        std::vector<int>& consumers = consumers_[in];
+        if (consumers.empty() || consumers.back() != i) consumers.push_back(i);
       }
       for (const std::string& out : node.output()) {
         if (!out.empty()) producers_[out] = i;
@@ -284,7 +306,8 @@ class Importer {
   absl::Status ImportNoOp(const onnx::NodeProto& node) {
     if (node.input(0) != current_) return NodeError(node, "must take the chain as input 0");
     if (node.op_type() == "Flatten") {
-      int64_t axis = IntAttribute(node, "axis", 1);
+      int64_t axis = 1;
+      if (absl::Status s = GetAttribute<int64_t>(node, "axis", 1, axis); !s.ok()) return s;
       if (axis != 1 && axis != -1) {
         return NodeError(node, absl::StrCat("axis ", axis, " changes the [batch, features] shape"));
       }
@@ -350,11 +373,18 @@ class Importer {
 
   absl::Status ImportGemm(const onnx::NodeProto& node) {
     if (node.input(0) != current_) return NodeError(node, "must take the chain as input A");
-    if (IntAttribute(node, "transA", 0) != 0) return NodeError(node, "transA must be 0");
-    const int64_t trans_b = IntAttribute(node, "transB", 0);
+    int64_t trans_a = 0;
+    int64_t trans_b = 0;
+    float alpha = 1.0f;
+    float beta = 1.0f;
+    for (const absl::Status& s :
+         {GetAttribute<int64_t>(node, "transA", 0, trans_a),
+          GetAttribute<int64_t>(node, "transB", 0, trans_b),
+          GetAttribute(node, "alpha", 1.0f, alpha), GetAttribute(node, "beta", 1.0f, beta)}) {
+      if (!s.ok()) return s;
+    }
+    if (trans_a != 0) return NodeError(node, "transA must be 0");
     if (trans_b != 0 && trans_b != 1) return NodeError(node, "transB must be 0 or 1");
-    const float alpha = FloatAttribute(node, "alpha", 1.0f);
-    const float beta = FloatAttribute(node, "beta", 1.0f);
     absl::StatusOr<FloatTensor> b = ConstantInput(node, 1);
     if (!b.ok()) return b.status();
     if (b->rank() != 2 || b->dims[0] <= 0 || b->dims[1] <= 0) {
@@ -428,7 +458,9 @@ class Importer {
     Activation act;
     act.kind = kind;
     act.node = node.name();
-    if (kind == ActivationKind::kLeakyRelu) act.alpha = FloatAttribute(node, "alpha", 0.01f);
+    if (kind == ActivationKind::kLeakyRelu) {
+      if (absl::Status s = GetAttribute(node, "alpha", 0.01f, act.alpha); !s.ok()) return s;
+    }
     if (kind == ActivationKind::kPRelu) {
       absl::StatusOr<FloatTensor> slope = ConstantInput(node, 1);
       if (!slope.ok()) return slope.status();
@@ -440,7 +472,11 @@ class Importer {
       }
     }
     if (kind == ActivationKind::kSoftmax) {
-      const int64_t axis = IntAttribute(node, "axis", opset_ < 13 ? 1 : -1);
+      int64_t axis = 0;
+      if (absl::Status s = GetAttribute<int64_t>(node, "axis", opset_ < 13 ? 1 : -1, axis);
+          !s.ok()) {
+        return s;
+      }
       if (axis != 1 && axis != -1) {
         return NodeError(node, absl::StrCat("axis ", axis, " is not the last axis"));
       }

@@ -2,11 +2,10 @@
 
 #include <climits>
 #include <exception>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "onnx/onnx_pb.h"
+#include "server/common/read_file.h"
 
 namespace mlpserve {
 
@@ -31,12 +30,13 @@ absl::StatusOr<Mlp> ImportOnnxBytes(absl::string_view bytes, absl::string_view s
 }
 
 absl::StatusOr<Mlp> ImportOnnxFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open the ONNX file"));
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
-  if (file.bad()) return absl::NotFoundError(absl::StrCat(path, ": cannot read the ONNX file"));
-  return ImportOnnxBytes(bytes.str(), path);
+  absl::StatusOr<std::string> bytes = ReadRegularFile(path);
+  if (!bytes.ok()) {
+    return absl::Status(
+        bytes.status().code(),
+        absl::StrCat(path, ": cannot read the ONNX file: ", bytes.status().message()));
+  }
+  return ImportOnnxBytes(*bytes, path);
 }
 
 }  // namespace mlpserve

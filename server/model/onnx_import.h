@@ -26,8 +26,9 @@ class ModelProto;
 
 namespace mlpserve {
 
-// Reads and imports the file at `path`. NOT_FOUND when it cannot be read,
-// INVALID_ARGUMENT when it is not a servable MLP.
+// Reads and imports the file at `path`. NOT_FOUND when it is missing,
+// INVALID_ARGUMENT when it is not a regular file (a directory, a FIFO) or not
+// a servable MLP, UNAVAILABLE when it cannot be read (ReadRegularFile).
 absl::StatusOr<Mlp> ImportOnnxFile(const std::string& path);
 
 // Imports serialized ModelProto bytes; `source` names them in errors.

@@ -141,14 +141,36 @@ const onnx::AttributeProto* FindAttribute(const onnx::NodeProto& node, absl::str
   return nullptr;
 }
 
-float FloatAttribute(const onnx::NodeProto& node, absl::string_view name, float fallback) {
-  const onnx::AttributeProto* attr = FindAttribute(node, name);
-  return attr != nullptr ? attr->f() : fallback;
+namespace {
+
+absl::Status AttributeTypeError(const onnx::AttributeProto& attr,
+                                onnx::AttributeProto::AttributeType expected) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("attribute '", attr.name(), "' has type ",
+                   onnx::AttributeProto::AttributeType_Name(attr.type()), "; expected ",
+                   onnx::AttributeProto::AttributeType_Name(expected)));
 }
 
-int64_t IntAttribute(const onnx::NodeProto& node, absl::string_view name, int64_t fallback) {
+}  // namespace
+
+absl::StatusOr<float> FloatAttribute(const onnx::NodeProto& node, absl::string_view name,
+                                     float fallback) {
   const onnx::AttributeProto* attr = FindAttribute(node, name);
-  return attr != nullptr ? attr->i() : fallback;
+  if (attr == nullptr) return fallback;
+  if (attr->type() != onnx::AttributeProto::FLOAT) {
+    return AttributeTypeError(*attr, onnx::AttributeProto::FLOAT);
+  }
+  return attr->f();
+}
+
+absl::StatusOr<int64_t> IntAttribute(const onnx::NodeProto& node, absl::string_view name,
+                                     int64_t fallback) {
+  const onnx::AttributeProto* attr = FindAttribute(node, name);
+  if (attr == nullptr) return fallback;
+  if (attr->type() != onnx::AttributeProto::INT) {
+    return AttributeTypeError(*attr, onnx::AttributeProto::INT);
+  }
+  return attr->i();
 }
 
 std::vector<float> BroadcastRow(const FloatTensor& t, int64_t n) {

@@ -53,9 +53,14 @@ std::string ShapeString(const std::vector<int64_t>& dims);
 
 // The attribute `name` of `node`, or nullptr.
 const onnx::AttributeProto* FindAttribute(const onnx::NodeProto& node, absl::string_view name);
-// Its f / i value, or `fallback` when the node does not set it.
-float FloatAttribute(const onnx::NodeProto& node, absl::string_view name, float fallback);
-int64_t IntAttribute(const onnx::NodeProto& node, absl::string_view name, int64_t fallback);
+// Its f / i value, or `fallback` when the node does not set it. An
+// attribute of another type (a FLOAT transB, an INT alpha: files that
+// onnx.checker refuses) is an InvalidArgument error naming the attribute; the
+// caller adds the node.
+absl::StatusOr<float> FloatAttribute(const onnx::NodeProto& node, absl::string_view name,
+                                     float fallback);
+absl::StatusOr<int64_t> IntAttribute(const onnx::NodeProto& node, absl::string_view name,
+                                     int64_t fallback);
 
 }  // namespace mlpserve
 

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/common/utf8.h"
 #include "server/model/model_config.h"
 #include "spdlog/spdlog.h"
 
@@ -213,6 +214,10 @@ ModelRepository::ModelEntry ModelRepository::CurrentEntry(const std::string& nam
 
 std::vector<std::string> ModelRepository::ModelFolders() const {
   std::vector<std::string> names = SubfolderNames(options_.root);
+  // A model's name goes into Prometheus labels and protobuf strings.
+  names.erase(std::remove_if(names.begin(), names.end(),
+                             [](const std::string& name) { return !IsValidUtf8(name); }),
+              names.end());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -323,6 +328,12 @@ void ModelRepository::Poll() {
 }
 
 int ModelRepository::LoadAll(const std::vector<std::string>& only) {
+  for (const std::string& name : SubfolderNames(options_.root)) {
+    if (!IsValidUtf8(name)) {
+      spdlog::error("model repository '{}': folder '{}' is not served: its name is not valid UTF-8",
+                    options_.root, PrintableName(name));
+    }
+  }
   const std::vector<std::string> names = only.empty() ? ModelFolders() : only;
   for (const std::string& name : names) {
     absl::Status status = LoadModel(name);

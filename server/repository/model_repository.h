@@ -70,7 +70,9 @@ class ModelRepository {
   ~ModelRepository();
 
   // Loads every model under root, or with `only` non-empty just those.
-  // Returns how many versions are ready.
+  // Folders whose names are not valid UTF-8 are not models (their names
+  // could not be labels or protobuf strings): logged here, skipped
+  // everywhere. Returns how many versions are ready.
   int LoadAll(const std::vector<std::string>& only = {});
 
   // Loads or reloads `name`: versions the policy now selects are loaded,
@@ -143,6 +145,7 @@ class ModelRepository {
   // in unloading_. On return `entry` holds the replaced entry.
   void Publish(const std::string& name, ModelEntry& entry, bool erase) ABSL_LOCKS_EXCLUDED(mu_);
   ModelEntry CurrentEntry(const std::string& name) const;
+  // The folders under root that can be models (valid UTF-8 names), sorted.
   std::vector<std::string> ModelFolders() const;
 
   const Options options_;

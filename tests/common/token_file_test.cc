@@ -63,10 +63,18 @@ TEST_F(TokenFileTest, WhatMetadataCannotCarryIsRefusedWithoutShowingTheToken) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(TokenFileTest, UnreadableFileIsNotFound) {
+TEST_F(TokenFileTest, MissingFileIsNotFound) {
   absl::StatusOr<std::string> token = ReadTokenFile(dir_ + "/missing", "--token-file");
   EXPECT_EQ(token.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(token.status().message(), "--token-file: cannot read '" + dir_ + "/missing'");
+  EXPECT_EQ(token.status().message(),
+            "--token-file: cannot read '" + dir_ + "/missing': no such file");
+}
+
+TEST_F(TokenFileTest, ADirectoryIsNotATokenFile) {
+  absl::StatusOr<std::string> token = ReadTokenFile(dir_, "--token-file");
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(token.status().message(),
+            "--token-file: cannot read '" + dir_ + "': a directory, not a regular file");
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // config.pbtxt parsing, validation and completion from the graph.
 #include "server/model/model_config.h"
 
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace mlpserve {
 namespace {
@@ -216,16 +217,7 @@ TEST(ModelConfigTest, UnsignedValuesBeyondTheirBoundsNameFieldAndFile) {
 
 class ReadModelConfigTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/model_config_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::remove((dir_ + "/config.pbtxt").c_str());
-    rmdir(dir_.c_str());
-  }
-  std::string dir_;
+  std::string dir_ = testing::MakeTempDir("model_config_test");
 };
 
 TEST_F(ReadModelConfigTest, MissingFileGivesNamedEmptyConfig) {
@@ -245,6 +237,17 @@ TEST_F(ReadModelConfigTest, ReadsFileAndNamesItInErrors) {
   c = ReadModelConfig(dir_, "m");
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(std::string(c.status().message()), HasSubstr(dir_ + "/config.pbtxt:3:"));
+}
+
+TEST_F(ReadModelConfigTest, ADirectoryIsNotAnEmptyConfig) {
+  // std::ifstream opens a directory and reads nothing: it used to load as
+  // the defaults.
+  ASSERT_EQ(mkdir((dir_ + "/config.pbtxt").c_str(), 0755), 0);
+  absl::StatusOr<ModelConfig> c = ReadModelConfig(dir_, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr(dir_ + "/config.pbtxt: cannot be read: a directory, not a regular file"));
 }
 
 }  // namespace

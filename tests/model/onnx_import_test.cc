@@ -2,6 +2,8 @@
 // crashes) for everything else.
 #include "server/model/onnx_import.h"
 
+#include <sys/stat.h>
+
 #include <optional>
 #include <random>
 #include <string>
@@ -10,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/model/onnx_test_graph.h"
+#include "tests/support/temp_dir.h"
 
 namespace mlpserve {
 namespace {
@@ -103,6 +106,44 @@ TEST(OnnxImportTest, GemmTransARejected) {
   OnnxTestGraph g = GemmGraph();
   testing::SetIntAttr(g.graph()->mutable_node(0), "transA", 1);
   ExpectError(Import(g.Build(2)), {"node 'Gemm_0' (op Gemm)", "transA"});
+}
+
+// onnx.checker refuses these ("Mismatched attribute type"); read as the
+// other type's field they would be 0: x·B instead of x·Bᵀ, a ReLU instead of
+// a Leaky ReLU.
+TEST(OnnxImportTest, AttributesOfTheWrongTypeAreRefused) {
+  OnnxTestGraph float_trans_b({});
+  float_trans_b.AppendGemm("Gemm_0", {3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}, {3}, {0, 0, 0},
+                           /*trans_b=*/0);
+  testing::SetFloatAttr(float_trans_b.graph()->mutable_node(0), "transB", 1.0f);
+  ExpectError(Import(float_trans_b.Build(3)),
+              {"node 'Gemm_0' (op Gemm)", "attribute 'transB' has type FLOAT; expected INT"});
+
+  OnnxTestGraph int_alpha = GemmGraph();
+  testing::SetIntAttr(int_alpha.Append("LeakyRelu", "Leaky_1"), "alpha", 1);
+  ExpectError(Import(int_alpha.Build(2)),
+              {"node 'Leaky_1' (op LeakyRelu)", "attribute 'alpha' has type INT; expected FLOAT"});
+
+  OnnxTestGraph float_axis = GemmGraph();
+  testing::SetFloatAttr(float_axis.Append("Softmax", "Softmax_1"), "axis", 1.0f);
+  ExpectError(Import(float_axis.Build(2)), {"node 'Softmax_1'", "attribute 'axis' has type FLOAT"});
+}
+
+// Prometheus refuses a whole scrape with one label value that is not UTF-8,
+// and a client refuses a response with such a string.
+TEST(OnnxImportTest, NamesThatAreNotUtf8AreRefused) {
+  OnnxTestGraph node = GemmGraph();
+  node.Append("LeakyRelu", "a\xffz");
+  ExpectError(Import(node.Build(2)), {"layer 0: node name 'a\\xffz' is not valid UTF-8"});
+
+  onnx::ModelProto output = GemmGraph().Build(2);
+  output.mutable_graph()->mutable_output(0)->set_name("out\xfe");
+  output.mutable_graph()->mutable_node(0)->set_output(0, "out\xfe");
+  ExpectError(Import(output), {"output tensor name 'out\\xfe' is not valid UTF-8"});
+
+  OnnxTestGraph accents = GemmGraph();
+  accents.Append("LeakyRelu", "Fuite_\xc3\xa9t\xc3\xa9");  // "Fuite_été": UTF-8 is fine
+  EXPECT_TRUE(Import(accents.Build(2)).ok());
 }
 
 TEST(OnnxImportTest, MatMulAddEitherOrder) {
@@ -488,6 +529,13 @@ TEST(OnnxImportTest, BranchingAndDanglingNodesRejected) {
   ExpectError(Import(g.Build(2)), {"'input' feeds several nodes", "'Side_9' (op Relu)"});
 }
 
+TEST(OnnxImportTest, ANodeReadingTheChainTwiceIsNamedForIt) {
+  OnnxTestGraph g = GemmGraph();
+  onnx::NodeProto* twice = g.Append("Add", "Twice_1");
+  twice->add_input(twice->input(0));  // Add(h, h)
+  ExpectError(Import(g.Build(2)), {"node 'Twice_1' (op Add)", "2 times"});
+}
+
 TEST(OnnxImportTest, EmptyGraphHasNoLayer) {
   ExpectError(Import(OnnxTestGraph({}).Build(3)), {"no dense layer"});
 }
@@ -497,6 +545,23 @@ TEST(OnnxImportTest, MissingFileIsNotFound) {
   ASSERT_FALSE(mlp.ok());
   EXPECT_EQ(mlp.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(mlp.status().message()), HasSubstr("/nonexistent/mlpserve/model.onnx"));
+}
+
+TEST(OnnxImportTest, ADirectoryOrFifoIsNotAModelFile) {
+  const std::string dir = testing::MakeTempDir("onnx_not_a_file");
+  const std::string as_dir = dir + "/model.onnx";
+  ASSERT_EQ(mkdir(as_dir.c_str(), 0755), 0);
+  absl::StatusOr<Mlp> from_dir = ImportOnnxFile(as_dir);
+  EXPECT_EQ(from_dir.status().code(), absl::StatusCode::kInvalidArgument) << from_dir.status();
+  EXPECT_THAT(std::string(from_dir.status().message()),
+              HasSubstr(as_dir + ": cannot read the ONNX file: a directory, not a regular file"));
+
+  // Opening a FIFO would block the loader until a writer came.
+  const std::string fifo = dir + "/fifo.onnx";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  absl::StatusOr<Mlp> from_fifo = ImportOnnxFile(fifo);
+  EXPECT_EQ(from_fifo.status().code(), absl::StatusCode::kInvalidArgument) << from_fifo.status();
+  EXPECT_THAT(std::string(from_fifo.status().message()), HasSubstr("a FIFO, not a regular file"));
 }
 
 std::string TwoLayerBytes() {

@@ -195,6 +195,19 @@ TEST_F(ModelRepositoryTest, LoadModelTakesOnlyAFolderOfTheRepository) {
   EXPECT_TRUE(repo->LoadModel("m").ok());
 }
 
+// Its name would go into every Prometheus series of the model: one label
+// value that is not UTF-8 makes Prometheus refuse the whole scrape.
+TEST_F(ModelRepositoryTest, AFolderNameThatIsNotUtf8IsNotAModel) {
+  AddVersion("m\xff", 1);
+  AddVersion("caf\xc3\xa9", 1);  // "café": UTF-8, served
+  auto repo = Open();
+  EXPECT_EQ(repo->LoadAll(), 1);
+  EXPECT_EQ(States(*repo),
+            (std::map<std::string, ModelState>{{"caf\xc3\xa9:1", ModelState::kReady}}));
+  EXPECT_EQ(repo->LoadModel("m\xff").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(repo->Get("m\xff", "").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(ModelRepositoryTest, VersionBeingBuiltIsLoading) {
   // Large enough that building it takes a while on any machine.
   fs::create_directories(fs::path(root_) / "big" / "1");

@@ -1,0 +1,22 @@
+// Reading a whole file that the operator names (a model, its config, a token).
+#ifndef MLPSERVE_SERVER_COMMON_READ_FILE_H_
+#define MLPSERVE_SERVER_COMMON_READ_FILE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace mlpserve {
+
+// The bytes of the regular file at `path` (symbolic links followed).
+// NOT_FOUND when nothing is there; INVALID_ARGUMENT when it is something
+// other than a regular file (a directory would otherwise read as empty, a
+// FIFO would block the caller until a writer comes); UNAVAILABLE when it
+// cannot be opened or is read short (permissions, I/O errors, a file
+// truncated while read). Messages say what went wrong without the path: the
+// caller names the path and what the file is for.
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path);
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_COMMON_READ_FILE_H_
