@@ -101,7 +101,7 @@ void ExpectCounts(const BatchActivationCounts& got, const std::vector<ExpectedLa
 }
 
 // A model whose every value is exactly representable: integer weights and
-// inputs, hidden slopes that are powers of two. Many pre-activations are
+// inputs, biases in halves, hidden slopes that are powers of two. Many pre-activations are
 // exactly 0, exercising the x == 0 rules. Two hidden layers with `first` and
 // `second`, then an output layer without activation.
 Mlp ExactMlp(const Activation& first, const Activation& second, uint32_t seed) {
@@ -114,7 +114,8 @@ Mlp ExactMlp(const Activation& first, const Activation& second, uint32_t seed) {
     layer.in = widths[l];
     layer.out = widths[l + 1];
     for (int64_t i = 0; i < layer.in * layer.out; ++i) layer.weights.push_back(small(rng));
-    for (int64_t o = 0; o < layer.out; ++o) layer.bias.push_back(small(rng) / 2);
+    for (int64_t o = 0; o < layer.out; ++o)
+      layer.bias.push_back(0.5f * static_cast<float>(small(rng)));  // halves: exact
     layer.activation = l == 0 ? first : l == 1 ? second : Activation{};
     mlp.layers.push_back(layer);
   }
@@ -167,7 +168,7 @@ std::vector<ExactCase> ExactCases() {
       {"LeakyReluNegative", MakeActivation(ActivationKind::kLeakyRelu, -0.5f),
        MakeActivation(ActivationKind::kLeakyRelu, -2.0f)},
       {"PRelu", MakePRelu(slopes10), MakePRelu(slopes8)},
-      {"TanhSigmoid", MakeActivation(ActivationKind::kRelu),  // tanh/sigmoid need exact inputs
+      {"ReluTanh", MakeActivation(ActivationKind::kRelu),  // tanh/sigmoid need exact inputs
        MakeActivation(ActivationKind::kTanh)},
       {"Sigmoid", MakeActivation(ActivationKind::kLeakyRelu, 0.5f),
        MakeActivation(ActivationKind::kSigmoid)},

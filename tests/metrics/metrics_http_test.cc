@@ -102,9 +102,12 @@ TEST_F(MetricsHttpTest, UnloadingRemovesTheModelsSeries) {
   // Loading it again starts from zero.
   model_ = registry_->AddModel("tiny", 1, SmallMlp(), ActivationStats());
   std::map<std::string, double> s = ParseSamples(Scrape());
-  EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)], 0);
-  EXPECT_EQ(s[Series("mlpserve_model_ready", kTiny)], 0);
-  EXPECT_EQ(s[Series("mlpserve_activation_values_total", std::string(kTiny) + ",layer=\"0\"")], 0);
+  // at(): each series must be there again, at 0 (operator[] reads 0 for a
+  // missing one).
+  EXPECT_EQ(s.at(Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)), 0);
+  EXPECT_EQ(s.at(Series("mlpserve_model_ready", kTiny)), 0);
+  EXPECT_EQ(s.at(Series("mlpserve_activation_values_total", std::string(kTiny) + ",layer=\"0\"")),
+            0);
   // No rows observed yet: no ratio or dead-neuron gauge.
   EXPECT_EQ(s.count(Series("mlpserve_dead_neurons", std::string(kTiny) + ",layer=\"0\"")), 0u);
 }
