@@ -301,15 +301,53 @@ class ComposeTest(DeployTestCase):
         self.assertGreater(stop, grace, "stop_grace_period must exceed --shutdown-grace-secs")
 
     def test_prometheus_and_grafana_reach_the_server(self):
+        # A bridge network shared by the three, not network_mode
+        # "service:mlpserve": that left Prometheus and Grafana in the dead
+        # namespace of an mlpserve container that had restarted.
+        services = Fixtures.compose["services"]
+        networks = Fixtures.compose.get("networks") or {}
         prometheus, grafana = self.service("prometheus"), self.service("grafana")
         self.assertTrue(prometheus["image"].startswith("prom/prometheus"))
         self.assertTrue(grafana["image"].startswith("grafana/grafana"))
-        published = {str(p).rpartition(":")[2] for p in self.service("mlpserve")["ports"]}
-        for name, svc, port in (("prometheus", prometheus, "9090"), ("grafana", grafana, "3000")):
-            # Sharing mlpserve's network namespace: localhost:8002 is the server,
-            # and their ports are published on the mlpserve service.
-            self.assertEqual(svc.get("network_mode"), "service:mlpserve", name)
-            self.assertIn(port, published, f"{name} port {port} not published")
+        shared = None
+        for name in ("mlpserve", "prometheus", "grafana"):
+            svc = services[name]
+            self.assertNotIn("network_mode", svc, name)
+            attached = set(svc.get("networks") or [])
+            self.assertTrue(attached, f"{name} joins no named network")
+            shared = attached if shared is None else shared & attached
+        self.assertTrue(shared, "mlpserve, prometheus and grafana share no network")
+        for network in shared:
+            self.assertIn(network, networks)
+            self.assertEqual((networks[network] or {}).get("driver", "bridge"), "bridge", network)
+        # Prometheus scrapes the mlpserve service on its metrics port.
+        with open(os.path.join(DEPLOY, "prometheus", "prometheus.yml"), encoding="utf-8") as f:
+            scrape = yaml.safe_load(f)
+        (job,) = [j for j in scrape["scrape_configs"] if j["job_name"] == "mlpserve"]
+        targets = [t for sc in job["static_configs"] for t in sc["targets"]]
+        self.assertEqual([address_port(t) for t in targets], [("mlpserve", METRICS_PORT)])
+        # Grafana reads the prometheus service on the port it listens on.
+        listen = parse_args(prometheus["command"]).get("--web.listen-address", "0.0.0.0:9090")
+        with open(os.path.join(DEPLOY, "grafana", "provisioning", "datasources", "prometheus.yml"),
+                  encoding="utf-8") as f:
+            (datasource,) = yaml.safe_load(f)["datasources"]
+        url = re.fullmatch(r"http://([^/:]+):(\d+)/?", datasource["url"])
+        self.assertTrue(url, datasource["url"])
+        self.assertEqual((url.group(1), int(url.group(2))), ("prometheus", address_port(listen)[1]))
+        # Nothing needs Prometheus' unauthenticated reload/shutdown endpoints.
+        self.assertNotIn("--web.enable-lifecycle", prometheus["command"])
+        for name, port in (("prometheus", 9090), ("grafana", 3000)):
+            published = [str(p).rpartition(":")[2] for p in services[name].get("ports", [])]
+            self.assertIn(str(port), published, f"{name} port {port} not published")
+
+    def test_ports_published_on_loopback_only(self):
+        # /metrics, /activations, Prometheus and Grafana's anonymous viewer
+        # have no authentication: "HOST_IP:HOST:CONTAINER" with 127.0.0.1.
+        for name, svc in Fixtures.compose["services"].items():
+            for port in svc.get("ports", []):
+                self.assertIsInstance(port, str, f"{name}: write ports as strings")
+                self.assertTrue(port.startswith("127.0.0.1:") and port.count(":") == 2,
+                                f"{name}: port {port!r} is not bound to 127.0.0.1")
 
     def test_config_paths_exist(self):
         def sources(svc):

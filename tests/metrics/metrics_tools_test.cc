@@ -52,7 +52,8 @@ nlohmann::json QueryUntilPresent(int port, const std::string& query, int timeout
 
 // A real Prometheus with deploy/prometheus's configuration and alerts,
 // scraping and evaluating every second, pointed at `targets` instead of the
-// shipped localhost:8002. On failure `pid` is 0 and `error` says why.
+// shipped mlpserve:8002 (the compose stack's service name). On failure `pid`
+// is 0 and `error` says why.
 struct PrometheusProcess {
   std::string dir;
   std::string log;
@@ -70,7 +71,7 @@ PrometheusProcess StartPrometheus(const std::vector<std::string>& targets) {
   }
   const std::string deploy = std::string(MLPSERVE_SOURCE_DIR) + "/deploy/prometheus/";
   std::string config = ReadFile(deploy + "prometheus.yml");
-  const std::string shipped_targets = "[\"localhost:8002\"]";
+  const std::string shipped_targets = "[\"mlpserve:8002\"]";
   if (config.find(shipped_targets) == std::string::npos) {
     p.error = absl::StrCat("prometheus.yml does not scrape ", shipped_targets);
     return p;
