@@ -510,6 +510,28 @@ class KubernetesTest(DeployTestCase):
         # stack's job_name; the operator takes the job from this pod label.
         self.assertEqual(self.pod_labels.get(monitor["spec"].get("jobLabel")), "mlpserve")
 
+    def test_image_tag_is_pinned_for_if_not_present(self):
+        # IfNotPresent with a floating tag (latest) leaves each node on the
+        # image it pulled first; the scheme is a versioned tag, the project's
+        # version, with IfNotPresent (or Always, were the tag floating).
+        with open(os.path.join(REPO, "CMakeLists.txt"), encoding="utf-8") as f:
+            version = re.search(r"project\(mlpserve\s+VERSION\s+([\d.]+)", f.read()).group(1)
+        images = {i["name"]: i for i in Fixtures.kustomization.get("images", [])}
+        containers = (self.pod["spec"].get("initContainers", []) +
+                      self.pod["spec"]["containers"])
+        for container in containers:
+            image = images.get(container["image"].split(":")[0], {})
+            tag = str(image.get("newTag") or container["image"].partition(":")[2] or "latest")
+            policy = container.get("imagePullPolicy", "Always" if tag == "latest" else
+                                   "IfNotPresent")
+            if policy == "Always":
+                continue
+            self.assertEqual(policy, "IfNotPresent", container["name"])
+            if image.get("digest"):
+                continue
+            self.assertNotEqual(tag, "latest", f"{container['name']}: IfNotPresent with latest")
+            self.assertEqual(tag, version, f"{container['name']}: tag {tag}, project {version}")
+
     def test_prometheusrule_is_alerts_yml(self):
         # alerts.yml is the one copy of the rules (promtool and a real
         # Prometheus check it in tests/metrics); the PrometheusRule is
