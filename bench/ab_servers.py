@@ -82,7 +82,7 @@ def main():
                                    stderr=subprocess.DEVNULL)
                     server_cpu = cpu_seconds(proc.pid) - before
                     level = json.load(open(out))["levels"][0]
-                    n = max(level["successes"], 1)
+                    n = max(level["sent"], 1)  # CPU covers the drain too
                     results[side].append((level["requests_per_s"], server_cpu / n * 1e6,
                                           level["client_cpu_s"] / n * 1e6))
                 print(r, "  ".join(f"{s}: {results[s][-1][0]:.0f} req/s "

@@ -89,6 +89,16 @@ def _probes(work):
     return probes
 
 
+def _codes_of(level):
+    """{code: n} of every request of a perf level: inside the window and in
+    the drain after it (perf's req/s and latency count only the window)."""
+    codes = {"OK": level["successes"] + level["drain"]["successes"]}
+    for by_code in (level["errors_by_code"], level["drain"]["errors_by_code"]):
+        for code, n in by_code.items():
+            codes[code] = codes.get(code, 0) + n
+    return codes
+
+
 def _rep(work, n, env, queue, duration, probes, prev_stats):
     """Figures of repetition n; prev_stats: ModelStatistics after n-1."""
     one = _json(work, f"i_1x_{n}")["levels"][0]
@@ -98,13 +108,11 @@ def _rep(work, n, env, queue, duration, probes, prev_stats):
     t0 = int(env[f"t_4x_start_ns_{n}"])
     r = {"n": n, "one": one, "four": four, "rate_1x": one["requests_per_s"],
          "target": four["request_rate"], "admitted": four["requests_per_s"],
-         "sent": four["successes"] + four["errors"],
-         "codes": {"OK": four["successes"], **four["errors_by_code"]},
-         "codes_1x": {"OK": one["successes"], **one["errors_by_code"]},
+         "sent": four["sent"], "codes": _codes_of(four), "codes_1x": _codes_of(one),
          "p99_1x": one["latency_ms"]["p99"], "p99_4x": four["latency_ms"]["p99"]}
     r["send_rate"] = r["sent"] / duration
     r["sent_of_target"] = r["send_rate"] / r["target"]
-    r["shed"] = four["errors_by_code"].get("RESOURCE_EXHAUSTED", 0)
+    r["shed"] = r["codes"].get("RESOURCE_EXHAUSTED", 0)
     r["shed_pct"] = 100.0 * r["shed"] / r["sent"]
     # The executor never idles in either run, so the time between
     # completions is one request's service time.

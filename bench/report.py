@@ -93,7 +93,7 @@ def cpu_us_per_request(work, prefix):
     for path in glob.glob(os.path.join(work, prefix + "_*.json")):
         with open(path) as f:
             level = json.load(f)["levels"][0]
-        done = level["successes"] + level["errors"]
+        done = level["sent"]  # window and drain: both CPU figures cover the drain
         server_s = float(read_env(path[: -len(".json")] + ".cpu")["server_cpu_s"])
         server.append(1e6 * server_s / (done + level["warmup_requests"]))
         client.append(1e6 * level["client_cpu_s"] / done)
@@ -101,7 +101,7 @@ def cpu_us_per_request(work, prefix):
 
 
 def errors(levels):
-    return sum(l["errors"] for l in levels)
+    return sum(l["errors"] + l["drain"]["errors"] for l in levels)  # window and drain
 
 
 def engine_rows(work):

@@ -152,9 +152,10 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
     }
   }
   // Exit 1 when some level had no successful request at all (server down,
-  // wrong model): the numbers above then measure only failures.
+  // wrong model), inside its window or after it: the numbers above then
+  // measure only failures.
   for (const LevelResult& r : results) {
-    if (r.successes == 0) return 1;
+    if (r.successes + r.drain.successes == 0) return 1;
   }
   return 0;
 }

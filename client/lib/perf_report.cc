@@ -50,6 +50,17 @@ std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelR
     if (r.not_sent > 0) parts.push_back(absl::StrCat("NOT_SENT(max in-flight)=", r.not_sent));
     absl::StrAppend(&out, "errors at ", LevelLabel(r.spec), ": ", absl::StrJoin(parts, " "), "\n");
   }
+  for (const LevelResult& r : levels) {
+    const DrainResult& d = r.drain;
+    if (d.errors == 0 && d.max_latency_ms <= r.latency.max_ms) continue;
+    std::vector<std::string> parts = {absl::StrCat("OK=", d.successes)};
+    for (const auto& [code, n] : d.errors_by_code) parts.push_back(absl::StrCat(code, "=", n));
+    absl::StrAppendFormat(&out,
+                          "after the window at %s (not counted above): %s in %.3f s, slowest OK "
+                          "%.3f ms\n",
+                          LevelLabel(r.spec), absl::StrJoin(parts, " "), d.seconds,
+                          d.max_latency_ms);
+  }
   return out;
 }
 
@@ -60,6 +71,7 @@ nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<Leve
     out_levels.push_back({
         {"concurrency", r.spec.request_rate > 0 ? 0 : r.spec.concurrency},
         {"request_rate", r.spec.request_rate},
+        {"sent", r.sent},
         {"successes", r.successes},
         {"errors", r.errors},
         {"errors_by_code", r.errors_by_code},
@@ -77,6 +89,12 @@ nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<Leve
           {"p99.9", l.p999_ms},
           {"min", l.min_ms},
           {"max", l.max_ms}}},
+        {"drain",
+         {{"successes", r.drain.successes},
+          {"errors", r.drain.errors},
+          {"errors_by_code", r.drain.errors_by_code},
+          {"seconds", r.drain.seconds},
+          {"max_latency_ms", r.drain.max_latency_ms}}},
     });
   }
   return {{"target", context.target},

@@ -27,14 +27,22 @@ struct PerfContext {
 absl::StatusOr<std::chrono::milliseconds> ParseDurationFlag(absl::string_view text,
                                                             absl::string_view flag);
 
-// A fixed-width table, one line per level, then one line per level with
-// errors listing them by gRPC status code name.
+// A fixed-width table, one line per level (ok, errors, req/s and latency of
+// the requests completed inside the level's window), then one line per level
+// with errors listing them by gRPC status code name, and one per level whose
+// drain (requests completed after the window) had errors or a request slower
+// than every one inside the window.
 std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelResult>& levels);
 
 // {"target", "rpc", "model", "batch", "levels": [{"concurrency", "request_rate",
-//  "successes", "errors", "errors_by_code": {...}, "not_sent", "elapsed_s",
-//  "requests_per_s", "rows_per_s", "latency_ms": {"mean", "p50", "p90", "p99",
-//  "p99.9", "min", "max"}}]}
+//  "sent", "successes", "errors", "errors_by_code": {...}, "not_sent",
+//  "elapsed_s", "requests_per_s", "rows_per_s", "warmup_requests",
+//  "client_cpu_s", "latency_ms": {"mean", "p50", "p90", "p99", "p99.9", "min",
+//  "max"}, "drain": {"successes", "errors", "errors_by_code": {...},
+//  "seconds", "max_latency_ms"}}]}
+// as LevelResult documents them: successes, errors and latency_ms are of the
+// window of elapsed_s seconds; "drain" holds what completed after it; sent =
+// successes + errors + drain's successes + errors.
 nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<LevelResult>& levels);
 
 // One progress line (no newline) for `label`, e.g. "c=16"; `rate` is the

@@ -28,15 +28,34 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
  public:
   enum class Issue { kSent, kStopped, kFull };
 
-  Phase(const PerfRunner* runner, bool closed_loop, int64_t max_requests)
-      : runner_(runner), closed_loop_(closed_loop), max_requests_(max_requests) {}
+  struct Plan {
+    bool closed_loop = true;
+    int64_t max_requests = 0;  // Closed loop: stop after this many; 0: unbounded.
+    Clock::time_point start;   // The window's start.
+    // > 0: a fixed window [start, start + window_s]; completions after it are
+    // the drain. 0: the window ends at the last completion (every one counts).
+    double window_s = 0;
+  };
 
-  // Starts one request unless the phase is stopped, out of requests, or
-  // (cap > 0) already has cap requests in flight.
+  Phase(const PerfRunner* runner, const Plan& plan)
+      : runner_(runner),
+        closed_loop_(plan.closed_loop),
+        max_requests_(plan.max_requests),
+        start_(plan.start),
+        window_s_(plan.window_s),
+        window_end_(plan.window_s > 0
+                        ? plan.start + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(plan.window_s))
+                        : Clock::time_point::max()) {}
+
+  Clock::time_point window_end() const { return window_end_; }
+
+  // Starts one request unless the phase is stopped, out of requests or time,
+  // or (cap > 0) already has cap requests in flight.
   Issue TryIssue(int cap) {
     {
       absl::MutexLock lock(&mu_);
-      if (!CanSendLocked()) return Issue::kStopped;
+      if (!CanSendLocked(Clock::now())) return Issue::kStopped;
       if (cap > 0 && in_flight_ >= cap) return Issue::kFull;
       ++sent_;
       ++in_flight_;
@@ -55,30 +74,40 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
   bool WaitFinished(absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
     auto finished = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return in_flight_ == 0 && !CanSendLocked();
+      return in_flight_ == 0 && !CanSendLocked(Clock::now());
     };
     return mu_.AwaitWithTimeout(absl::Condition(&finished), timeout);
   }
 
-  PerfProgress Progress(Clock::time_point start) {
+  PerfProgress Progress() {
     absl::MutexLock lock(&mu_);
     PerfProgress p;
-    p.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
-    p.completed = successes_ + errors_;
-    p.errors = errors_;
+    p.elapsed_s = std::chrono::duration<double>(Clock::now() - start_).count();
+    p.completed = window_.successes + window_.errors + drain_.successes + drain_.errors;
+    p.errors = window_.errors + drain_.errors;
     p.in_flight = in_flight_;
     return p;
   }
 
-  void FillResult(Clock::time_point start, int64_t rows_per_request, LevelResult* r) {
+  void FillResult(int64_t rows_per_request, LevelResult* r) {
     absl::MutexLock lock(&mu_);
-    r->successes = successes_;
-    r->errors = errors_;
-    r->errors_by_code = errors_by_code_;
-    const Clock::time_point end = std::max(last_done_, start);
-    r->elapsed_s = std::chrono::duration<double>(end - start).count();
+    r->sent = sent_;
+    r->successes = window_.successes;
+    r->errors = window_.errors;
+    r->errors_by_code = window_.errors_by_code;
+    r->drain.successes = drain_.successes;
+    r->drain.errors = drain_.errors;
+    r->drain.errors_by_code = drain_.errors_by_code;
+    r->drain.max_latency_ms = drain_max_nanos_ / 1e6;
+    const Clock::time_point last = std::max(last_done_, start_);
+    if (window_s_ > 0) {
+      r->elapsed_s = window_s_;
+      r->drain.seconds = std::max(0.0, std::chrono::duration<double>(last - window_end_).count());
+    } else {
+      r->elapsed_s = std::chrono::duration<double>(last - start_).count();
+    }
     if (r->elapsed_s > 0) {
-      r->requests_per_s = successes_ / r->elapsed_s;
+      r->requests_per_s = window_.successes / r->elapsed_s;
       r->rows_per_s = r->requests_per_s * rows_per_request;
     }
     r->latency = stats_.Summarize();
@@ -91,9 +120,17 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
     inference::ServerLiveResponse live_response;
     Clock::time_point start;
   };
+  struct Counts {
+    int64_t successes = 0;
+    int64_t errors = 0;
+    std::map<std::string, int64_t> errors_by_code;
+  };
 
-  bool CanSendLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !stopped_ && (max_requests_ == 0 || sent_ < max_requests_);
+  // The open loop's pacer decides itself when to send; the closed loop
+  // sends nothing once its window is over.
+  bool CanSendLocked(Clock::time_point now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (stopped_ || (max_requests_ > 0 && sent_ >= max_requests_)) return false;
+    return !closed_loop_ || now < window_end_;
   }
 
   // Starts one call; in_flight_ already counts it.
@@ -125,15 +162,21 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
     bool again = false;
     {
       absl::MutexLock lock(&mu_);
+      const bool in_window = now <= window_end_;
+      Counts& counts = in_window ? window_ : drain_;
       if (status.ok()) {
-        ++successes_;
-        stats_.Add(nanos);
+        ++counts.successes;
+        if (in_window) {
+          stats_.Add(nanos);
+        } else {
+          drain_max_nanos_ = std::max(drain_max_nanos_, nanos);
+        }
       } else {
-        ++errors_;
-        ++errors_by_code_[StatusCodeName(status.error_code())];
+        ++counts.errors;
+        ++counts.errors_by_code[StatusCodeName(status.error_code())];
       }
       last_done_ = std::max(last_done_, now);
-      again = closed_loop_ && CanSendLocked();
+      again = closed_loop_ && CanSendLocked(now);
       if (again) {
         ++sent_;  // The slot stays in flight: in_flight_ unchanged.
       } else {
@@ -146,16 +189,19 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
   const PerfRunner* const runner_;
   const bool closed_loop_;
   const int64_t max_requests_;  // 0: unbounded.
+  const Clock::time_point start_;
+  const double window_s_;
+  const Clock::time_point window_end_;
   std::atomic<size_t> next_stub_{0};
 
   absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t successes_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<std::string, int64_t> errors_by_code_ ABSL_GUARDED_BY(mu_);
-  LatencyStats stats_ ABSL_GUARDED_BY(mu_);
+  Counts window_ ABSL_GUARDED_BY(mu_);
+  Counts drain_ ABSL_GUARDED_BY(mu_);
+  LatencyStats stats_ ABSL_GUARDED_BY(mu_);  // Successes inside the window.
+  int64_t drain_max_nanos_ ABSL_GUARDED_BY(mu_) = 0;
   Clock::time_point last_done_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -186,7 +232,28 @@ absl::Status ValidateSpec(const LevelSpec& spec) {
     return absl::InvalidArgumentError("perf: give a positive duration or request count");
   }
   if (spec.warmup.count() < 0) return absl::InvalidArgumentError("perf: negative warm-up");
+  if (spec.request_rate > 0 && spec.requests > 0 && spec.requests / spec.request_rate > 3.0e7) {
+    return absl::InvalidArgumentError("perf: requests / request rate is longer than a year");
+  }
   return absl::OkStatus();
+}
+
+// The fixed window of a level in seconds, or 0 when it ends at the last
+// completion (closed loop, --requests).
+double WindowSeconds(const LevelSpec& spec) {
+  if (spec.requests == 0) return spec.duration.count() / 1000.0;
+  return spec.request_rate > 0 ? spec.requests / spec.request_rate : 0;
+}
+
+// Open loop: how many requests the schedule has. Request k is due at k / R;
+// with --duration D those due in [0, D), ceil(D x R) of them (D x R within
+// rounding of a whole number counts as that number).
+int64_t ScheduledRequests(const LevelSpec& spec) {
+  if (spec.requests > 0) return spec.requests;
+  const double due = spec.duration.count() * spec.request_rate / 1000.0;
+  const double whole = std::round(due);
+  if (std::abs(due - whole) <= 1e-9 * std::max(1.0, due)) return static_cast<int64_t>(whole);
+  return static_cast<int64_t>(std::ceil(due));
 }
 
 }  // namespace
@@ -223,42 +290,48 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
   const bool open_loop = spec.request_rate > 0;
   // Runs one phase to completion; `measured` phases report progress.
   auto run = [&](const LevelSpec& s, bool measured, LevelResult* result) {
-    auto phase = std::make_shared<Phase>(this, !open_loop, open_loop ? 0 : s.requests);
-    const Clock::time_point start = Clock::now();
-    const Clock::time_point end = s.requests > 0 ? Clock::time_point::max() : start + s.duration;
+    Phase::Plan plan;
+    plan.closed_loop = !open_loop;
+    plan.max_requests = open_loop ? 0 : s.requests;
+    plan.start = Clock::now();
+    plan.window_s = WindowSeconds(s);
+    auto phase = std::make_shared<Phase>(this, plan);
+    const Clock::time_point start = plan.start;
+    const Clock::time_point end = phase->window_end();
     Clock::time_point next_tick = start + kTick;
     auto tick = [&](Clock::time_point now) {
       if (now < next_tick) return;
       next_tick = now + kTick;
-      if (measured && progress) progress(phase->Progress(start));
+      if (measured && progress) progress(phase->Progress());
     };
-    int64_t scheduled = 0;
     if (!open_loop) {
       for (int i = 0; i < s.concurrency; ++i) phase->TryIssue(0);
     } else {
-      // Pace: request k is due at start + k / rate.
-      while (true) {
+      // Pace: request k is due at start + k / rate, k < total. Once the
+      // window is over, every request still unsent is due (late): each one
+      // is sent or counted in not_sent, none is dropped.
+      const int64_t total = ScheduledRequests(s);
+      int64_t scheduled = 0;
+      while (scheduled < total) {
         const Clock::time_point now = Clock::now();
-        if (now >= end || (s.requests > 0 && scheduled >= s.requests)) break;
-        const double since = std::chrono::duration<double>(now - start).count();
-        int64_t due = static_cast<int64_t>(since * s.request_rate) + 1;
-        if (s.requests > 0) due = std::min(due, s.requests);
+        int64_t due = total;
+        if (now < end) {
+          const double since = std::chrono::duration<double>(now - start).count();
+          due = std::min(total, static_cast<int64_t>(since * s.request_rate) + 1);
+        }
         for (; scheduled < due; ++scheduled) {
           if (phase->TryIssue(s.max_in_flight) == Phase::Issue::kFull) ++result->not_sent;
         }
         tick(now);
+        if (scheduled >= total) break;
         const auto next_due = start + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(due / s.request_rate));
         std::this_thread::sleep_until(std::min({next_due, next_tick, end}));
       }
       phase->Stop();
     }
-    while (!phase->WaitFinished(absl::Milliseconds(50))) {
-      const Clock::time_point now = Clock::now();
-      if (now >= end) phase->Stop();
-      tick(now);
-    }
-    phase->FillResult(start, options_.rows_per_request, result);
+    while (!phase->WaitFinished(absl::Milliseconds(50))) tick(Clock::now());
+    phase->FillResult(options_.rows_per_request, result);
   };
 
   LevelResult result;
@@ -269,7 +342,8 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
     warm.duration = spec.warmup;
     LevelResult warm_result;
     run(warm, /*measured=*/false, &warm_result);
-    result.warmup_requests = warm_result.successes + warm_result.errors;
+    result.warmup_requests = warm_result.successes + warm_result.errors +
+                             warm_result.drain.successes + warm_result.drain.errors;
   }
   const double cpu_before = ProcessCpuSeconds();
   run(spec, /*measured=*/true, &result);

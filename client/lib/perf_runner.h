@@ -10,10 +10,27 @@
 //    whatever the server does; at most max_in_flight are outstanding, and a
 //    request due while that many are out is counted in `not_sent`.
 //
-// A level is bounded by `requests` (exactly that many are sent) or else by
-// `duration`; every request carries Options::deadline, so a level always
-// ends. Requests already in flight when time is up are waited for and
-// counted. Warm-up requests are sent first and not counted.
+// A level is bounded by `requests` or else by `duration`; every request
+// carries Options::deadline, so a level always ends. Throughput and latency
+// are measured over a window, as perf_analyzer does:
+//
+//  * --duration D: the window is [start, start + D], D exactly. Only requests
+//    completing inside it count in successes/errors/latency, and req/s is
+//    successes / D. The closed loop sends nothing after the window ends; the
+//    open loop's schedule is every request due in [start, start + D)
+//    (ceil(D x R) of them), each either sent or counted in `not_sent`. The
+//    requests still in flight at the window's end are waited for and
+//    reported apart, in LevelResult::drain, so one request stalled up to its
+//    deadline at the end neither stretches the window nor enters the
+//    percentiles.
+//  * --requests N, closed loop: exactly N are sent and every one counts; the
+//    window runs from the first send to the N-th (last) completion, so a slow
+//    request among the N lengthens it: it is part of what was asked for.
+//  * --requests N, open loop: N requests are due at k / R (k < N); the window
+//    is [start, start + N / R], and completions after it are the drain, as
+//    for --duration N / R.
+//
+// Warm-up requests are sent first and not counted.
 //
 // Thread-safety: RunLevel blocks the calling thread and may not be called
 // concurrently on one runner. The progress callback runs on that thread.
@@ -46,20 +63,36 @@ struct LevelSpec {
   std::chrono::milliseconds warmup{0};        // Uncounted warm-up first.
 };
 
-struct LevelResult {
-  LevelSpec spec;
+// Requests that completed after the measurement window ended (they were
+// in flight at its end): not in LevelResult's successes, errors, req/s or
+// latency. Empty for a closed-loop --requests level.
+struct DrainResult {
   int64_t successes = 0;
   int64_t errors = 0;
-  std::map<std::string, int64_t> errors_by_code;  // "DEADLINE_EXCEEDED" -> n.
-  int64_t not_sent = 0;                           // Open loop: due while max_in_flight were out.
-  double elapsed_s = 0;                           // First send to last completion.
-  double requests_per_s = 0;                      // Successes per second.
-  double rows_per_s = 0;                          // Successes x rows_per_request per second.
-  LatencySummary latency;                         // Of successful requests only.
+  std::map<std::string, int64_t> errors_by_code;
+  double seconds = 0;         // From the window's end to the last completion.
+  double max_latency_ms = 0;  // Slowest successful request among them; 0 if none.
+};
+
+struct LevelResult {
+  LevelSpec spec;
+  int64_t sent = 0;       // Requests sent in the measured run (window and drain).
+  int64_t successes = 0;  // Completed OK inside the window.
+  int64_t errors = 0;     // Failed inside the window.
+  std::map<std::string, int64_t> errors_by_code;  // "DEADLINE_EXCEEDED" -> n, inside the window.
+  // Open loop: due in the schedule while max_in_flight were out. Always
+  // sent + not_sent == the scheduled requests.
+  int64_t not_sent = 0;
+  double elapsed_s = 0;         // The window: D, N / R, or first send to last completion.
+  double requests_per_s = 0;    // successes / elapsed_s.
+  double rows_per_s = 0;        // Successes x rows_per_request per second.
+  LatencySummary latency;       // Of successful requests inside the window only.
+  DrainResult drain;            // Completed after the window.
   int64_t warmup_requests = 0;  // Completed in the uncounted warm-up before the level.
   // CPU time (user + system, every thread) this process spent during the
-  // measured run: what the load generator itself costs per request, which on
-  // a machine it shares with the server is taken from the server.
+  // measured run, drain included: what the load generator itself costs per
+  // request, which on a machine it shares with the server is taken from the
+  // server. Divide by `sent` for a per-request figure.
   double client_cpu_s = 0;
 };
 
@@ -90,7 +123,7 @@ class PerfRunner {
   static absl::StatusOr<std::unique_ptr<PerfRunner>> Create(Options options);
 
   // Runs one level (warm-up, then the measured run) and blocks until every
-  // request it sent has completed. Errors only on an invalid spec; failed
+  // request it sent has completed (the drain included). Errors only on an invalid spec; failed
   // requests are counted in the result, not returned.
   absl::StatusOr<LevelResult> RunLevel(const LevelSpec& spec, const ProgressFn& progress = nullptr);
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <thread>
 #include <vector>
 
 #include "grpcpp/health_check_service_interface.h"
@@ -64,6 +65,9 @@ grpc::Status FakeInferenceServer::ModelInfer(grpc::ServerContext*,
                                              const inference::ModelInferRequest* request,
                                              inference::ModelInferResponse* response) {
   const int64_t call = ++infer_calls_;
+  if (call == hold_call_.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms_.load()));
+  }
   const int every = fail_every_.load();
   if (every > 0 && call % every == 0) return {fail_code_.load(), "injected failure"};
   if (request->model_name() != "double") {

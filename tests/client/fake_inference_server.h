@@ -9,6 +9,7 @@
 #define MLPSERVE_TESTS_CLIENT_FAKE_INFERENCE_SERVER_H_
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,12 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
     fail_code_.store(code);
     fail_every_.store(n);
   }
+  // The `n`-th ModelInfer (n > 0; 0 disables) is answered only after `hold`
+  // (the handler sleeps on its own server thread; other calls go on).
+  void HoldCall(int64_t n, std::chrono::milliseconds hold) {
+    hold_ms_.store(hold.count());
+    hold_call_.store(n);
+  }
   int64_t infer_calls() const { return infer_calls_.load(); }
 
   grpc::Status ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
@@ -50,6 +57,8 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
   std::atomic<int> fail_every_{0};
   std::atomic<grpc::StatusCode> fail_code_{grpc::StatusCode::OK};
   std::atomic<int64_t> infer_calls_{0};
+  std::atomic<int64_t> hold_call_{0};
+  std::atomic<int64_t> hold_ms_{0};
 };
 
 }  // namespace mlpserve::client::testing

@@ -1,6 +1,7 @@
 #include "client/lib/perf_runner.h"
 
 #include "client/lib/infer_codec.h"
+#include "client/lib/perf_report.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_inference_server.h"
@@ -10,6 +11,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using testing::FakeInferenceServer;
+using ::testing::HasSubstr;
 using ::testing::Pair;
 
 std::unique_ptr<PerfRunner> MakeRunner(const std::string& target, PerfRpc rpc,
@@ -35,11 +37,17 @@ TEST(PerfRunnerTest, ExactRequestCountAtConcurrency4) {
   spec.requests = 200;
   absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
   ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->sent, 200);
   EXPECT_EQ(r->successes, 200);
   EXPECT_EQ(r->errors, 0);
   EXPECT_EQ(r->latency.count, 200);
   EXPECT_EQ(server.infer_calls(), 200);
-  EXPECT_GT(r->requests_per_s, 0);
+  // --requests in the closed loop: every request counts, the window ends at
+  // the last completion, and nothing is left to a drain.
+  EXPECT_EQ(r->drain.successes + r->drain.errors, 0);
+  EXPECT_EQ(r->drain.seconds, 0);
+  ASSERT_GT(r->elapsed_s, 0);
+  EXPECT_DOUBLE_EQ(r->requests_per_s, 200 / r->elapsed_s);
   EXPECT_DOUBLE_EQ(r->rows_per_s, r->requests_per_s * 8);
   EXPECT_LE(r->latency.p50_ms, r->latency.p99_ms);
   EXPECT_LE(r->latency.p99_ms, r->latency.max_ms);
@@ -97,10 +105,76 @@ TEST(PerfRunnerTest, DurationBoundedClosedLoopEnds) {
   spec.duration = std::chrono::milliseconds(300);
   absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_GT(r->successes, 0);
-  EXPECT_EQ(r->successes + r->errors, server.infer_calls());
+  EXPECT_GT(r->successes + r->drain.successes, 0);
+  EXPECT_EQ(r->sent, r->successes + r->errors + r->drain.successes + r->drain.errors);
+  EXPECT_EQ(r->sent, server.infer_calls());
+  EXPECT_DOUBLE_EQ(r->elapsed_s, 0.3);
 }
 
+// A 300 ms level at concurrency 2 whose first request the server holds for
+// 900 ms: that request completes at least 600 ms after the window and must
+// stretch neither the window nor the latency percentiles; it is reported in
+// the drain. (Before, elapsed_s ran to the last completion, >= 0.9 s.)
+TEST(PerfRunnerTest, DurationWindowLeavesAStalledRequestToTheDrain) {
+  FakeInferenceServer server;
+  server.HoldCall(1, std::chrono::milliseconds(900));
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+  LevelSpec spec;
+  spec.concurrency = 2;
+  spec.duration = std::chrono::milliseconds(300);
+  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_DOUBLE_EQ(r->elapsed_s, 0.3);
+  EXPECT_DOUBLE_EQ(r->requests_per_s, r->successes / 0.3);
+  EXPECT_DOUBLE_EQ(r->rows_per_s, r->requests_per_s * 8);
+  EXPECT_EQ(r->latency.count, r->successes);
+  // Sent and completed inside a 300 ms window: no latency above 300 ms.
+  EXPECT_LE(r->latency.max_ms, 300);
+  EXPECT_GE(r->drain.successes, 1);
+  EXPECT_EQ(r->drain.errors, 0);
+  EXPECT_GE(r->drain.max_latency_ms, 900);
+  EXPECT_GE(r->drain.seconds, 0.6);
+  EXPECT_EQ(r->sent, r->successes + r->errors + r->drain.successes + r->drain.errors);
+  EXPECT_EQ(r->sent, server.infer_calls());
+  EXPECT_EQ(r->not_sent, 0);
+  // The table says where the stalled request went.
+  const std::string table = FormatPerfTable({"t", "infer", "double", 8}, {*r});
+  EXPECT_THAT(table, HasSubstr("after the window at 2 (not counted above): OK="));
+}
+
+// --duration D at rate R schedules the ceil(D x R) requests due in [0, D):
+// every one is sent or counted in not_sent (at high rates the tail due just
+// before the window's end used to be dropped), and req/s is the completions
+// inside the window over D (10 requests over a 0.5 s window: at most 20/s).
+TEST(PerfRunnerTest, OpenLoopDurationAccountsForEveryDueRequest) {
+  struct Case {
+    double rate;
+    int duration_ms;
+    int max_in_flight;
+    int64_t scheduled;
+  };
+  for (const Case& c : {Case{20, 500, 1024, 10}, Case{30, 100, 1024, 3}, Case{25, 100, 1024, 3},
+                        Case{2000, 250, 1024, 500}, Case{100000, 100, 16, 10000}}) {
+    SCOPED_TRACE(::testing::Message() << c.rate << "/s for " << c.duration_ms << " ms");
+    FakeInferenceServer server;
+    auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+    LevelSpec spec;
+    spec.request_rate = c.rate;
+    spec.duration = std::chrono::milliseconds(c.duration_ms);
+    spec.max_in_flight = c.max_in_flight;
+    absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->sent + r->not_sent, c.scheduled);
+    EXPECT_EQ(r->sent, server.infer_calls());
+    EXPECT_EQ(r->sent, r->successes + r->errors + r->drain.successes + r->drain.errors);
+    EXPECT_EQ(r->errors + r->drain.errors, 0);
+    EXPECT_DOUBLE_EQ(r->elapsed_s, c.duration_ms / 1000.0);
+    EXPECT_DOUBLE_EQ(r->requests_per_s, r->successes / (c.duration_ms / 1000.0));
+    if (c.max_in_flight >= c.scheduled) EXPECT_EQ(r->not_sent, 0);
+  }
+}
+
+// --requests N open loop: N requests due at k / R, the window is N / R.
 TEST(PerfRunnerTest, OpenLoopSendsScheduledCount) {
   FakeInferenceServer server;
   auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
@@ -109,8 +183,43 @@ TEST(PerfRunnerTest, OpenLoopSendsScheduledCount) {
   spec.requests = 60;
   absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->successes + r->not_sent, 60);
-  EXPECT_EQ(r->successes, server.infer_calls());
+  EXPECT_EQ(r->sent + r->not_sent, 60);
+  EXPECT_EQ(r->sent, r->successes + r->drain.successes);
+  EXPECT_EQ(r->sent, server.infer_calls());
+  EXPECT_DOUBLE_EQ(r->elapsed_s, 60 / 500.0);
+  EXPECT_DOUBLE_EQ(r->requests_per_s, r->successes / (60 / 500.0));
+}
+
+// The JSON document carries the window's counts and the drain apart.
+TEST(PerfReportTest, JsonHasSentAndDrain) {
+  LevelResult r;
+  r.spec.concurrency = 4;
+  r.sent = 12;
+  r.successes = 9;
+  r.errors = 1;
+  r.errors_by_code = {{"UNAVAILABLE", 1}};
+  r.elapsed_s = 2;
+  r.requests_per_s = 4.5;
+  r.drain.successes = 1;
+  r.drain.errors = 1;
+  r.drain.errors_by_code = {{"DEADLINE_EXCEEDED", 1}};
+  r.drain.seconds = 6;
+  r.drain.max_latency_ms = 4000;
+  const nlohmann::json j = PerfReportJson({"t", "infer", "m", 1}, {r});
+  const nlohmann::json& level = j["levels"][0];
+  EXPECT_EQ(level["sent"], 12);
+  EXPECT_EQ(level["successes"], 9);
+  EXPECT_EQ(level["errors"], 1);
+  EXPECT_EQ(level["elapsed_s"], 2.0);
+  EXPECT_EQ(level["drain"]["successes"], 1);
+  EXPECT_EQ(level["drain"]["errors"], 1);
+  EXPECT_EQ(level["drain"]["errors_by_code"]["DEADLINE_EXCEEDED"], 1);
+  EXPECT_EQ(level["drain"]["seconds"], 6.0);
+  EXPECT_EQ(level["drain"]["max_latency_ms"], 4000.0);
+  const std::string table = FormatPerfTable({"t", "infer", "m", 1}, {r});
+  EXPECT_THAT(table, HasSubstr("errors at 4: UNAVAILABLE=1\n"));
+  EXPECT_THAT(table, HasSubstr("after the window at 4 (not counted above): OK=1 "
+                               "DEADLINE_EXCEEDED=1 in 6.000 s, slowest OK 4000.000 ms\n"));
 }
 
 TEST(PerfRunnerTest, RejectsBadSpecs) {
