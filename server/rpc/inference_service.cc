@@ -52,13 +52,12 @@ grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerConte
   if (absl::Status auth = CheckInferenceAuth(*context, "ModelReady"); !auth.ok()) {
     return Finish(context, auth);
   }
-  if (!options_.repository->HasModel(request->name())) {
-    return Finish(context, absl::NotFoundError("unknown model '" + request->name() + "'"));
-  }
   absl::StatusOr<std::shared_ptr<const ServableModel>> model =
       options_.repository->Get(request->name(), request->version());
   // A version that is not a number is the caller's error, as for ModelInfer;
-  // a known model without that version loaded is simply not ready.
+  // any other model or version that does not serve (unknown, loading,
+  // unloaded, failed) is simply not ready: OK with ready=false, as Triton
+  // answers (its clients' is_model_ready() raises on an error status).
   if (model.status().code() == absl::StatusCode::kInvalidArgument) {
     return Finish(context, model.status());
   }

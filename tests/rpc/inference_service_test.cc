@@ -119,7 +119,13 @@ TEST_F(InferenceServiceTest, ModelReadyPerModel) {
   EXPECT_FALSE(is_ready);
   ASSERT_TRUE(ready("broken", "", &is_ready).ok());
   EXPECT_FALSE(is_ready);
-  EXPECT_EQ(ready("no_such_model", "", &is_ready).error_code(), grpc::StatusCode::NOT_FOUND);
+  // An unknown model is not ready, not an error (Triton's answer).
+  is_ready = true;
+  ASSERT_TRUE(ready("no_such_model", "", &is_ready).ok());
+  EXPECT_FALSE(is_ready);
+  is_ready = true;
+  ASSERT_TRUE(ready("no_such_model", "3", &is_ready).ok());
+  EXPECT_FALSE(is_ready);
   // Not a version number: the same error as ModelInfer and ModelMetadata give.
   const grpc::Status bad_version = ready("leaky_mlp", "abc", &is_ready);
   EXPECT_EQ(bad_version.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
