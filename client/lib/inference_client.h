@@ -15,8 +15,8 @@
 #include "absl/status/statusor.h"
 #include "client/lib/channel_security.h"
 #include "client/lib/infer_codec.h"
-#include "client/proto/health.grpc.pb.h"
 #include "grpcpp/channel.h"
+#include "proto/health.grpc.pb.h"
 #include "proto/inference.grpc.pb.h"
 
 namespace mlpserve::client {

@@ -13,8 +13,9 @@
 //   3. controller->Stop() (when there is a controller): model loads and
 //      unloads still waiting are answered UNAVAILABLE now, so the calls gRPC
 //      waits for in step 4 include at most the one load running.
-//   4. grpc.Shutdown(grace): the health service answers NOT_SERVING, the
-//      server stops accepting calls, the calls in flight may run until
+//   4. grpc.Shutdown(grace): the health service answers NOT_SERVING and
+//      ends its open Watch streams (they would never end by themselves and
+//      are not waited for), the server stops accepting calls, the calls in flight may run until
 //      `grace` has passed, and whatever is still running then is cancelled
 //      (its client sees CANCELLED). A new call is refused without reaching
 //      a handler: UNAVAILABLE once the client has seen the server go away;

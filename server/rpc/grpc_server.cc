@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/ext/health_check_service_server_builder_option.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/rpc/inference_service.h"
@@ -54,12 +54,16 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& options) {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // No built-in health service (whatever EnableDefaultHealthCheckService
+  // says in this process): ours ends its Watch streams at shutdown.
+  builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
+  auto health = std::make_unique<HealthService>();
   int port = 0;
   builder.AddListeningPort(options.address, *credentials, &port);
   builder.RegisterService(options.service);
+  builder.RegisterService(health.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   // gRPC sets SO_REUSEPORT by default: a second server on a port in use would
   // start and silently share its connections. Refuse to bind instead.
@@ -69,22 +73,16 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& opt
     return absl::UnavailableError(
         absl::StrCat("cannot listen for gRPC on '", options.address, "'"));
   }
-  auto result = std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port));
-  result->SetServing(false);
-  return result;
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(health), std::move(server), port));
 }
 
 GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
 
-void GrpcServer::SetServing(bool serving) {
-  if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
-    health->SetServingStatus(serving);
-  }
-}
+void GrpcServer::SetServing(bool serving) { health_->SetServing(serving); }
 
 bool GrpcServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return true;
-  SetServing(false);
+  health_->Shutdown();
   const absl::Time deadline = absl::Now() + grace;
   server_->Shutdown(absl::ToChronoTime(deadline));
   // grpc::Server::Shutdown returns early only once every call has finished.

@@ -1,5 +1,6 @@
-// The gRPC server: the inference service, gRPC's standard health service
-// (grpc.health.v1.Health) and server reflection, on one listening address.
+// The gRPC server: the inference service, the standard health service
+// (grpc.health.v1.Health, mlpserve's own: see health_service.h) and server
+// reflection, on one listening address.
 //
 // Thread-safety: SetServing and port are thread-safe; Shutdown is called
 // once, from the thread that owns the server.
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "server/rpc/health_service.h"
 
 namespace mlpserve {
 
@@ -46,15 +48,19 @@ class GrpcServer {
   // The health service's answer for the server ("") and every service name.
   void SetServing(bool serving);
 
-  // Stops accepting calls, lets calls in flight finish until `grace` has
-  // passed, then cancels the rest. Returns true when every call finished
-  // before the grace period ended (nothing was cancelled), false when the
-  // period ran out. Idempotent (true once already shut down).
+  // Ends every health Watch stream (NOT_SERVING, then UNAVAILABLE: they
+  // never end by themselves, so they are not waited for), stops accepting
+  // calls, lets calls in flight finish until `grace` has passed, then
+  // cancels the rest. Returns true when every call finished before the
+  // grace period ended (nothing was cancelled), false when the period ran
+  // out. Idempotent (true once already shut down).
   bool Shutdown(absl::Duration grace);
 
  private:
-  GrpcServer(std::unique_ptr<grpc::Server> server, int port)
-      : server_(std::move(server)), port_(port) {}
+  GrpcServer(std::unique_ptr<HealthService> health, std::unique_ptr<grpc::Server> server, int port)
+      : health_(std::move(health)), server_(std::move(server)), port_(port) {}
+  // Declared before server_: it must outlive the server.
+  const std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   const int port_;
 };

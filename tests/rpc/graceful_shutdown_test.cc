@@ -20,6 +20,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "proto/health.grpc.pb.h"
 #include "server/model/onnx_import.h"
 #include "tests/support/infer_messages.h"
 #include "tests/support/reference_mlp.h"
@@ -249,6 +250,46 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
   EXPECT_EQ(
       stubs[0]->ModelInfer(&context, MakeInferRequest("held", input, 1), &response).error_code(),
       grpc::StatusCode::UNAVAILABLE);
+}
+
+// An open grpc.health.v1.Health/Watch stream (a client-side health check, a
+// load balancer's probe) never ends by itself. The shutdown ends it (its
+// client sees NOT_SERVING, then UNAVAILABLE) instead of waiting for it: with
+// gRPC 1.51's built-in health service it held grpc::Server::Shutdown until
+// the grace deadline and GracefulShutdown reported calls as cancelled.
+TEST_F(InferenceServiceShutdownTest, OpenHealthWatchEndsAndCancelsNothing) {
+  using grpc::health::v1::HealthCheckResponse;
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target_, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch =
+      health->Watch(&context, grpc::health::v1::HealthCheckRequest());
+  HealthCheckResponse response;
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  // A Watch of a name the server does not know stays open too until then.
+  grpc::ClientContext unknown_context;
+  unknown_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  grpc::health::v1::HealthCheckRequest unknown_request;
+  unknown_request.set_service("no.such.Service");
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> unknown =
+      health->Watch(&unknown_context, unknown_request);
+  ASSERT_TRUE(unknown->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVICE_UNKNOWN);
+
+  // Far longer than the test may take: only the return value tells whether
+  // a call was still running when it ended.
+  EXPECT_TRUE(
+      GracefulShutdown(*service_, *repository_, /*controller=*/nullptr, *grpc_, absl::Seconds(30)));
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(watch->Read(&response));
+  const grpc::Status ended = watch->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE) << ended.error_message();
+  EXPECT_EQ(ended.error_message(), "server is shutting down");
+  EXPECT_FALSE(unknown->Read(&response));
+  EXPECT_EQ(unknown->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace

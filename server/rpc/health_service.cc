@@ -1,0 +1,140 @@
+#include "server/rpc/health_service.h"
+
+#include <optional>
+
+namespace mlpserve {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+// One Watch stream. Writes one status at a time; a status that arrives
+// while a write is in flight replaces any other waiting one, so the client
+// always ends up with the latest. Finish is called exactly once: after the
+// last status when the service shuts down, or on cancellation.
+class HealthService::WatchReactor final : public grpc::ServerWriteReactor<HealthCheckResponse> {
+ public:
+  WatchReactor(HealthService* service, bool known) : service_(service), known_(known) {}
+
+  // Whether the stream watches the server (""), not an unknown name.
+  bool known() const { return known_; }
+
+  // Sends `status` unless it is the last one sent; with `finish`, then ends
+  // the stream with UNAVAILABLE. Thread-safe.
+  void Send(HealthCheckResponse::ServingStatus status, bool finish) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    pending_ = status;
+    finish_after_ = finish_after_ || finish;
+    if (!writing_) AdvanceLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (finished_) return;
+    if (!ok) {  // the stream is broken (the client went away)
+      FinishLocked(grpc::Status::CANCELLED);
+      return;
+    }
+    AdvanceLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (!finished_) FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    service_->Forget(this);
+    delete this;
+  }
+
+ private:
+  // Starts the next write, or finishes once nothing is left to write.
+  void AdvanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (pending_.has_value() && *pending_ != last_sent_) {
+      response_.set_status(*pending_);
+      last_sent_ = *pending_;
+      pending_.reset();
+      writing_ = true;
+      StartWrite(&response_);
+      return;
+    }
+    pending_.reset();
+    if (finish_after_) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down"));
+    }
+  }
+
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    finished_ = true;
+    Finish(status);
+  }
+
+  HealthService* const service_;
+  const bool known_;
+  absl::Mutex mu_;
+  HealthCheckResponse response_ ABSL_GUARDED_BY(mu_);  // the write in flight
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_after_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<HealthCheckResponse::ServingStatus> pending_ ABSL_GUARDED_BY(mu_);
+  HealthCheckResponse::ServingStatus last_sent_ ABSL_GUARDED_BY(mu_) = HealthCheckResponse::UNKNOWN;
+};
+
+HealthCheckResponse::ServingStatus HealthService::StatusLocked() const {
+  return serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+}
+
+void HealthService::SetServing(bool serving) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  serving_ = serving;
+  for (WatchReactor* watch : watches_) {
+    if (watch->known()) watch->Send(StatusLocked(), /*finish=*/false);
+  }
+}
+
+void HealthService::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  serving_ = false;
+  for (WatchReactor* watch : watches_) {
+    watch->Send(watch->known() ? StatusLocked() : HealthCheckResponse::SERVICE_UNKNOWN,
+                /*finish=*/true);
+  }
+}
+
+void HealthService::Forget(WatchReactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  watches_.erase(reactor);
+}
+
+grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* context,
+                                               const HealthCheckRequest* request,
+                                               HealthCheckResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!request->service().empty()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "service name unknown"));
+    return reactor;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    response->set_status(StatusLocked());
+  }
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(
+    grpc::CallbackServerContext*, const HealthCheckRequest* request) {
+  const bool known = request->service().empty();
+  auto* reactor = new WatchReactor(this, known);
+  absl::MutexLock lock(&mu_);
+  watches_.insert(reactor);
+  reactor->Send(known ? StatusLocked() : HealthCheckResponse::SERVICE_UNKNOWN, shut_down_);
+  return reactor;
+}
+
+}  // namespace mlpserve

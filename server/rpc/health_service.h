@@ -1,0 +1,67 @@
+// grpc.health.v1.Health (Check and Watch) on gRPC's callback API, answering
+// for the server as a whole (service name ""); any other name is unknown
+// (Check: NOT_FOUND; Watch: SERVICE_UNKNOWN, as the protocol asks).
+//
+// Why not gRPC's built-in service: in gRPC 1.51 its Shutdown() sends
+// NOT_SERVING on an open Watch stream but never ends it, so every open Watch
+// (a client-side health check, a load balancer's probe) is a call in flight
+// that holds grpc::Server::Shutdown until its deadline, and then is
+// cancelled. Here Shutdown() sends NOT_SERVING and then ends every stream
+// with UNAVAILABLE "server is shutting down", so a shutdown waits only for
+// real calls.
+//
+// Ownership: register it with the grpc::Server before it starts; it must
+// outlive that server (every Watch reactor is done once the server has shut
+// down). Each Watch reactor frees itself in OnDone.
+//
+// Thread-safety: SetServing and Shutdown are thread-safe; the handlers run
+// concurrently on gRPC's threads.
+#ifndef MLPSERVE_SERVER_RPC_HEALTH_SERVICE_H_
+#define MLPSERVE_SERVER_RPC_HEALTH_SERVICE_H_
+
+#include <set>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/health.grpc.pb.h"
+
+namespace mlpserve {
+
+class HealthService final : public grpc::health::v1::Health::CallbackService {
+ public:
+  HealthService() = default;
+  HealthService(const HealthService&) = delete;
+  HealthService& operator=(const HealthService&) = delete;
+
+  // The server's status: SERVING or NOT_SERVING (the initial one). Sent on
+  // every open Watch of "" whose last status differs. Ignored after Shutdown.
+  void SetServing(bool serving);
+
+  // From now on the server is NOT_SERVING for good: every open Watch gets
+  // NOT_SERVING (if it had not) and then ends with UNAVAILABLE; a Watch that
+  // starts later does the same at once. Idempotent.
+  void Shutdown();
+
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
+                                  const grpc::health::v1::HealthCheckRequest* request,
+                                  grpc::health::v1::HealthCheckResponse* response) override;
+  grpc::ServerWriteReactor<grpc::health::v1::HealthCheckResponse>* Watch(
+      grpc::CallbackServerContext* context,
+      const grpc::health::v1::HealthCheckRequest* request) override;
+
+ private:
+  class WatchReactor;
+  // Called by a reactor's OnDone.
+  void Forget(WatchReactor* reactor) ABSL_LOCKS_EXCLUDED(mu_);
+  grpc::health::v1::HealthCheckResponse::ServingStatus StatusLocked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  bool serving_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<WatchReactor*> watches_ ABSL_GUARDED_BY(mu_);  // open Watch streams
+};
+
+}  // namespace mlpserve
+
+#endif  // MLPSERVE_SERVER_RPC_HEALTH_SERVICE_H_
