@@ -102,6 +102,9 @@ class ModelRepository {
   absl::StatusOr<std::shared_ptr<const ServableModel>> Get(absl::string_view name,
                                                            absl::string_view version) const;
 
+  // The repository's folder, as given in Options::root.
+  const std::string& root() const { return options_.root; }
+
   // Whether the repository holds a model of that name, ready or not.
   bool HasModel(absl::string_view name) const;
 

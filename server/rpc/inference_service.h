@@ -88,8 +88,11 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   // OK, or UNAUTHENTICATED when a model control RPC lacks the token.
   absl::Status CheckControlAuth(const grpc::CallbackServerContext& context,
                                 absl::string_view rpc) const;
-  // Runs `task` on the controller and finishes the call with its status.
+  // Runs `task` on the controller and finishes the call with its status;
+  // after the auth and control-mode checks, a non-OK `request_status` (the
+  // request's own check) answers the call instead.
   grpc::ServerUnaryReactor* RunControl(grpc::CallbackServerContext* context, absl::string_view rpc,
+                                       const absl::Status& request_status,
                                        absl::AnyInvocable<absl::Status()> task);
 
   // OK, or UNAUTHENTICATED when inference needs a token the call lacks.

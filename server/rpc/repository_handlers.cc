@@ -1,12 +1,67 @@
 // The model repository extension (RepositoryIndex, RepositoryModelLoad,
 // RepositoryModelUnload) and the statistics extension (ModelStatistics). Loads run on the
 // RepositoryController's thread; the gRPC callback only queues them.
+#include <algorithm>
+#include <filesystem>
 #include <string>
+#include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/rpc/inference_service.h"
 #include "server/rpc/status_mapping.h"
 
 namespace mlpserve {
+namespace {
+
+// OK when `name` names the served repository: empty, --model-repository as
+// given, or that path's last folder name ("models" for /srv/models/).
+absl::Status CheckRepositoryName(const std::string& name, const std::string& root,
+                                 absl::string_view rpc) {
+  if (name.empty() || name == root) return absl::OkStatus();
+  const std::string trimmed = std::filesystem::path(root).lexically_normal().string();
+  const std::string base =
+      std::filesystem::path(std::string(absl::StripSuffix(trimmed, "/"))).filename().string();
+  if (!base.empty() && name == base) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(rpc, ": unknown repository '", name,
+                                                 "'; this server serves only '", base,
+                                                 "' (--model-repository ", root, ")"));
+}
+
+// OK when Load's parameters are empty: mlpserve loads a model only from its
+// folder (no "config" override, no "file:" contents).
+absl::Status CheckLoadParameters(const inference::RepositoryModelLoadRequest& request) {
+  if (request.parameters().empty()) return absl::OkStatus();
+  std::vector<std::string> names;
+  for (const auto& [name, value] : request.parameters()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return absl::InvalidArgumentError(absl::StrCat(
+      "RepositoryModelLoad: parameter '", absl::CHexEscape(names.front()),
+      "' is not supported: mlpserve loads model '", absl::CHexEscape(request.model_name()),
+      "' from its folder in the repository only (no 'config' or 'file:' parameters)"));
+}
+
+// OK when Unload's parameters are at most a bool "unload_dependents" (a
+// no-op: without ensembles a model has no dependents).
+absl::Status CheckUnloadParameters(const inference::RepositoryModelUnloadRequest& request) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : request.parameters()) {
+    if (name == "unload_dependents" &&
+        value.parameter_choice_case() == inference::ModelRepositoryParameter::kBoolParam) {
+      continue;
+    }
+    names.push_back(name);
+  }
+  if (names.empty()) return absl::OkStatus();
+  std::sort(names.begin(), names.end());
+  return absl::InvalidArgumentError(absl::StrCat(
+      "RepositoryModelUnload: parameter '", absl::CHexEscape(names.front()),
+      "' is not supported (only 'unload_dependents', a bool, which changes nothing: mlpserve "
+      "has no ensembles)"));
+}
+
+}  // namespace
 
 absl::Status InferenceService::CheckControlAuth(const grpc::CallbackServerContext& context,
                                                 absl::string_view rpc) const {
@@ -20,6 +75,12 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::Status auth = CheckControlAuth(*context, "RepositoryIndex"); !auth.ok()) {
     reactor->Finish(ToGrpcStatus(auth));
+    return reactor;
+  }
+  if (absl::Status name = CheckRepositoryName(request->repository_name(),
+                                              options_.repository->root(), "RepositoryIndex");
+      !name.ok()) {
+    reactor->Finish(ToGrpcStatus(name));
     return reactor;
   }
   for (const ModelVersionStatus& status : options_.repository->Index()) {
@@ -98,6 +159,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
 
 grpc::ServerUnaryReactor* InferenceService::RunControl(grpc::CallbackServerContext* context,
                                                        absl::string_view rpc,
+                                                       const absl::Status& request_status,
                                                        absl::AnyInvocable<absl::Status()> task) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::Status auth = CheckControlAuth(*context, rpc); !auth.ok()) {
@@ -109,6 +171,10 @@ grpc::ServerUnaryReactor* InferenceService::RunControl(grpc::CallbackServerConte
         absl::FailedPreconditionError(std::string(rpc) + " needs --model-control-mode explicit")));
     return reactor;
   }
+  if (!request_status.ok()) {
+    reactor->Finish(ToGrpcStatus(request_status));
+    return reactor;
+  }
   options_.controller->Submit(
       std::move(task), [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
@@ -117,7 +183,10 @@ grpc::ServerUnaryReactor* InferenceService::RunControl(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
     grpc::CallbackServerContext* context, const inference::RepositoryModelLoadRequest* request,
     inference::RepositoryModelLoadResponse*) {
-  return RunControl(context, "RepositoryModelLoad",
+  absl::Status request_status = CheckRepositoryName(
+      request->repository_name(), options_.repository->root(), "RepositoryModelLoad");
+  if (request_status.ok()) request_status = CheckLoadParameters(*request);
+  return RunControl(context, "RepositoryModelLoad", request_status,
                     [repository = options_.repository, name = request->model_name()] {
                       return repository->LoadModel(name);
                     });
@@ -126,7 +195,10 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
 grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
     grpc::CallbackServerContext* context, const inference::RepositoryModelUnloadRequest* request,
     inference::RepositoryModelUnloadResponse*) {
-  return RunControl(context, "RepositoryModelUnload",
+  absl::Status request_status = CheckRepositoryName(
+      request->repository_name(), options_.repository->root(), "RepositoryModelUnload");
+  if (request_status.ok()) request_status = CheckUnloadParameters(*request);
+  return RunControl(context, "RepositoryModelUnload", request_status,
                     [repository = options_.repository, name = request->model_name()] {
                       return repository->UnloadModel(name);
                     });
