@@ -231,6 +231,10 @@ absl::Status ModelRepository::LoadModel(const std::string& name) {
                                             "' is not in repository '", options_.root, "'"));
   }
   absl::MutexLock control(&control_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    pending_loads_.insert(name);  // until Publish
+  }
   ModelEntry entry = BuildEntry(name, CurrentEntry(name));
   absl::Status status = absl::OkStatus();
   if (!entry.failures.empty()) {
@@ -254,6 +258,7 @@ void ModelRepository::Publish(const std::string& name, ModelEntry& entry, bool e
                                   [](const Retiring& r) { return r.alive.expired(); }),
                    unloading_.end());
   loading_.erase(loading_.lower_bound({name, INT64_MIN}), loading_.upper_bound({name, INT64_MAX}));
+  pending_loads_.erase(name);
   if (draining_) {
     for (const auto& [version, loaded] : entry.ready) loaded.model->scheduler().Drain();
   }
@@ -335,9 +340,16 @@ int ModelRepository::LoadAll(const std::vector<std::string>& only) {
     }
   }
   const std::vector<std::string> names = only.empty() ? ModelFolders() : only;
+  {
+    // Requests for a model still waiting its turn hear that it is loading.
+    absl::MutexLock lock(&mu_);
+    pending_loads_.insert(names.begin(), names.end());
+  }
   for (const std::string& name : names) {
     absl::Status status = LoadModel(name);
     if (absl::IsNotFound(status)) spdlog::error("{}", std::string(status.message()));
+    absl::MutexLock lock(&mu_);
+    pending_loads_.erase(name);  // also when there was no folder to load
   }
   int ready = 0;
   {
@@ -358,20 +370,41 @@ absl::StatusOr<std::shared_ptr<const ServableModel>> ModelRepository::Get(
   }
   absl::MutexLock lock(&mu_);
   auto it = models_.find(name);
-  if (it == models_.end()) return absl::NotFoundError(absl::StrCat("unknown model '", name, "'"));
+  if (it == models_.end()) {
+    return NotServingLocked(name, wanted, absl::StrCat("unknown model '", name, "'"));
+  }
   const auto& ready = it->second.ready;
   if (version.empty()) {
     if (ready.empty()) {
-      return absl::NotFoundError(absl::StrCat("model '", name, "' has no ready version"));
+      return NotServingLocked(name, 0, absl::StrCat("model '", name, "' has no ready version"));
     }
     return ready.rbegin()->second.model;
   }
   auto v = ready.find(wanted);
   if (v == ready.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("model '", name, "' version ", wanted, " is not loaded"));
+    return NotServingLocked(name, wanted,
+                            absl::StrCat("model '", name, "' version ", wanted, " is not loaded"));
   }
   return v->second.model;
+}
+
+absl::Status ModelRepository::NotServingLocked(absl::string_view name, int64_t version,
+                                               std::string not_found) const {
+  const bool pending = pending_loads_.find(name) != pending_loads_.end();
+  const std::string key(name);
+  bool building = false;  // a version of the model is being built
+  if (version > 0) {
+    building = loading_.count({key, version}) > 0;
+  } else {
+    auto first = loading_.lower_bound({key, INT64_MIN});
+    building = first != loading_.end() && first->first == name;
+  }
+  if (!pending && !building) return absl::NotFoundError(std::move(not_found));
+  if (version > 0) {
+    return absl::UnavailableError(
+        absl::StrCat("model '", name, "' version ", version, " is loading"));
+  }
+  return absl::UnavailableError(absl::StrCat("model '", name, "' is loading"));
 }
 
 bool ModelRepository::HasModel(absl::string_view name) const {

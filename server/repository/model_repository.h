@@ -98,7 +98,10 @@ class ModelRepository {
 
   // The version to run a request on. `version` empty: the highest ready
   // version. INVALID_ARGUMENT if `version` is not a positive integer (as in
-  // Triton); NOT_FOUND naming the model (and version) if it is not ready.
+  // Triton); UNAVAILABLE "model 'x' is loading" (or "... version N is
+  // loading") while a load of the model is under way (queued by LoadAll at
+  // start-up or running) and nothing ready answers the request, since it
+  // may soon; NOT_FOUND naming the model (and version) if it is not ready.
   absl::StatusOr<std::shared_ptr<const ServableModel>> Get(absl::string_view name,
                                                            absl::string_view version) const;
 
@@ -148,6 +151,10 @@ class ModelRepository {
   // in unloading_. On return `entry` holds the replaced entry.
   void Publish(const std::string& name, ModelEntry& entry, bool erase) ABSL_LOCKS_EXCLUDED(mu_);
   ModelEntry CurrentEntry(const std::string& name) const;
+  // UNAVAILABLE when a load of `name` (`version`: of that version, 0: of
+  // any) is under way, else NOT_FOUND with `not_found`.
+  absl::Status NotServingLocked(absl::string_view name, int64_t version,
+                                std::string not_found) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The folders under root that can be models (valid UTF-8 names), sorted.
   std::vector<std::string> ModelFolders() const;
 
@@ -158,6 +165,9 @@ class ModelRepository {
   mutable absl::Mutex mu_;
   std::map<std::string, ModelEntry, std::less<>> models_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<std::string, int64_t>> loading_ ABSL_GUARDED_BY(mu_);
+  // Models a LoadAll or LoadModel is about to load or loading, until their
+  // entry is published (or the load found no such folder).
+  std::set<std::string, std::less<>> pending_loads_ ABSL_GUARDED_BY(mu_);
   std::vector<Retiring> unloading_ ABSL_GUARDED_BY(mu_);  // pruned in Publish
   bool draining_ ABSL_GUARDED_BY(mu_) = false;            // Drain() was called
 };

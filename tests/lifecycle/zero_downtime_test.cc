@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -120,7 +121,8 @@ const char* const kModelNames[kModels] = {"a", "b", "c"};
 // 8 clients calling without pause until Stop(): even clients call `a` only,
 // odd ones `a`, `b` and `c` in turn. A correct answer is
 //  * OK and equal to the reference of the model and version it names;
-//  * NOT_FOUND from `b` to a request sent before MarkBReady();
+//  * NOT_FOUND from `b` to a request sent before MarkBReady(), or
+//    UNAVAILABLE "model 'b' is loading" while its load runs;
 //  * NOT_FOUND from `c` received after MarkCRemoval().
 // Anything else is recorded as a failure.
 class Traffic {
@@ -215,6 +217,12 @@ class Traffic {
       }
       ++seen_[client][name + ":" + response.model_version()];
       if (model != kB || b_was_ready) ++answered_[model];
+      return std::nullopt;
+    }
+    const bool loading = status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                         absl::StrContains(status.error_message(), "is loading");
+    if (loading && model == kB && !b_was_ready) {
+      ++b_refused_;
       return std::nullopt;
     }
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
