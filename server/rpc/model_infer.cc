@@ -1,4 +1,5 @@
 // ModelInfer: decode, hand to the scheduler, finish from the executor.
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -29,6 +30,30 @@ TensorContract ContractOf(const ServableModel& model) {
   contract.reject_non_finite = config.reject_non_finite();
   return contract;
 }
+
+// ModelInfer's reactor. It exists for OnCancel: a client that gives up on a
+// queued request gets its request taken out of the queue and answered at
+// once (ModelScheduler::CancelQueued), instead of holding its place and its
+// request message (up to the message size limit) until the queue delay ends.
+// Finish is called exactly once, by the handler or by whoever answers the
+// request; gRPC calls OnCancel (if at all) before OnDone, which frees it.
+class InferReactor final : public grpc::ServerUnaryReactor {
+ public:
+  // The model whose scheduler holds the request; set by the handler before
+  // it submits the request, never after it returned the reactor.
+  void set_model(std::shared_ptr<const ServableModel> model) { model_ = std::move(model); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+
+  void OnCancel() override {
+    cancelled_.store(true, std::memory_order_release);
+    if (model_ != nullptr) model_->scheduler().CancelQueued();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  std::shared_ptr<const ServableModel> model_;
+  std::atomic<bool> cancelled_{false};
+};
 
 // What the executor needs to answer one call; owned by the request's `done`.
 // Holding the model keeps its names, metrics and stats alive until the
@@ -73,7 +98,7 @@ struct PendingCall {
 grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
                                                        const inference::ModelInferRequest* request,
                                                        inference::ModelInferResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto* reactor = new InferReactor();
   const absl::Time start = options_.clock->Now();
   if (absl::Status auth = CheckInferenceAuth(*context, "ModelInfer"); !auth.ok()) {
     options_.metrics->RecordUnroutedRequest(auth.code());
@@ -103,12 +128,16 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   infer->rows = input->rows;
   infer->input = input->bytes;
   infer->deadline = ToAbslTime(context->deadline());
-  infer->is_cancelled = [context] { return context->IsCancelled(); };
+  // The reactor lives until OnDone, after the request is answered.
+  infer->is_cancelled = [reactor, context] {
+    return reactor->cancelled() || context->IsCancelled();
+  };
   infer->done = [call](absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
     call->Answer(std::move(output), timing);
   };
+  reactor->set_model(*model);
   // After a successful Submit the call may already be finished: touch nothing
-  // of it here.
+  // of it here (OnDone waits until this handler has returned, though).
   if (absl::Status status = servable.scheduler().Submit(std::move(infer)); !status.ok()) {
     call->Answer(status, InferTiming{});
   }

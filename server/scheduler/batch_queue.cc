@@ -131,6 +131,13 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   return decision;
 }
 
+std::vector<DroppedRequest> BatchQueue::RemoveCancelled() {
+  SweepCancelled();
+  std::vector<DroppedRequest> dropped = std::move(swept_);
+  swept_.clear();
+  return dropped;
+}
+
 bool BatchQueue::IsCancelled(const InferRequest& request) {
   return request.is_cancelled && request.is_cancelled();
 }

@@ -27,10 +27,12 @@
 //    wherever they are (at most once per kCancelledSweepInterval), so that
 //    callers who gave up do not keep live ones out; the next Next() returns
 //    them as dropped with CANCELLED.
+//  * RemoveCancelled() takes every cancelled request out at once, wherever
+//    it is (the owner calls it when it learns of a cancellation).
 //
 // Thread-safety: none. The owner (ModelScheduler) serializes every call
-// under its own mutex; is_cancelled() is called from Next() and, when the
-// queue is full, from Push().
+// under its own mutex; is_cancelled() is called from Next(),
+// RemoveCancelled() and, when the queue is full, from Push().
 #ifndef MLPSERVE_SERVER_SCHEDULER_BATCH_QUEUE_H_
 #define MLPSERVE_SERVER_SCHEDULER_BATCH_QUEUE_H_
 
@@ -105,6 +107,10 @@ class BatchQueue {
   // rules above), plus any expired or cancelled requests. `flush`: start a
   // batch from whatever is queued, without waiting.
   BatchDecision Next(absl::Time now, bool flush);
+
+  // Removes every queued request whose is_cancelled() answers true, wherever
+  // it is, and returns them with CANCELLED (also those Push swept out).
+  std::vector<DroppedRequest> RemoveCancelled();
 
   // Requests queued.
   size_t size() const { return queue_.size(); }

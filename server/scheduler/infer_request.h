@@ -33,8 +33,9 @@ struct InferRequest {
   absl::string_view input;
   // When the client stops waiting; absl::InfiniteFuture() if never.
   absl::Time deadline = absl::InfiniteFuture();
-  // Polled before the request is put into a batch; true drops it with
-  // CANCELLED. May be empty.
+  // Polled before the request is put into a batch and by
+  // ModelScheduler::CancelQueued (which the rpc layer calls from the call's
+  // OnCancel); true drops it with CANCELLED. May be empty.
   std::function<bool()> is_cancelled;
   // Called exactly once with the request's [rows, output_features] result
   // (valid only during the call) or with the error that ended it:

@@ -123,6 +123,19 @@ class SchedulerImpl final : public ModelScheduler {
     work_cv_.SignalAll();
   }
 
+  void CancelQueued() override {
+    std::vector<DroppedRequest> dropped;
+    absl::Time now;
+    {
+      absl::MutexLock lock(&mu_);
+      dropped = queue_.RemoveCancelled();
+      if (dropped.empty()) return;
+      now = options_.clock->Now();
+      PublishDepthLocked();
+    }
+    AnswerDropped(std::move(dropped), now);
+  }
+
   size_t queue_depth() const override {
     absl::MutexLock lock(&mu_);
     return queue_.size();

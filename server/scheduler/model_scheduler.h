@@ -85,6 +85,14 @@ class ModelScheduler {
   // goes on; idempotent.
   virtual void Drain() = 0;
 
+  // A request's is_cancelled() now answers true (its client cancelled):
+  // every queued request that reports cancellation is taken out of the
+  // queue and answered CANCELLED now, on the calling thread, without
+  // waiting for the queue delay or a free executor. Requests already in a
+  // batch are not affected. Thread-safe; does not wait for a batch; call it
+  // without holding anything a request's `done` takes (gRPC's OnCancel).
+  virtual void CancelQueued() = 0;
+
   // Requests waiting for a batch (not counting those computing).
   virtual size_t queue_depth() const = 0;
 };

@@ -168,5 +168,33 @@ TEST_F(QueuedCallTest, ExpiredAndCancelledCallsAreAnsweredWithoutBeingComputed) 
   EXPECT_EQ(after.fail_count, 2u);
 }
 
+// A cancelled call alone in the queue leaves it at once: nothing else (no
+// deadline within the test's bounds, no other request, no full queue) makes
+// the executor look at the queue before the 10 minute delay ends, so only
+// the cancellation's own notice (the reactor's OnCancel) can take it out
+// and free its request.
+TEST_F(QueuedCallTest, CancelledCallLeavesTheQueueAtOnce) {
+  const std::vector<float> row(kFeatures, 0.5f);
+  Call cancelled;
+  cancelled.request = MakeInferRequest("held", row, 1);
+  // Beyond Eventually's 60 s: the deadline must not be what ends the call.
+  cancelled.context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+  cancelled.Start(*stub_);
+  absl::Cleanup end_call = [&] {
+    cancelled.context.TryCancel();
+    cancelled.Wait();
+    server_->repository().Drain();
+  };
+  ASSERT_TRUE(Eventually([&] { return QueueDepth() == 1; })) << "queue depth " << QueueDepth();
+  cancelled.context.TryCancel();
+  EXPECT_EQ(cancelled.Wait().error_code(), grpc::StatusCode::CANCELLED);
+  // The server answered it (a failure, nothing computed) and the queue is
+  // empty, long before the queue delay.
+  ASSERT_TRUE(Eventually([&] { return Stats().fail_count == 1; }))
+      << "server-side failures: " << Stats().fail_count;
+  EXPECT_EQ(QueueDepth(), 0u);
+  EXPECT_EQ(Stats().execution_count, 0u);
+}
+
 }  // namespace
 }  // namespace mlpserve::testing

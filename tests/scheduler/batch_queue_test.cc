@@ -250,6 +250,28 @@ TEST_F(BatchQueueTest, CancelledRequestsAreDropped) {
   EXPECT_TRUE(queue.empty());
 }
 
+TEST_F(BatchQueueTest, RemoveCancelledTakesThemFromAnywhereAtOnce) {
+  // A 10 minute delay: Next() would start nothing, so nothing but
+  // RemoveCancelled looks at the requests.
+  BatchQueue queue(Options(8, absl::Minutes(10)));
+  std::atomic<bool> cancelled{false};
+  Push(queue, "a", 1);
+  auto b = Request("b", 1);
+  b->is_cancelled = [&cancelled] { return cancelled.load(); };
+  ASSERT_TRUE(queue.Push(std::move(b), clock_.Now()).ok());
+  Push(queue, "c", 1);
+  EXPECT_TRUE(queue.RemoveCancelled().empty());  // none cancelled yet
+  cancelled = true;
+
+  std::vector<DroppedRequest> dropped = queue.RemoveCancelled();
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].status.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(queue.size(), 2u);
+  BatchDecision decision = queue.Next(clock_.Now(), /*flush=*/true);
+  EXPECT_THAT(Names(decision), ElementsAre("a", "c"));  // order kept
+  EXPECT_TRUE(decision.dropped.empty());                // not answered twice
+}
+
 TEST_F(BatchQueueTest, FifoOrderKeptAcrossBatches) {
   BatchQueue queue(Options(4, absl::ZeroDuration()));
   const std::vector<int64_t> rows = {1, 3, 2, 2, 4, 1, 1, 1};

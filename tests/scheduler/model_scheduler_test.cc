@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -399,6 +400,90 @@ TEST(ModelSchedulerTest, ExpiredAndCancelledRequestsAreAnsweredWithoutCompute) {
   scheduler->reset();
   absl::MutexLock lock(&log.mu);
   EXPECT_TRUE(log.batch_rows.empty());
+}
+
+// A runner whose first run waits at a gate: the one executor stays busy,
+// so nothing but the caller of CancelQueued can answer a queued request.
+class GatedRunner : public BatchRunner {
+ public:
+  GatedRunner(RunLog* log, absl::Notification* entered, absl::Notification* release)
+      : runner_(log, absl::OkStatus()), entered_(entered), release_(release) {}
+  absl::StatusOr<absl::Span<const float>> Run(absl::Span<const absl::string_view> inputs,
+                                              int64_t rows,
+                                              BatchActivationCounts* counts) override {
+    if (!entered_->HasBeenNotified()) entered_->Notify();
+    release_->WaitForNotificationWithTimeout(kWait);
+    return runner_.Run(inputs, rows, counts);
+  }
+  int64_t input_features() const override { return runner_.input_features(); }
+  int64_t output_features() const override { return runner_.output_features(); }
+
+ private:
+  FakeRunner runner_;
+  absl::Notification* const entered_;
+  absl::Notification* const release_;
+};
+
+TEST(ModelSchedulerTest, CancelQueuedAnswersACancelledRequestAtOnce) {
+  RunLog log;
+  RecordingObserver observer;
+  FakeClock clock;  // never advanced: the 10 minute delay never ends
+  SchedulerOptions options = FakeClockBatchingOptions(&clock, absl::Minutes(10));
+  options.observer = &observer;
+  options.instance_count = 1;
+  absl::Notification entered, release;
+  auto scheduler = ModelScheduler::Create(
+      [&]() -> absl::StatusOr<std::unique_ptr<BatchRunner>> {
+        return std::make_unique<GatedRunner>(&log, &entered, &release);
+      },
+      options);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  // Outlive the scheduler: it answers the calls and asks `cancelled`.
+  Call busy, live, gave_up;
+  std::atomic<bool> cancelled{false};
+  absl::Cleanup stop = [&] {
+    if (!release.HasBeenNotified()) release.Notify();
+    scheduler->reset();  // answers whatever is still queued
+  };
+  // A full batch: starts at once and holds the executor.
+  busy.id = 1;
+  busy.rows = 32;
+  ASSERT_TRUE((*scheduler)->Submit(busy.MakeRequest()).ok());
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kWait));
+
+  live.id = 2;
+  live.rows = 2;
+  gave_up.id = 3;
+  gave_up.rows = 2;
+  auto request = gave_up.MakeRequest();
+  request->is_cancelled = [&cancelled] { return cancelled.load(); };
+  ASSERT_TRUE((*scheduler)->Submit(live.MakeRequest()).ok());
+  ASSERT_TRUE((*scheduler)->Submit(std::move(request)).ok());
+  EXPECT_EQ((*scheduler)->queue_depth(), 2u);
+
+  cancelled = true;
+  (*scheduler)->CancelQueued();
+  // Answered on this thread before CancelQueued returned, not at the end of
+  // the delay and not by the (busy) executor.
+  ASSERT_TRUE(gave_up.answered.HasBeenNotified());
+  EXPECT_EQ(gave_up.status.code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(gave_up.status.message(), ::testing::HasSubstr("m:1"));
+  EXPECT_EQ((*scheduler)->queue_depth(), 1u);
+  EXPECT_EQ(observer.last_depth(), 1);
+  EXPECT_FALSE(live.answered.HasBeenNotified());
+  (*scheduler)->CancelQueued();  // nothing else is cancelled: no change
+  EXPECT_EQ((*scheduler)->queue_depth(), 1u);
+
+  release.Notify();
+  (*scheduler)->Drain();
+  ASSERT_TRUE(busy.Wait());
+  busy.ExpectOwnRows();
+  ASSERT_TRUE(live.Wait());
+  live.ExpectOwnRows();
+  std::move(stop).Invoke();
+  EXPECT_EQ(gave_up.calls.load(), 1);
+  absl::MutexLock lock(&log.mu);
+  EXPECT_EQ(log.batch_rows, (std::vector<int64_t>{32, 2}));  // the cancelled rows never ran
 }
 
 TEST(ModelSchedulerTest, DeadlinePassingWhileQueuedIsAnsweredBeforeTheDelay) {
