@@ -193,6 +193,7 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
       absl::MutexLock lock(&mu_);
       loading_.insert({name, version});
     }
+    if (options_.on_version_load) options_.on_version_load(name, version);
     absl::StatusOr<std::shared_ptr<ServableModel>> model = ServableModel::Load(options);
     if (model.ok()) {
       entry.ready[version] = {reaper_->Adopt(*std::move(model)), stamp};

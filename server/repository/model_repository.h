@@ -23,6 +23,7 @@
 #define MLPSERVE_SERVER_REPOSITORY_MODEL_REPOSITORY_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -59,6 +60,10 @@ class ModelRepository {
     MetricsRegistry* metrics = nullptr;
     // Time source for the schedulers; not owned.
     Clock* clock = Clock::Real();
+    // Called on the loading thread when a version's load begins (it is
+    // reported as loading from then on), before its files are read. For
+    // tests, which hold a load there; empty by default.
+    std::function<void(const std::string& model, int64_t version)> on_version_load;
   };
 
   // NOT_FOUND when `root` does not exist or is not a directory.

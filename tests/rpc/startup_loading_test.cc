@@ -3,22 +3,16 @@
 // serves gRPC before LoadAll, and NOT_FOUND tells clients the model will
 // never exist. ServerLive answers throughout (Kubernetes liveness).
 //
-// The load is held mid-way without timing: the model's model.onnx is a FIFO,
-// so the loader blocks opening it until this test opens the other end, and
-// the load finishes only once the test has written the ONNX bytes to it.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+// The load is held mid-way without timing: the repository's on_version_load
+// hook blocks the loader until the test lets it go on.
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -40,19 +34,23 @@ constexpr int kFeatures = 64;  // the bundled leaky_mlp's
 
 TEST(StartupLoadingTest, ModelStillLoadingIsUnavailableNotNotFound) {
   const std::string root = MakeTempDir("startup_repo");
-  const fs::path bundled = fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx";
-  std::ifstream in(bundled, std::ios::binary);
-  const std::string onnx((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  ASSERT_FALSE(onnx.empty());
   fs::create_directories(fs::path(root) / "slow" / "1");
-  const std::string fifo = (fs::path(root) / "slow" / "1" / "model.onnx").string();
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
+                fs::path(root) / "slow" / "1" / "model.onnx");
 
   absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   ModelRepository::Options repository_options;
   repository_options.root = root;
   repository_options.metrics = metrics->get();
+  absl::Notification load_started;
+  absl::Notification go_on;
+  repository_options.on_version_load = [&](const std::string& model, int64_t version) {
+    EXPECT_EQ(model, "slow");
+    EXPECT_EQ(version, 1);
+    load_started.Notify();
+    go_on.WaitForNotification();
+  };
   absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
       ModelRepository::Create(repository_options);
   ASSERT_TRUE(repository.ok()) << repository.status();
@@ -70,18 +68,15 @@ TEST(StartupLoadingTest, ModelStillLoadingIsUnavailableNotNotFound) {
 
   // main.cc's order: serving first, then the repository loads.
   std::thread loader([&] { (*repository)->LoadAll(); });
-  // Returns once the loader has opened the FIFO: the load is under way.
-  const int writer = open(fifo.c_str(), O_WRONLY);
-  bool written = false;
+  load_started.WaitForNotification();  // the load is under way
+  bool finished = false;
   auto finish_load = [&] {
-    if (written) return;
-    written = true;
-    EXPECT_EQ(write(writer, onnx.data(), onnx.size()), static_cast<ssize_t>(onnx.size()));
-    close(writer);
+    if (finished) return;
+    finished = true;
+    go_on.Notify();
     loader.join();
   };
   absl::Cleanup end_load = finish_load;  // on any way out, a failed ASSERT too
-  ASSERT_GE(writer, 0);
 
   {
     grpc::ClientContext context;
