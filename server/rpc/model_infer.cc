@@ -49,6 +49,12 @@ class InferReactor final : public grpc::ServerUnaryReactor {
     if (model_ != nullptr) model_->scheduler().CancelQueued();
   }
   void OnDone() override { delete this; }
+  // OnCancel (a short lock, answering requests that cannot be computed any
+  // more) and OnDone never block, so gRPC may run them on the thread that
+  // saw the event, as it runs its own DefaultReactor's. Otherwise each
+  // OnDone is handed to gRPC's executor thread: a thread switch per call
+  // (0.5 -> 1.2-1.3 context switches per tiny request at c=16).
+  bool InternalInlineable() override { return true; }
 
  private:
   std::shared_ptr<const ServableModel> model_;
