@@ -307,18 +307,21 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
     if (!open_loop) {
       for (int i = 0; i < s.concurrency; ++i) phase->TryIssue(0);
     } else {
-      // Pace: request k is due at start + k / rate, k < total. Once the
-      // window is over, every request still unsent is due (late): each one
-      // is sent or counted in not_sent, none is dropped.
+      // Pace: request k is due at start + k / rate, k < total; each one is
+      // sent or counted in not_sent, none is dropped. Requests the pacer
+      // has not sent when the window ends (it fell behind) are not_sent:
+      // sent late in one burst, they would land in the drain and make the
+      // offered rate look met.
       const int64_t total = ScheduledRequests(s);
       int64_t scheduled = 0;
       while (scheduled < total) {
         const Clock::time_point now = Clock::now();
-        int64_t due = total;
-        if (now < end) {
-          const double since = std::chrono::duration<double>(now - start).count();
-          due = std::min(total, static_cast<int64_t>(since * s.request_rate) + 1);
+        if (now >= end) {
+          result->not_sent += total - scheduled;
+          break;
         }
+        const double since = std::chrono::duration<double>(now - start).count();
+        const int64_t due = std::min(total, static_cast<int64_t>(since * s.request_rate) + 1);
         for (; scheduled < due; ++scheduled) {
           if (phase->TryIssue(s.max_in_flight) == Phase::Issue::kFull) ++result->not_sent;
         }

@@ -8,7 +8,9 @@
 //    in flight at all times; each completion immediately issues the next.
 //  * Open loop (request_rate > 0): requests leave on a fixed schedule of R/s
 //    whatever the server does; at most max_in_flight are outstanding, and a
-//    request due while that many are out is counted in `not_sent`.
+//    request due while that many are out is counted in `not_sent`, as is
+//    every request the pacer has not sent by the end of the window (it is
+//    never sent late).
 //
 // A level is bounded by `requests` or else by `duration`; every request
 // carries Options::deadline, so a level always ends. Throughput and latency

