@@ -1,6 +1,9 @@
 #include "server/rpc/health_service.h"
 
+#include <atomic>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace mlpserve {
 
@@ -46,7 +49,14 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
 
   void OnDone() override {
     service_->Forget(this);
-    delete this;
+    Unref();
+  }
+
+  // Keeps the reactor alive past OnDone while the service sends on it
+  // outside its lock. The initial reference is gRPC's, dropped in OnDone.
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
  private:
@@ -73,6 +83,7 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
 
   HealthService* const service_;
   const bool known_;
+  std::atomic<int> refs_{1};
   absl::Mutex mu_;
   HealthCheckResponse response_ ABSL_GUARDED_BY(mu_);  // the write in flight
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -87,22 +98,51 @@ HealthCheckResponse::ServingStatus HealthService::StatusLocked() const {
 }
 
 void HealthService::SetServing(bool serving) {
-  absl::MutexLock lock(&mu_);
-  if (shut_down_) return;
-  serving_ = serving;
-  for (WatchReactor* watch : watches_) {
-    if (watch->known()) watch->Send(StatusLocked(), /*finish=*/false);
+  absl::MutexLock update(&update_mu_);
+  std::vector<std::pair<WatchReactor*, HealthCheckResponse::ServingStatus>> sends;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    serving_ = serving;
+    sends = PinWatchesLocked(/*all=*/false);
   }
+  SendAndUnpin(sends, /*finish=*/false);
 }
 
 void HealthService::Shutdown() {
-  absl::MutexLock lock(&mu_);
-  if (shut_down_) return;
-  shut_down_ = true;
-  serving_ = false;
+  absl::MutexLock update(&update_mu_);
+  std::vector<std::pair<WatchReactor*, HealthCheckResponse::ServingStatus>> sends;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    serving_ = false;
+    sends = PinWatchesLocked(/*all=*/true);
+  }
+  SendAndUnpin(sends, /*finish=*/true);
+}
+
+std::vector<std::pair<HealthService::WatchReactor*, HealthCheckResponse::ServingStatus>>
+HealthService::PinWatchesLocked(bool all) {
+  std::vector<std::pair<WatchReactor*, HealthCheckResponse::ServingStatus>> sends;
   for (WatchReactor* watch : watches_) {
-    watch->Send(watch->known() ? StatusLocked() : HealthCheckResponse::SERVICE_UNKNOWN,
-                /*finish=*/true);
+    if (!all && !watch->known()) continue;
+    watch->Ref();
+    sends.emplace_back(watch,
+                       watch->known() ? StatusLocked() : HealthCheckResponse::SERVICE_UNKNOWN);
+  }
+  return sends;
+}
+
+// Outside mu_: a write started from a thread that is not gRPC's may run
+// gRPC callbacks before it returns, among them new Check and Watch calls,
+// which take mu_.
+void HealthService::SendAndUnpin(
+    const std::vector<std::pair<WatchReactor*, HealthCheckResponse::ServingStatus>>& sends,
+    bool finish) {
+  for (const auto& [watch, status] : sends) {
+    watch->Send(status, finish);
+    watch->Unref();
   }
 }
 

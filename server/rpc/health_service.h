@@ -20,6 +20,8 @@
 #define MLPSERVE_SERVER_RPC_HEALTH_SERVICE_H_
 
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -55,7 +57,19 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
   void Forget(WatchReactor* reactor) ABSL_LOCKS_EXCLUDED(mu_);
   grpc::health::v1::HealthCheckResponse::ServingStatus StatusLocked() const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The open Watch streams (`all`: also those of unknown names), each
+  // pinned alive, with the status to send; SendAndUnpin sends it outside mu_
+  // and releases the pin.
+  std::vector<std::pair<WatchReactor*, grpc::health::v1::HealthCheckResponse::ServingStatus>>
+  PinWatchesLocked(bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void SendAndUnpin(
+      const std::vector<
+          std::pair<WatchReactor*, grpc::health::v1::HealthCheckResponse::ServingStatus>>& sends,
+      bool finish);
 
+  // Serializes SetServing and Shutdown, so that their sends reach each
+  // stream in the order of the calls; taken before mu_, never by a handler.
+  absl::Mutex update_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;
   bool serving_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
