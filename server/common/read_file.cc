@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -49,6 +50,20 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
     return absl::UnavailableError(absl::StrCat("read ", in.gcount(), " of ", size, " bytes"));
   }
   return bytes;
+}
+
+absl::StatusOr<std::string> ReadFileOrPipe(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) return absl::NotFoundError("no such file");
+  if (ec) return absl::UnavailableError(ec.message());
+  if (fs::is_directory(status)) return absl::InvalidArgumentError("a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::UnavailableError(std::strerror(errno));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();  // fails (harmlessly) on an empty input
+  if (in.bad()) return absl::UnavailableError("read failed");
+  return bytes.str();
 }
 
 }  // namespace mlpserve

@@ -17,6 +17,13 @@ namespace mlpserve {
 // caller names the path and what the file is for.
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path);
 
+// The bytes of whatever `path` opens to, up to its end: a regular file, a
+// FIFO or a shell's process substitution (`<(pass show token)`), a device
+// such as /dev/stdin. For secrets read once at start-up, where a pipe is the
+// safer way to hand them over. NOT_FOUND when nothing is there,
+// INVALID_ARGUMENT for a directory, UNAVAILABLE when it cannot be read.
+absl::StatusOr<std::string> ReadFileOrPipe(const std::string& path);
+
 }  // namespace mlpserve
 
 #endif  // MLPSERVE_SERVER_COMMON_READ_FILE_H_

@@ -7,7 +7,7 @@
 namespace mlpserve {
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view flag) {
-  absl::StatusOr<std::string> contents = ReadRegularFile(path);
+  absl::StatusOr<std::string> contents = ReadFileOrPipe(path);
   if (!contents.ok()) {
     return absl::Status(contents.status().code(), absl::StrCat(flag, ": cannot read '", path,
                                                                "': ", contents.status().message()));

@@ -12,12 +12,12 @@
 
 namespace mlpserve {
 
-// The whole file with ASCII whitespace around it removed. The errors of
-// ReadRegularFile (NOT_FOUND when missing, INVALID_ARGUMENT when not a
-// regular file, UNAVAILABLE when unreadable), INVALID_ARGUMENT when nothing is left or the
-// token holds a character gRPC metadata cannot carry (anything but
-// printable ASCII: a line break or tab inside it, a non-ASCII letter);
-// errors name `flag` and `path`, never the token.
+// The whole file (or pipe: `--token-file <(pass show mlpserve)`) with ASCII
+// whitespace around it removed. The errors of ReadFileOrPipe (NOT_FOUND when
+// missing, INVALID_ARGUMENT for a directory, UNAVAILABLE when unreadable),
+// INVALID_ARGUMENT when nothing is left or the token holds a character gRPC metadata cannot carry
+// (anything but printable ASCII: a line break or tab inside it, a non-ASCII letter); errors name
+// `flag` and `path`, never the token.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view flag);
 
 }  // namespace mlpserve

@@ -20,8 +20,9 @@ namespace mlpserve {
 
 class TokenAuth {
  public:
-  // NOT_FOUND when the file cannot be read; INVALID_ARGUMENT when it holds
-  // no usable token (see ReadTokenFile).
+  // ReadTokenFile's errors: NOT_FOUND when missing, UNAVAILABLE when it
+  // cannot be read, INVALID_ARGUMENT for a directory or a file holding no
+  // usable token.
   static absl::StatusOr<TokenAuth> FromFile(const std::string& path);
   explicit TokenAuth(std::string token) : token_(std::move(token)) {}
 

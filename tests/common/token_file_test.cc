@@ -2,9 +2,12 @@
 // (--token-file) take from a token file.
 #include "server/common/token_file.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -74,7 +77,18 @@ TEST_F(TokenFileTest, ADirectoryIsNotATokenFile) {
   absl::StatusOr<std::string> token = ReadTokenFile(dir_, "--token-file");
   EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(token.status().message(),
-            "--token-file: cannot read '" + dir_ + "': a directory, not a regular file");
+            "--token-file: cannot read '" + dir_ + "': a directory, not a file");
+}
+
+// `--token-file <(pass show mlpserve)`: a secret handed over in a pipe.
+TEST_F(TokenFileTest, APipeIsReadToItsEnd) {
+  const std::string fifo = dir_ + "/token_fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo) << "s3cret\n"; });
+  absl::StatusOr<std::string> token = ReadTokenFile(fifo, "--token-file");
+  writer.join();
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(*token, "s3cret");
 }
 
 }  // namespace
