@@ -49,6 +49,14 @@ class BatchQueueTest : public ::testing::Test {
     ASSERT_TRUE(queue.Push(Request(name, rows, deadline), clock_.Now()).ok());
   }
 
+  // Pushes a 1-row request `name` whose is_cancelled() answers *cancelled.
+  void PushCancellable(BatchQueue& queue, const std::string& name,
+                       const std::atomic<bool>* cancelled) {
+    auto request = Request(name, 1);
+    request->is_cancelled = [cancelled] { return cancelled->load(); };
+    ASSERT_TRUE(queue.Push(std::move(request), clock_.Now()).ok());
+  }
+
   static std::vector<std::string> Names(const BatchDecision& decision) {
     std::vector<std::string> names;
     for (const auto& request : decision.batch) names.emplace_back(request->input);
@@ -237,9 +245,7 @@ TEST_F(BatchQueueTest, CancelledRequestsAreDropped) {
   BatchQueue queue(Options(8, absl::ZeroDuration()));
   std::atomic<bool> cancelled{false};
   Push(queue, "a", 1);
-  auto b = Request("b", 1);
-  b->is_cancelled = [&cancelled] { return cancelled.load(); };
-  ASSERT_TRUE(queue.Push(std::move(b), clock_.Now()).ok());
+  PushCancellable(queue, "b", &cancelled);
   Push(queue, "c", 1);
   cancelled = true;
 
@@ -256,9 +262,7 @@ TEST_F(BatchQueueTest, RemoveCancelledTakesThemFromAnywhereAtOnce) {
   BatchQueue queue(Options(8, absl::Minutes(10)));
   std::atomic<bool> cancelled{false};
   Push(queue, "a", 1);
-  auto b = Request("b", 1);
-  b->is_cancelled = [&cancelled] { return cancelled.load(); };
-  ASSERT_TRUE(queue.Push(std::move(b), clock_.Now()).ok());
+  PushCancellable(queue, "b", &cancelled);
   Push(queue, "c", 1);
   EXPECT_TRUE(queue.RemoveCancelled(clock_.Now()).empty());  // none cancelled yet
   cancelled = true;
