@@ -29,17 +29,26 @@ const char* KindName(fs::file_type type) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
+// What is at `path` (symbolic links followed): NOT_FOUND when nothing is,
+// UNAVAILABLE when it cannot be looked at.
+absl::StatusOr<fs::file_status> StatusOf(const std::string& path) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (status.type() == fs::file_type::not_found) return absl::NotFoundError("no such file");
   if (ec) return absl::UnavailableError(ec.message());
-  if (!fs::is_regular_file(status)) {
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
+  absl::StatusOr<fs::file_status> status = StatusOf(path);
+  if (!status.ok()) return status.status();
+  if (!fs::is_regular_file(*status)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(KindName(status.type()), ", not a regular file"));
+        absl::StrCat(KindName(status->type()), ", not a regular file"));
   }
+  std::error_code ec;
   const uintmax_t size = fs::file_size(path, ec);
   if (ec) return absl::UnavailableError(ec.message());
   std::ifstream in(path, std::ios::binary);
@@ -53,11 +62,9 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
 }
 
 absl::StatusOr<std::string> ReadFileOrPipe(const std::string& path) {
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (status.type() == fs::file_type::not_found) return absl::NotFoundError("no such file");
-  if (ec) return absl::UnavailableError(ec.message());
-  if (fs::is_directory(status)) return absl::InvalidArgumentError("a directory, not a file");
+  absl::StatusOr<fs::file_status> status = StatusOf(path);
+  if (!status.ok()) return status.status();
+  if (fs::is_directory(*status)) return absl::InvalidArgumentError("a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::UnavailableError(std::strerror(errno));
   std::ostringstream bytes;
