@@ -213,12 +213,18 @@ ModelRepository::ModelEntry ModelRepository::CurrentEntry(const std::string& nam
   return it == models_.end() ? ModelEntry() : it->second;
 }
 
-std::vector<std::string> ModelRepository::ModelFolders() const {
+std::vector<std::string> ModelRepository::ModelFolders(bool log_refused) const {
   std::vector<std::string> names = SubfolderNames(options_.root);
   // A model's name goes into Prometheus labels and protobuf strings.
-  names.erase(std::remove_if(names.begin(), names.end(),
-                             [](const std::string& name) { return !IsValidUtf8(name); }),
-              names.end());
+  auto refused = [&](const std::string& name) {
+    if (IsValidUtf8(name)) return false;
+    if (log_refused) {
+      spdlog::error("model repository '{}': folder '{}' is not served: its name is not valid UTF-8",
+                    options_.root, PrintableName(name));
+    }
+    return true;
+  };
+  names.erase(std::remove_if(names.begin(), names.end(), refused), names.end());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -334,13 +340,8 @@ void ModelRepository::Poll() {
 }
 
 int ModelRepository::LoadAll(const std::vector<std::string>& only) {
-  for (const std::string& name : SubfolderNames(options_.root)) {
-    if (!IsValidUtf8(name)) {
-      spdlog::error("model repository '{}': folder '{}' is not served: its name is not valid UTF-8",
-                    options_.root, PrintableName(name));
-    }
-  }
-  const std::vector<std::string> names = only.empty() ? ModelFolders() : only;
+  std::vector<std::string> names = ModelFolders(/*log_refused=*/true);  // one listing
+  if (!only.empty()) names = only;
   {
     // Requests for a model still waiting its turn hear that it is loading.
     absl::MutexLock lock(&mu_);

@@ -160,8 +160,9 @@ class ModelRepository {
   // any) is under way, else NOT_FOUND with `not_found`.
   absl::Status NotServingLocked(absl::string_view name, int64_t version,
                                 std::string not_found) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The folders under root that can be models (valid UTF-8 names), sorted.
-  std::vector<std::string> ModelFolders() const;
+  // The folders under root that can be models (valid UTF-8 names), sorted;
+  // with `log_refused`, logs each folder left out.
+  std::vector<std::string> ModelFolders(bool log_refused = false) const;
 
   const Options options_;
   const std::shared_ptr<Reaper> reaper_;
