@@ -173,6 +173,15 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
   controller.emplace(repository->get(),
                      poll ? absl::Seconds(flags.repository_poll_secs) : absl::ZeroDuration());
 
+  // Marked before gRPC serves: a request that arrives before its model's
+  // load begins hears "is loading", not NOT_FOUND.
+  const bool load_at_start = !explicit_control || !flags.load_models.empty();
+  std::vector<std::string> to_load;
+  if (load_at_start) {
+    to_load = (*repository)
+                  ->MarkLoading(explicit_control ? flags.load_models : std::vector<std::string>{});
+  }
+
   InferenceService::Options service_options;
   service_options.controller = explicit_control ? &*controller : nullptr;
   service_options.auth = auth ? &*auth : nullptr;
@@ -196,10 +205,10 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
   spdlog::info("mlpserve {} listening: gRPC on port {}{}, metrics on port {}", MLPSERVE_VERSION,
                (*grpc)->port(), flags.tls_cert.empty() ? "" : " (TLS)", (*http)->port());
 
-  if (explicit_control && flags.load_models.empty()) {
-    spdlog::info("explicit model control: no model loaded at start");
+  if (load_at_start) {
+    (*repository)->LoadAll(to_load);
   } else {
-    (*repository)->LoadAll(explicit_control ? flags.load_models : std::vector<std::string>{});
+    spdlog::info("explicit model control: no model loaded at start");
   }
   service.SetReady(true);
   (*grpc)->SetServing(true);

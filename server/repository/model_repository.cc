@@ -339,14 +339,15 @@ void ModelRepository::Poll() {
   }
 }
 
+std::vector<std::string> ModelRepository::MarkLoading(const std::vector<std::string>& only) {
+  std::vector<std::string> names = only.empty() ? ModelFolders(/*log_refused=*/true) : only;
+  absl::MutexLock lock(&mu_);
+  pending_loads_.insert(names.begin(), names.end());
+  return names;
+}
+
 int ModelRepository::LoadAll(const std::vector<std::string>& only) {
-  std::vector<std::string> names = ModelFolders(/*log_refused=*/true);  // one listing
-  if (!only.empty()) names = only;
-  {
-    // Requests for a model still waiting its turn hear that it is loading.
-    absl::MutexLock lock(&mu_);
-    pending_loads_.insert(names.begin(), names.end());
-  }
+  const std::vector<std::string> names = MarkLoading(only);
   for (const std::string& name : names) {
     absl::Status status = LoadModel(name);
     if (absl::IsNotFound(status)) spdlog::error("{}", std::string(status.message()));

@@ -74,10 +74,17 @@ class ModelRepository {
   // stopped and with no control method running.
   ~ModelRepository();
 
-  // Loads every model under root, or with `only` non-empty just those.
-  // Folders whose names are not valid UTF-8 are not models (their names
-  // could not be labels or protobuf strings): logged here, skipped
-  // everywhere. Returns how many versions are ready.
+  // Lists the models LoadAll(only) loads (every model folder under root, or
+  // with `only` non-empty just those) and marks each as loading until
+  // LoadAll has loaded it: Get answers UNAVAILABLE "is loading" for it, not
+  // NOT_FOUND. Folders whose names are not valid UTF-8 are not models
+  // (their names could not be labels or protobuf strings): logged here,
+  // skipped everywhere. At start-up, call it before the gRPC server starts
+  // and pass the result to LoadAll once it serves.
+  std::vector<std::string> MarkLoading(const std::vector<std::string>& only = {});
+
+  // Loads MarkLoading(only)'s models, clearing each one's mark when its
+  // load ends. Returns how many versions are ready.
   int LoadAll(const std::vector<std::string>& only = {});
 
   // Loads or reloads `name`: versions the policy now selects are loaded,

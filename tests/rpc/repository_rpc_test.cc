@@ -70,7 +70,7 @@ TEST_F(RepositoryRpcTest, LoadRefusesEveryParameterNamingIt) {
 
 TEST_F(RepositoryRpcTest, OnlyTheServedRepositoryNameIsAccepted) {
   const std::string base = fs::path(root_).filename().string();
-  for (const std::string name : {std::string(), root_, base}) {
+  for (const std::string& name : {std::string(), root_, base}) {
     SCOPED_TRACE("'" + name + "'");
     inference::RepositoryModelLoadRequest request;
     request.set_repository_name(name);

@@ -5,6 +5,7 @@
 //
 // The load is held mid-way without timing: the repository's on_version_load
 // hook blocks the loader until the test lets it go on.
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -29,76 +30,73 @@ namespace mlpserve::testing {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr int kFeatures = 64;  // the bundled leaky_mlp's
 
-TEST(StartupLoadingTest, ModelStillLoadingIsUnavailableNotNotFound) {
-  const std::string root = MakeTempDir("startup_repo");
-  fs::create_directories(fs::path(root) / "slow" / "1");
-  fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
-                fs::path(root) / "slow" / "1" / "model.onnx");
-  // Loaded after "slow" (LoadAll goes in name order): while "slow" is held,
-  // its load has not begun, and it must already answer "is loading".
-  fs::create_directories(fs::path(root) / "then" / "1");
-  fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
-                fs::path(root) / "then" / "1" / "model.onnx");
-
-  absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
-  ASSERT_TRUE(metrics.ok()) << metrics.status();
-  ModelRepository::Options repository_options;
-  repository_options.root = root;
-  repository_options.metrics = metrics->get();
-  absl::Notification load_started;
-  absl::Notification go_on;
-  repository_options.on_version_load = [&](const std::string& model, int64_t version) {
-    if (model != "slow") return;
-    EXPECT_EQ(version, 1);
-    load_started.Notify();
-    go_on.WaitForNotification();
-  };
-  absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
-      ModelRepository::Create(repository_options);
-  ASSERT_TRUE(repository.ok()) << repository.status();
-  InferenceService::Options service_options;
-  service_options.repository = repository->get();
-  service_options.metrics = metrics->get();
-  InferenceService service(service_options);
-  GrpcServer::Options grpc_options;
-  grpc_options.address = "127.0.0.1:0";
-  grpc_options.service = &service;
-  absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
-  ASSERT_TRUE(grpc.ok()) << grpc.status();
-  auto stub = inference::GRPCInferenceService::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string((*grpc)->port()), grpc::InsecureChannelCredentials()));
-
-  // main.cc's order: serving first, then the repository loads.
-  std::thread loader([&] { (*repository)->LoadAll(); });
-  load_started.WaitForNotification();  // the load is under way
-  bool finished = false;
-  auto finish_load = [&] {
-    if (finished) return;
-    finished = true;
-    go_on.Notify();
-    loader.join();
-  };
-  absl::Cleanup end_load = finish_load;  // on any way out, a failed ASSERT too
-
-  {
-    grpc::ClientContext context;
-    inference::ServerLiveResponse live;
-    EXPECT_TRUE(stub->ServerLive(&context, {}, &live).ok());
-    EXPECT_TRUE(live.live());
+// A repository of two copies of the bundled leaky_mlp, "slow" and "then"
+// (LoadAll goes in name order), served over loopback gRPC before anything
+// is loaded, as main.cc does. While `hold_slow`, the load of "slow" stops
+// in the on_version_load hook until `go_on`.
+class StartupLoadingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = MakeTempDir("startup_repo");
+    for (const char* name : {"slow", "then"}) {
+      fs::create_directories(fs::path(root_) / name / "1");
+      fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
+                    fs::path(root_) / name / "1" / "model.onnx");
+    }
+    absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+    metrics_ = *std::move(metrics);
+    ModelRepository::Options repository_options;
+    repository_options.root = root_;
+    repository_options.metrics = metrics_.get();
+    repository_options.on_version_load = [this](const std::string& model, int64_t version) {
+      if (model != "slow" || !hold_slow_) return;
+      EXPECT_EQ(version, 1);
+      load_started_.Notify();
+      go_on_.WaitForNotification();
+    };
+    absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
+        ModelRepository::Create(repository_options);
+    ASSERT_TRUE(repository.ok()) << repository.status();
+    repository_ = *std::move(repository);
+    InferenceService::Options service_options;
+    service_options.repository = repository_.get();
+    service_options.metrics = metrics_.get();
+    service_ = std::make_unique<InferenceService>(service_options);
+    GrpcServer::Options grpc_options;
+    grpc_options.address = "127.0.0.1:0";
+    grpc_options.service = service_.get();
+    absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
+    ASSERT_TRUE(grpc.ok()) << grpc.status();
+    grpc_ = *std::move(grpc);
+    stub_ = inference::GRPCInferenceService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(grpc_->port()), grpc::InsecureChannelCredentials()));
   }
-  const std::vector<float> row(kFeatures, 0.5f);
-  for (const auto& [name, version] : std::vector<std::pair<std::string, std::string>>{
-           {"slow", ""}, {"slow", "1"}, {"then", ""}}) {
-    SCOPED_TRACE("model '" + name + "' version '" + version + "'");
-    grpc::ClientContext infer_context;
-    inference::ModelInferRequest request = MakeInferRequest(name, row, 1);
+
+  void TearDown() override {
+    if (grpc_) grpc_->Shutdown(absl::ZeroDuration());
+    fs::remove_all(root_);
+  }
+
+  grpc::Status Infer(const std::string& name, const std::string& version = "") {
+    grpc::ClientContext context;
+    inference::ModelInferRequest request =
+        MakeInferRequest(name, std::vector<float>(kFeatures, 0.5f), 1);
     request.set_model_version(version);
     inference::ModelInferResponse response;
-    const grpc::Status infer = stub->ModelInfer(&infer_context, request, &response);
+    return stub_->ModelInfer(&context, request, &response);
+  }
+
+  // ModelInfer and ModelMetadata answer UNAVAILABLE "is loading", and
+  // ModelReady OK with ready = false.
+  void ExpectLoading(const std::string& name, const std::string& version = "") {
+    SCOPED_TRACE("model '" + name + "' version '" + version + "'");
+    const grpc::Status infer = Infer(name, version);
     EXPECT_EQ(infer.error_code(), grpc::StatusCode::UNAVAILABLE) << infer.error_message();
     EXPECT_THAT(infer.error_message(), HasSubstr("model '" + name + "'"));
     EXPECT_THAT(infer.error_message(), HasSubstr("is loading"));
@@ -108,7 +106,7 @@ TEST(StartupLoadingTest, ModelStillLoadingIsUnavailableNotNotFound) {
     metadata_request.set_name(name);
     metadata_request.set_version(version);
     inference::ModelMetadataResponse metadata;
-    const grpc::Status meta = stub->ModelMetadata(&metadata_context, metadata_request, &metadata);
+    const grpc::Status meta = stub_->ModelMetadata(&metadata_context, metadata_request, &metadata);
     EXPECT_EQ(meta.error_code(), grpc::StatusCode::UNAVAILABLE) << meta.error_message();
 
     grpc::ClientContext ready_context;
@@ -117,26 +115,68 @@ TEST(StartupLoadingTest, ModelStillLoadingIsUnavailableNotNotFound) {
     ready_request.set_version(version);
     inference::ModelReadyResponse ready;
     ready.set_ready(true);
-    EXPECT_TRUE(stub->ModelReady(&ready_context, ready_request, &ready).ok());
+    EXPECT_TRUE(stub_->ModelReady(&ready_context, ready_request, &ready).ok());
     EXPECT_FALSE(ready.ready());
   }
+
+  std::string root_;
+  std::unique_ptr<MetricsRegistry> metrics_;
+  std::unique_ptr<ModelRepository> repository_;
+  std::unique_ptr<InferenceService> service_;
+  std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+  std::atomic<bool> hold_slow_{true};
+  absl::Notification load_started_;
+  absl::Notification go_on_;
+};
+
+TEST_F(StartupLoadingTest, ModelStillLoadingIsUnavailableNotNotFound) {
+  std::thread loader([&] { repository_->LoadAll(); });
+  load_started_.WaitForNotification();  // the load of "slow" is under way
+  bool finished = false;
+  auto finish_load = [&] {
+    if (finished) return;
+    finished = true;
+    go_on_.Notify();
+    loader.join();
+  };
+  absl::Cleanup end_load = finish_load;  // on any way out, a failed ASSERT too
+
   {
-    // A model the repository does not have is still NOT_FOUND meanwhile.
     grpc::ClientContext context;
-    inference::ModelInferResponse response;
-    EXPECT_EQ(stub->ModelInfer(&context, MakeInferRequest("no_such_model", row, 1), &response)
-                  .error_code(),
-              grpc::StatusCode::NOT_FOUND);
+    inference::ServerLiveResponse live;
+    EXPECT_TRUE(stub_->ServerLive(&context, {}, &live).ok());
+    EXPECT_TRUE(live.live());
   }
+  ExpectLoading("slow");
+  ExpectLoading("slow", "1");
+  // Its load has not begun yet: LoadAll marked it with the others.
+  ExpectLoading("then");
+  // A model the repository does not have is still NOT_FOUND meanwhile.
+  EXPECT_EQ(Infer("no_such_model").error_code(), grpc::StatusCode::NOT_FOUND);
 
   finish_load();
-  grpc::ClientContext context;
-  inference::ModelInferResponse response;
-  const grpc::Status loaded =
-      stub->ModelInfer(&context, MakeInferRequest("slow", row, 1), &response);
+  const grpc::Status loaded = Infer("slow");
   EXPECT_TRUE(loaded.ok()) << loaded.error_message();
-  (*grpc)->Shutdown(absl::ZeroDuration());
-  fs::remove_all(root);
+}
+
+// main.cc marks the models before gRPC serves, so even a request that comes
+// before LoadAll has listed anything hears "is loading"; a marked model
+// whose folder is gone by its turn ends NOT_FOUND, not loading for ever.
+TEST_F(StartupLoadingTest, MarkedModelsAreLoadingBeforeLoadAllBegins) {
+  hold_slow_ = false;
+  EXPECT_EQ(Infer("then").error_code(), grpc::StatusCode::NOT_FOUND);  // not marked yet
+  const std::vector<std::string> names = repository_->MarkLoading();
+  EXPECT_THAT(names, ElementsAre("slow", "then"));
+  ExpectLoading("slow");
+  ExpectLoading("then");
+
+  fs::remove_all(fs::path(root_) / "then");
+  EXPECT_EQ(repository_->LoadAll(names), 1);
+  const grpc::Status slow = Infer("slow");
+  EXPECT_TRUE(slow.ok()) << slow.error_message();
+  const grpc::Status then = Infer("then");
+  EXPECT_EQ(then.error_code(), grpc::StatusCode::NOT_FOUND) << then.error_message();
 }
 
 }  // namespace
