@@ -65,8 +65,6 @@ struct Call {
 
 class InferenceServiceShutdownTest : public ::testing::Test {
  protected:
-  // The stack of main.cc, built here (not by TestServer) so that the test
-  // holds the three objects GracefulShutdown takes.
   void SetUp() override {
     root_ = MakeTempDir("shutdown_repo");
     AddModelWithBundledWeights(
@@ -76,56 +74,26 @@ class InferenceServiceShutdownTest : public ::testing::Test {
     ASSERT_TRUE(mlp.ok()) << mlp.status();
     mlp_ = std::make_unique<Mlp>(*std::move(mlp));
 
-    absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
-    ASSERT_TRUE(metrics.ok()) << metrics.status();
-    metrics_ = *std::move(metrics);
-    ModelRepository::Options repository_options;
-    repository_options.root = root_;
-    repository_options.metrics = metrics_.get();
-    absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
-        ModelRepository::Create(repository_options);
-    ASSERT_TRUE(repository.ok()) << repository.status();
-    repository_ = *std::move(repository);
-    ASSERT_EQ(repository_->LoadAll(), 1);
-    InferenceService::Options service_options;
-    service_options.repository = repository_.get();
-    service_options.metrics = metrics_.get();
-    service_ = std::make_unique<InferenceService>(service_options);
-    GrpcServer::Options grpc_options;
-    grpc_options.address = "127.0.0.1:0";
-    grpc_options.service = service_.get();
-    absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
-    ASSERT_TRUE(grpc.ok()) << grpc.status();
-    grpc_ = *std::move(grpc);
-    target_ = "127.0.0.1:" + std::to_string(grpc_->port());
-    service_->SetReady(true);
-    grpc_->SetServing(true);
+    absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(root_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    ASSERT_TRUE(server_->repository().Get("held", "").ok());
   }
   void TearDown() override {
-    grpc_.reset();  // shuts down at once if the test did not
-    service_.reset();
-    repository_.reset();
+    server_.reset();  // shuts down (within 5 s) if the test did not
     fs::remove_all(root_);
-  }
-
-  std::unique_ptr<inference::GRPCInferenceService::Stub> NewStub() const {
-    return inference::GRPCInferenceService::NewStub(
-        grpc::CreateChannel(target_, grpc::InsecureChannelCredentials()));
   }
 
   // Requests waiting in the model's queue.
   size_t QueueDepth() const {
-    absl::StatusOr<std::shared_ptr<const ServableModel>> model = repository_->Get("held", "");
+    absl::StatusOr<std::shared_ptr<const ServableModel>> model =
+        server_->repository().Get("held", "");
     return model.ok() ? (*model)->scheduler().queue_depth() : 0;
   }
 
   std::string root_;
-  std::string target_;
   std::unique_ptr<Mlp> mlp_;
-  std::unique_ptr<MetricsRegistry> metrics_;
-  std::unique_ptr<ModelRepository> repository_;
-  std::unique_ptr<InferenceService> service_;
-  std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<TestServer> server_;
 };
 
 TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
@@ -143,7 +111,7 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
   int answered = 0;  // guarded by mu
   // Several threads, each with its own channel, put their calls in flight.
   std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs;
-  for (int t = 0; t < kThreads; ++t) stubs.push_back(NewStub());
+  for (int t = 0; t < kThreads; ++t) stubs.push_back(server_->NewStub());
   std::vector<std::thread> senders;
   for (int t = 0; t < kThreads; ++t) {
     senders.emplace_back([&, t] {
@@ -164,8 +132,8 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
   // out their 10 minute delay.
   bool (*all_answered)(int*) = [](int* n) { return *n == kCalls; };
   absl::Cleanup end_calls = [&] {
-    repository_->Drain();
-    grpc_->Shutdown(absl::ZeroDuration());
+    server_->repository().Drain();
+    server_->grpc_server().Shutdown(absl::ZeroDuration());
     absl::MutexLock lock(&mu);
     mu.AwaitWithTimeout(absl::Condition(all_answered, &answered), absl::Seconds(60));
   };
@@ -185,9 +153,9 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
   // calls must be answered correctly or refused (UNAVAILABLE, or CANCELLED
   // by gRPC when it races the start of the shutdown), never computed and
   // its answer lost. How many land on each side is up to timing.
-  absl::StatusOr<std::shared_ptr<const ServableModel>> held = repository_->Get("held", "");
+  absl::StatusOr<std::shared_ptr<const ServableModel>> held = server_->repository().Get("held", "");
   ASSERT_TRUE(held.ok()) << held.status();
-  const std::unique_ptr<inference::GRPCInferenceService::Stub> probe_stub = NewStub();
+  const std::unique_ptr<inference::GRPCInferenceService::Stub> probe_stub = server_->NewStub();
   {
     grpc::ClientContext context;
     inference::ServerLiveResponse live;
@@ -216,8 +184,8 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
     }
   });
 
-  EXPECT_TRUE(
-      GracefulShutdown(*service_, *repository_, /*controller=*/nullptr, *grpc_, absl::Seconds(60)));
+  EXPECT_TRUE(GracefulShutdown(server_->service(), server_->repository(), /*controller=*/nullptr,
+                               server_->grpc_server(), absl::Seconds(60)));
   shut_down = true;
   prober.join();
   EXPECT_THAT(probe_failures, ::testing::IsEmpty());
@@ -260,7 +228,7 @@ TEST_F(InferenceServiceShutdownTest, AnswersEveryQueuedCallThenRefusesNewOnes) {
 TEST_F(InferenceServiceShutdownTest, OpenHealthWatchEndsAndCancelsNothing) {
   using grpc::health::v1::HealthCheckResponse;
   auto health = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target_, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(server_->grpc_target(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
   std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch =
@@ -280,8 +248,8 @@ TEST_F(InferenceServiceShutdownTest, OpenHealthWatchEndsAndCancelsNothing) {
 
   // Far longer than the test may take: only the return value tells whether
   // a call was still running when it ended.
-  EXPECT_TRUE(
-      GracefulShutdown(*service_, *repository_, /*controller=*/nullptr, *grpc_, absl::Seconds(30)));
+  EXPECT_TRUE(GracefulShutdown(server_->service(), server_->repository(), /*controller=*/nullptr,
+                               server_->grpc_server(), absl::Seconds(30)));
   ASSERT_TRUE(watch->Read(&response));
   EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
   EXPECT_FALSE(watch->Read(&response));

@@ -17,11 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "server/rpc/grpc_server.h"
-#include "server/rpc/inference_service.h"
 #include "tests/support/infer_messages.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
@@ -48,38 +44,22 @@ class StartupLoadingTest : public ::testing::Test {
       fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
                     fs::path(root_) / name / "1" / "model.onnx");
     }
-    absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
-    ASSERT_TRUE(metrics.ok()) << metrics.status();
-    metrics_ = *std::move(metrics);
-    ModelRepository::Options repository_options;
-    repository_options.root = root_;
-    repository_options.metrics = metrics_.get();
-    repository_options.on_version_load = [this](const std::string& model, int64_t version) {
+    TestServer::Options options;
+    options.load_all = false;  // the tests call LoadAll
+    options.on_version_load = [this](const std::string& model, int64_t version) {
       if (model != "slow" || !hold_slow_) return;
       EXPECT_EQ(version, 1);
       load_started_.Notify();
       go_on_.WaitForNotification();
     };
-    absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
-        ModelRepository::Create(repository_options);
-    ASSERT_TRUE(repository.ok()) << repository.status();
-    repository_ = *std::move(repository);
-    InferenceService::Options service_options;
-    service_options.repository = repository_.get();
-    service_options.metrics = metrics_.get();
-    service_ = std::make_unique<InferenceService>(service_options);
-    GrpcServer::Options grpc_options;
-    grpc_options.address = "127.0.0.1:0";
-    grpc_options.service = service_.get();
-    absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
-    ASSERT_TRUE(grpc.ok()) << grpc.status();
-    grpc_ = *std::move(grpc);
-    stub_ = inference::GRPCInferenceService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(grpc_->port()), grpc::InsecureChannelCredentials()));
+    absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(root_, options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = server_->NewStub();
   }
 
   void TearDown() override {
-    if (grpc_) grpc_->Shutdown(absl::ZeroDuration());
+    server_.reset();
     fs::remove_all(root_);
   }
 
@@ -120,10 +100,7 @@ class StartupLoadingTest : public ::testing::Test {
   }
 
   std::string root_;
-  std::unique_ptr<MetricsRegistry> metrics_;
-  std::unique_ptr<ModelRepository> repository_;
-  std::unique_ptr<InferenceService> service_;
-  std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<TestServer> server_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
   std::atomic<bool> hold_slow_{true};
   absl::Notification load_started_;
@@ -131,7 +108,7 @@ class StartupLoadingTest : public ::testing::Test {
 };
 
 TEST_F(StartupLoadingTest, ModelStillLoadingIsUnavailableNotNotFound) {
-  std::thread loader([&] { repository_->LoadAll(); });
+  std::thread loader([&] { server_->repository().LoadAll(); });
   load_started_.WaitForNotification();  // the load of "slow" is under way
   bool finished = false;
   auto finish_load = [&] {
@@ -166,13 +143,13 @@ TEST_F(StartupLoadingTest, ModelStillLoadingIsUnavailableNotNotFound) {
 TEST_F(StartupLoadingTest, MarkedModelsAreLoadingBeforeLoadAllBegins) {
   hold_slow_ = false;
   EXPECT_EQ(Infer("then").error_code(), grpc::StatusCode::NOT_FOUND);  // not marked yet
-  const std::vector<std::string> names = repository_->MarkLoading();
+  const std::vector<std::string> names = server_->repository().MarkLoading();
   EXPECT_THAT(names, ElementsAre("slow", "then"));
   ExpectLoading("slow");
   ExpectLoading("then");
 
   fs::remove_all(fs::path(root_) / "then");
-  EXPECT_EQ(repository_->LoadAll(names), 1);
+  EXPECT_EQ(server_->repository().LoadAll(names), 1);
   const grpc::Status slow = Infer("slow");
   EXPECT_TRUE(slow.ok()) << slow.error_message();
   const grpc::Status then = Infer("then");

@@ -12,6 +12,13 @@ namespace mlpserve::testing {
 
 absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string& repository,
                                                               bool model_control) {
+  Options options;
+  options.model_control = model_control;
+  return Start(repository, options);
+}
+
+absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string& repository,
+                                                              const Options& options) {
   std::unique_ptr<TestServer> server(new TestServer());
   absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
   if (!metrics.ok()) return metrics.status();
@@ -24,11 +31,12 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string&
   ModelRepository::Options repository_options;
   repository_options.root = repository;
   repository_options.metrics = server->metrics_.get();
+  repository_options.on_version_load = options.on_version_load;
   absl::StatusOr<std::unique_ptr<ModelRepository>> repo =
       ModelRepository::Create(repository_options);
   if (!repo.ok()) return repo.status();
   server->repository_ = *std::move(repo);
-  server->repository_->LoadAll();
+  if (options.load_all) server->repository_->LoadAll();
   server->controller_ =
       std::make_unique<RepositoryController>(server->repository_.get(), absl::ZeroDuration());
 
@@ -36,7 +44,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string&
   service_options.repository = server->repository_.get();
   service_options.metrics = server->metrics_.get();
   service_options.server_version = MLPSERVE_VERSION;
-  service_options.controller = model_control ? server->controller_.get() : nullptr;
+  service_options.controller = options.model_control ? server->controller_.get() : nullptr;
   server->service_ = std::make_unique<InferenceService>(service_options);
   GrpcServer::Options grpc_options;
   grpc_options.address = "127.0.0.1:0";

@@ -4,6 +4,8 @@
 #ifndef MLPSERVE_TESTS_SUPPORT_TEST_SERVER_H_
 #define MLPSERVE_TESTS_SUPPORT_TEST_SERVER_H_
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,10 +21,20 @@ namespace mlpserve::testing {
 
 class TestServer {
  public:
+  struct Options {
+    // The repository RPCs load and unload (explicit mode).
+    bool model_control = false;
+    // LoadAll before serving; false: serves an empty index, the test loads.
+    bool load_all = true;
+    // ModelRepository::Options::on_version_load.
+    std::function<void(const std::string& model, int64_t version)> on_version_load;
+  };
   // Loads every model under `repository` and starts serving. With
   // `model_control` the repository RPCs load and unload (explicit mode).
   static absl::StatusOr<std::unique_ptr<TestServer>> Start(const std::string& repository,
                                                            bool model_control = false);
+  static absl::StatusOr<std::unique_ptr<TestServer>> Start(const std::string& repository,
+                                                           const Options& options);
   ~TestServer();
 
   int grpc_port() const { return grpc_->port(); }
@@ -30,6 +42,9 @@ class TestServer {
   std::string grpc_target() const { return "127.0.0.1:" + std::to_string(grpc_port()); }
   std::unique_ptr<inference::GRPCInferenceService::Stub> NewStub() const;
   ModelRepository& repository() { return *repository_; }
+  // What GracefulShutdown takes, for tests of the shutdown sequence.
+  InferenceService& service() { return *service_; }
+  GrpcServer& grpc_server() { return *grpc_; }
 
  private:
   TestServer() = default;
