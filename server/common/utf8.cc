@@ -1,8 +1,10 @@
 #include "server/common/utf8.h"
 
+#include <algorithm>
 #include <climits>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/stubs/common.h"
 
 namespace mlpserve {
@@ -14,7 +16,19 @@ bool IsValidUtf8(absl::string_view text) {
 }
 
 std::string PrintableName(absl::string_view text) {
-  return IsValidUtf8(text) ? std::string(text) : absl::CHexEscape(text);
+  const bool control = std::any_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  return !control && IsValidUtf8(text) ? std::string(text) : absl::CHexEscape(text);
+}
+
+std::string ClientText(absl::string_view text) {
+  if (text.size() <= kClientTextBytes) return PrintableName(text);
+  size_t cut = kClientTextBytes;
+  // Back to the first byte of a UTF-8 sequence (continuation bytes are
+  // 10xxxxxx; a valid sequence has at most 3 of them).
+  for (int i = 0; i < 3 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80; ++i) --cut;
+  return absl::StrCat(PrintableName(text.substr(0, cut)), "... (", text.size(), " bytes)");
 }
 
 }  // namespace mlpserve

@@ -5,6 +5,7 @@
 #ifndef MLPSERVE_SERVER_COMMON_UTF8_H_
 #define MLPSERVE_SERVER_COMMON_UTF8_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -15,9 +16,18 @@ namespace mlpserve {
 // count as invalid).
 bool IsValidUtf8(absl::string_view text);
 
-// `text` itself when valid UTF-8, otherwise its C escape ("a\xffc" prints as
-// a\377c): safe to put into an error message, a log line or a label.
+// `text` itself when it is valid UTF-8 without control characters,
+// otherwise its C hex escape ("a\xffc" prints as a\xff\x63, "a\nb" as
+// a\nb): safe to put into an error message, a log line or a label.
 std::string PrintableName(absl::string_view text);
+
+// What a client sent (a name, a version, a datatype), for an error message:
+// PrintableName of at most its first kClientTextBytes bytes (cut at a
+// character boundary), then "... (N bytes)". Echoing a 1 MB name in full
+// would push the status message past the client's metadata limit (8 KiB by
+// default), and the client would see RESOURCE_EXHAUSTED instead of the error.
+inline constexpr size_t kClientTextBytes = 128;
+std::string ClientText(absl::string_view text);
 
 }  // namespace mlpserve
 

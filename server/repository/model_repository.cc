@@ -6,7 +6,6 @@
 #include <set>
 #include <system_error>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -234,8 +233,8 @@ absl::Status ModelRepository::LoadModel(const std::string& name) {
   // (which the file system would cut short) names none of them.
   const std::vector<std::string> folders = ModelFolders();
   if (!std::binary_search(folders.begin(), folders.end(), name)) {
-    return absl::NotFoundError(absl::StrCat("model '", absl::CHexEscape(name),
-                                            "' is not in repository '", options_.root, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("model '", ClientText(name), "' is not in repository '", options_.root, "'"));
   }
   absl::MutexLock control(&control_mu_);
   {
@@ -302,7 +301,9 @@ void ModelRepository::Drain() {
 
 absl::Status ModelRepository::UnloadModel(const std::string& name) {
   absl::MutexLock control(&control_mu_);
-  if (!HasModel(name)) return absl::NotFoundError(absl::StrCat("unknown model '", name, "'"));
+  if (!HasModel(name)) {
+    return absl::NotFoundError(absl::StrCat("unknown model '", ClientText(name), "'"));
+  }
   ModelEntry retired;
   retired.failures.push_back({name, 0, ModelState::kUnavailable, "unloaded"});
   Publish(name, retired, /*erase=*/false);
@@ -368,13 +369,14 @@ absl::StatusOr<std::shared_ptr<const ServableModel>> ModelRepository::Get(
     absl::string_view name, absl::string_view version) const {
   int64_t wanted = 0;
   if (!version.empty() && (!absl::SimpleAtoi(version, &wanted) || wanted <= 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model '", name, "': version '", version, "' is not a positive integer"));
+    return absl::InvalidArgumentError(absl::StrCat("model '", ClientText(name), "': version '",
+                                                   ClientText(version),
+                                                   "' is not a positive integer"));
   }
   absl::MutexLock lock(&mu_);
   auto it = models_.find(name);
   if (it == models_.end()) {
-    return NotServingLocked(name, wanted, absl::StrCat("unknown model '", name, "'"));
+    return NotServingLocked(name, wanted, absl::StrCat("unknown model '", ClientText(name), "'"));
   }
   const auto& ready = it->second.ready;
   if (version.empty()) {

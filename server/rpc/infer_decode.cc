@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/common/utf8.h"
 
 namespace mlpserve {
 namespace {
@@ -17,8 +18,8 @@ using Input = inference::ModelInferRequest::InferInputTensor;
 constexpr size_t kMaxNonTensorBytes = 64 * 1024;
 
 absl::Status Invalid(const TensorContract& c, absl::string_view tensor, absl::string_view what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("model '", c.model, "' version ", c.version, " input '", tensor, "': ", what));
+  return absl::InvalidArgumentError(absl::StrCat("model '", c.model, "' version ", c.version,
+                                                 " input '", ClientText(tensor), "': ", what));
 }
 
 bool HasOtherTypedContents(const inference::InferTensorContents& c) {
@@ -27,15 +28,20 @@ bool HasOtherTypedContents(const inference::InferTensorContents& c) {
          c.bytes_contents_size();
 }
 
-// "[2, 16]": for error messages only (never formatted on the success path).
+// "[2, 16]": for error messages only (never formatted on the success path);
+// a rank over 8 is cut short ("[1, 1, ..., 1, 1, ...] (rank 3000)").
 std::string ShapeString(const Input& input) {
-  return absl::StrCat("[", absl::StrJoin(input.shape(), ", "), "]");
+  constexpr int kMaxDims = 8;
+  const auto& shape = input.shape();
+  if (shape.size() <= kMaxDims) return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+  return absl::StrCat("[", absl::StrJoin(shape.begin(), shape.begin() + kMaxDims, ", "),
+                      ", ...] (rank ", shape.size(), ")");
 }
 
 absl::StatusOr<int64_t> CheckShape(const Input& input, const TensorContract& c) {
   if (input.datatype() != "FP32") {
     return Invalid(c, input.name(),
-                   absl::StrCat("datatype must be FP32, got '", input.datatype(), "'"));
+                   absl::StrCat("datatype must be FP32, got '", ClientText(input.datatype()), "'"));
   }
   if (input.shape_size() != 2) {
     return Invalid(c, input.name(),
@@ -119,8 +125,9 @@ absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferReque
   }
   const Input& input = request.inputs(0);
   if (input.name() != c.input_name) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model '", c.model, "' has no input '", input.name(), "'; expected '", c.input_name, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("model '", c.model, "' has no input '",
+                                                   ClientText(input.name()), "'; expected '",
+                                                   c.input_name, "'"));
   }
   if (request.outputs_size() > 1) {
     return absl::InvalidArgumentError(absl::StrCat("model '", c.model, "' has 1 output ('",
@@ -130,8 +137,8 @@ absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferReque
   for (const auto& output : request.outputs()) {
     if (output.name() != c.output_name) {
       return absl::InvalidArgumentError(absl::StrCat("model '", c.model, "' has no output '",
-                                                     output.name(), "'; it has '", c.output_name,
-                                                     "'"));
+                                                     ClientText(output.name()), "'; it has '",
+                                                     c.output_name, "'"));
     }
   }
   absl::StatusOr<int64_t> rows = CheckShape(input, c);

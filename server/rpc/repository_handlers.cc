@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/common/utf8.h"
 #include "server/rpc/inference_service.h"
 #include "server/rpc/status_mapping.h"
 
@@ -19,12 +19,15 @@ namespace {
 // given, or that path's last folder name ("models" for /srv/models/).
 absl::Status CheckRepositoryName(const std::string& name, const std::string& root,
                                  absl::string_view rpc) {
-  if (name.empty() || name == root) return absl::OkStatus();
-  const std::string trimmed = std::filesystem::path(root).lexically_normal().string();
-  const std::string base =
-      std::filesystem::path(std::string(absl::StripSuffix(trimmed, "/"))).filename().string();
+  // "/srv/models", "/srv/models/" and "/srv//models" name the same folder.
+  auto normal = [](const std::string& path) {
+    const std::string text = std::filesystem::path(path).lexically_normal().string();
+    return text.size() > 1 ? std::string(absl::StripSuffix(text, "/")) : text;
+  };
+  if (name.empty() || normal(name) == normal(root)) return absl::OkStatus();
+  const std::string base = std::filesystem::path(normal(root)).filename().string();
   if (!base.empty() && name == base) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(rpc, ": unknown repository '", name,
+  return absl::InvalidArgumentError(absl::StrCat(rpc, ": unknown repository '", ClientText(name),
                                                  "'; this server serves only '", base,
                                                  "' (--model-repository ", root, ")"));
 }
@@ -36,10 +39,10 @@ absl::Status CheckLoadParameters(const inference::RepositoryModelLoadRequest& re
   std::vector<std::string> names;
   for (const auto& [name, value] : request.parameters()) names.push_back(name);
   std::sort(names.begin(), names.end());
-  return absl::InvalidArgumentError(absl::StrCat(
-      "RepositoryModelLoad: parameter '", absl::CHexEscape(names.front()),
-      "' is not supported: mlpserve loads model '", absl::CHexEscape(request.model_name()),
-      "' from its folder in the repository only (no 'config' or 'file:' parameters)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("RepositoryModelLoad: parameter '", ClientText(names.front()),
+                   "' is not supported: mlpserve loads model '", ClientText(request.model_name()),
+                   "' from its folder in the repository only (no 'config' or 'file:' parameters)"));
 }
 
 // OK when Unload's parameters are at most a bool "unload_dependents" (a
@@ -56,7 +59,7 @@ absl::Status CheckUnloadParameters(const inference::RepositoryModelUnloadRequest
   if (names.empty()) return absl::OkStatus();
   std::sort(names.begin(), names.end());
   return absl::InvalidArgumentError(absl::StrCat(
-      "RepositoryModelUnload: parameter '", absl::CHexEscape(names.front()),
+      "RepositoryModelUnload: parameter '", ClientText(names.front()),
       "' is not supported (only 'unload_dependents', a bool, which changes nothing: mlpserve "
       "has no ensembles)"));
 }
@@ -128,7 +131,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
   }
   if (request->name().empty() && !request->version().empty()) {
     reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(
-        "ModelStatistics: version '" + request->version() + "' given without a model name")));
+        absl::StrCat("ModelStatistics: version '", ClientText(request->version()),
+                     "' given without a model name"))));
     return reactor;
   }
   if (!request->name().empty() && !request->version().empty()) {
@@ -143,7 +147,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
     return reactor;
   }
   if (!request->name().empty() && !options_.repository->HasModel(request->name())) {
-    reactor->Finish(ToGrpcStatus(absl::NotFoundError("unknown model '" + request->name() + "'")));
+    reactor->Finish(ToGrpcStatus(
+        absl::NotFoundError(absl::StrCat("unknown model '", ClientText(request->name()), "'"))));
     return reactor;
   }
   for (const ModelVersionStatus& status : options_.repository->Index()) {

@@ -259,6 +259,24 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
          r.mutable_inputs(0)->mutable_contents()->add_fp32_contents(1);
        },
        grpc::StatusCode::INVALID_ARGUMENT, "fp32_contents hold 1 values"},
+      // What the client sent is quoted cut short: in full, the status
+      // message would pass the client's 8 KiB metadata limit and arrive as
+      // RESOURCE_EXHAUSTED instead of the error.
+      {"long model name", [](auto& r) { r.set_model_name(std::string(100000, 'm')); },
+       grpc::StatusCode::NOT_FOUND, "mmm... (100000 bytes)"},
+      {"long version", [](auto& r) { r.set_model_version(std::string(100000, 'v')); },
+       grpc::StatusCode::INVALID_ARGUMENT, "vvv... (100000 bytes)' is not a positive integer"},
+      {"long input name", [](auto& r) { r.mutable_inputs(0)->set_name(std::string(20000, 'i')); },
+       grpc::StatusCode::INVALID_ARGUMENT, "iii... (20000 bytes)'; expected 'input'"},
+      {"long output name", [](auto& r) { r.add_outputs()->set_name(std::string(20000, 'o')); },
+       grpc::StatusCode::INVALID_ARGUMENT, "ooo... (20000 bytes)'; it has 'output'"},
+      {"long datatype", [](auto& r) { r.mutable_inputs(0)->set_datatype(std::string(20000, 'd')); },
+       grpc::StatusCode::INVALID_ARGUMENT, "ddd... (20000 bytes)'"},
+      {"rank 3000",
+       [](auto& r) {
+         for (int i = 0; i < 2998; ++i) r.mutable_inputs(0)->add_shape(1);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "got [3, 64, 1, 1, 1, 1, 1, 1, ...] (rank 3000)"},
       {"typed wrong type",
        [](auto& r) {
          r.clear_raw_input_contents();
