@@ -70,7 +70,10 @@ TEST_F(RepositoryRpcTest, LoadRefusesEveryParameterNamingIt) {
 
 TEST_F(RepositoryRpcTest, OnlyTheServedRepositoryNameIsAccepted) {
   const std::string base = fs::path(root_).filename().string();
-  for (const std::string& name : {std::string(), root_, base}) {
+  // The path as given, or spelt with a trailing or doubled slash.
+  const std::string slashed = root_ + "/";
+  const std::string doubled = fs::path(root_).parent_path().string() + "//" + base;
+  for (const std::string& name : {std::string(), root_, base, slashed, doubled}) {
     SCOPED_TRACE("'" + name + "'");
     inference::RepositoryModelLoadRequest request;
     request.set_repository_name(name);
