@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/common/utf8.h"
+#include "server/rpc/infer_parameters.h"
 
 namespace mlpserve {
 namespace {
@@ -151,10 +152,12 @@ absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferReque
                      bytes->size(), " are input values; at most ", kMaxNonTensorBytes,
                      " bytes of id, parameters and other fields are accepted"));
   }
+  absl::StatusOr<InferParameters> parameters = ReadInferParameters(request, c);
+  if (!parameters.ok()) return parameters.status();
   if (c.reject_non_finite) {
     if (absl::Status s = CheckFinite(*bytes, c); !s.ok()) return s;
   }
-  return DecodedInput{*rows, *bytes};
+  return DecodedInput{*rows, *bytes, parameters->timeout};
 }
 
 }  // namespace mlpserve

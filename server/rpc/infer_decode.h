@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "proto/inference.pb.h"
 
 namespace mlpserve {
@@ -28,6 +29,8 @@ struct DecodedInput {
   int64_t rows = 0;
   // rows * input_features little-endian FP32 values; a view on `request`.
   absl::string_view bytes;
+  // The request's "timeout" parameter (server/rpc/infer_parameters.h).
+  absl::Duration timeout = absl::InfiniteDuration();
 };
 
 // INVALID_ARGUMENT, naming the tensor and saying what was expected and what
@@ -36,8 +39,9 @@ struct DecodedInput {
 // the model's, more rows than max_batch_size, raw and typed contents
 // together, raw bytes or typed values that do not match the shape, an
 // unknown requested output or more than one, and more than 64 KiB of
-// anything besides the input values (id, parameters, unknown fields). The
-// returned view lives as long as `request`.
+// anything besides the input values (id, parameters, unknown fields); and
+// for parameters ReadInferParameters refuses. The returned view lives as
+// long as `request`.
 absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferRequest& request,
                                                 const TensorContract& contract);
 

@@ -1,4 +1,5 @@
 // ModelInfer: decode, hand to the scheduler, finish from the executor.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -133,7 +134,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   auto infer = std::make_unique<InferRequest>();
   infer->rows = input->rows;
   infer->input = input->bytes;
-  infer->deadline = ToAbslTime(context->deadline());
+  infer->deadline = std::min(ToAbslTime(context->deadline()), start + input->timeout);
   // The reactor lives until OnDone, after the request is answered.
   infer->is_cancelled = [reactor, context] {
     return reactor->cancelled() || context->IsCancelled();

@@ -277,6 +277,45 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
          for (int i = 0; i < 2998; ++i) r.mutable_inputs(0)->add_shape(1);
        },
        grpc::StatusCode::INVALID_ARGUMENT, "got [3, 64, 1, 1, 1, 1, 1, 1, ...] (rank 3000)"},
+      // Parameters that would change the answer if ignored are refused.
+      {"sequence batching",
+       [](auto& r) { (*r.mutable_parameters())["sequence_id"].set_int64_param(7); },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "model 'leaky_mlp': parameter 'sequence_id' is not supported: mlpserve has no sequence"},
+      {"shared-memory input",
+       [](auto& r) {
+         (*r.mutable_inputs(0)->mutable_parameters())["shared_memory_region"].set_string_param(
+             "r0");
+       },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "input 'input': parameter 'shared_memory_region' is not supported: mlpserve has no "
+       "shared-memory extension"},
+      {"shared-memory output",
+       [](auto& r) {
+         auto* output = r.add_outputs();
+         output->set_name("output");
+         (*output->mutable_parameters())["shared_memory_byte_size"].set_int64_param(40);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "output 'output': parameter 'shared_memory_byte_size' is not supported"},
+      {"classification",
+       [](auto& r) {
+         auto* output = r.add_outputs();
+         output->set_name("output");
+         (*output->mutable_parameters())["classification"].set_int64_param(3);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "output 'output': parameter 'classification' is not supported"},
+      {"timeout of another type",
+       [](auto& r) { (*r.mutable_parameters())["timeout"].set_string_param("1s"); },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "parameter 'timeout' must be an int64_param or uint64_param"},
+      {"zero timeout", [](auto& r) { (*r.mutable_parameters())["timeout"].set_int64_param(0); },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "parameter 'timeout' must be a positive number of microseconds, got 0"},
+      {"negative priority",
+       [](auto& r) { (*r.mutable_parameters())["priority"].set_int64_param(-1); },
+       grpc::StatusCode::INVALID_ARGUMENT, "parameter 'priority' must not be negative, got -1"},
       {"typed wrong type",
        [](auto& r) {
          r.clear_raw_input_contents();
@@ -297,6 +336,25 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
   inference::ModelInferResponse response;
   ASSERT_TRUE(Infer(MakeInferRequest("leaky_mlp", input, 3, true), &response).ok());
   ExpectNear(RawOutput(response), Reference("leaky_mlp", input, 3));
+}
+
+TEST_F(InferenceServiceTest, TransportHintsAndCustomParametersAreAccepted) {
+  const std::vector<float> input = RandomRows(2, kFeatures, 11);
+  inference::ModelInferRequest request = MakeInferRequest("leaky_mlp", input, 2, true);
+  auto& parameters = *request.mutable_parameters();
+  parameters["binary_data_output"].set_bool_param(true);
+  parameters["priority"].set_uint64_param(1);
+  parameters["timeout"].set_uint64_param(30'000'000);  // 30 s: never reached here
+  parameters["my_tag"].set_string_param("a/b test");
+  (*request.mutable_inputs(0)->mutable_parameters())["binary_data_size"].set_int64_param(
+      2 * kFeatures * sizeof(float));
+  auto* output = request.add_outputs();
+  output->set_name("output");
+  (*output->mutable_parameters())["binary_data"].set_bool_param(true);
+  inference::ModelInferResponse response;
+  const grpc::Status status = Infer(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ExpectNear(RawOutput(response), Reference("leaky_mlp", input, 2));
 }
 
 TEST_F(InferenceServiceTest, ModelStatisticsRefusesAVersionWithoutAModel) {

@@ -17,6 +17,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "server/model/onnx_import.h"
@@ -173,6 +174,22 @@ TEST_F(QueuedCallTest, ExpiredAndCancelledCallsAreAnsweredWithoutBeingComputed) 
 // the executor look at the queue before the 10 minute delay ends, so only
 // the cancellation's own notice (the reactor's OnCancel) can take it out
 // and free its request.
+// The request's "timeout" parameter (Triton's queue timeout) bounds its wait
+// like a deadline: it ends DEADLINE_EXCEEDED from the server, long before the
+// client's own deadline, without being computed.
+TEST_F(QueuedCallTest, TimeoutParameterEndsAQueuedCall) {
+  Call call;
+  call.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(50));
+  call.request = MakeInferRequest("held", std::vector<float>(kFeatures, 0.5f), 1);
+  (*call.request.mutable_parameters())["timeout"].set_int64_param(1000);  // 1 ms
+  call.Start(*stub_);
+  const grpc::Status status = call.Wait();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  // The server's answer (it names the model), not the client's own deadline.
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("model 'held:1': deadline exceeded"));
+  EXPECT_EQ(Stats().execution_count, 0u);
+}
+
 TEST_F(QueuedCallTest, CancelledCallLeavesTheQueueAtOnce) {
   const std::vector<float> row(kFeatures, 0.5f);
   Call cancelled;
