@@ -33,8 +33,11 @@ struct TlsFiles {
 
 // Credentials and channel arguments for `tls`; the files are read once, here.
 // Errors: NOT_FOUND for a file that cannot be read, INVALID_ARGUMENT for a
-// certificate without its key (or the reverse) or an empty file. Both name
-// the flag and the file.
+// certificate without its key (or the reverse), an empty file, or one
+// without the PEM armour its flag takes ("-----BEGIN CERTIFICATE-----" for
+// the CA bundle and the certificate, "PRIVATE KEY-----" for the key). Both
+// name the flag and the file. The contents are not parsed further: a
+// certificate that does not match its key fails at connect time.
 struct ChannelSecurity {
   std::shared_ptr<grpc::ChannelCredentials> credentials;  // never null
   std::string server_name;                                // TlsFiles::server_name

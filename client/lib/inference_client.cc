@@ -1,10 +1,12 @@
 #include "client/lib/inference_client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "client/lib/status_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -13,10 +15,24 @@
 namespace mlpserve::client {
 
 absl::StatusOr<std::string> InferenceClient::TargetFromUrl(const std::string& url) {
-  // gRPC's own target URIs go to gRPC's resolvers as they are.
+  // gRPC's own target URIs go to gRPC's resolvers, the scheme lower-cased
+  // (gRPC matches it case-sensitively: "DNS:///h:1" would not resolve).
   for (absl::string_view uri_scheme :
        {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:", "xds:"}) {
-    if (absl::StartsWithIgnoreCase(url, uri_scheme)) return url;
+    if (!absl::StartsWithIgnoreCase(url, uri_scheme)) continue;
+    const std::string target = absl::StrCat(uri_scheme, url.substr(uri_scheme.size()));
+    // "scheme:address" or "scheme://authority/address": an address is needed.
+    absl::string_view address = absl::string_view(target).substr(uri_scheme.size());
+    if (absl::ConsumePrefix(&address, "//")) {
+      const size_t slash = address.find('/');
+      address = slash == absl::string_view::npos ? "" : address.substr(slash + 1);
+    }
+    if (address.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("server url '", url, "' has no address after '", uri_scheme,
+                       "' (e.g. dns:///localhost:8001, unix:///run/mlpserve.sock)"));
+    }
+    return target;
   }
   if (absl::StartsWithIgnoreCase(url, "https://")) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -62,7 +78,10 @@ InferenceClient::InferenceClient(const Options& options, std::shared_ptr<grpc::C
       health_stub_(grpc::health::v1::Health::NewStub(channel_)) {}
 
 void InferenceClient::SetDeadline(grpc::ClientContext* context) const {
-  context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  std::chrono::system_clock::time_point deadline =
+      std::chrono::system_clock::now() + options_.timeout;
+  if (options_.deadline) deadline = std::min(deadline, *options_.deadline);
+  context->set_deadline(deadline);
   if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
 }
 

@@ -1,7 +1,8 @@
 // InferenceClient: a thin synchronous wrapper over the generated
 // GRPCInferenceService and grpc.health.v1.Health stubs.
 //
-// Every call carries a deadline of Options::timeout and returns an
+// Every call carries a deadline of Options::timeout (and at most
+// Options::deadline) and returns an
 // absl::Status whose code is the gRPC status code and whose message names the
 // RPC (and model) at fault. All methods are thread-safe: they share one
 // channel and keep no per-call state in the object.
@@ -10,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -30,6 +32,10 @@ class InferenceClient {
     TlsFiles tls;
     // Deadline of every call, measured from its start.
     std::chrono::milliseconds timeout{10000};
+    // When set, no call runs past it either: a call's deadline is the
+    // earlier of its start + timeout and this (a call made after it fails
+    // with DEADLINE_EXCEEDED at once). Bounds a sequence of calls.
+    std::optional<std::chrono::system_clock::time_point> deadline;
     // Sent as `authorization: Bearer <token>` on every call when non-empty.
     std::string token;
   };
@@ -69,11 +75,12 @@ class InferenceClient {
 
   // The gRPC target of a --url: HOST:PORT with a port in 1..65535 and IPv6
   // hosts in brackets, after an optional "grpc://" or "http://" (any case)
-  // ("localhost:8001", "[::1]:8001"), or a gRPC target URI passed as is
-  // ("dns:///svc:8001", "unix:///run/s.sock", "ipv4:", "ipv6:",
-  // "unix-abstract:", "vsock:", "xds:"). INVALID_ARGUMENT naming the url
-  // otherwise: gRPC would take a missing port as 443 and a port beyond
-  // 65535 modulo 65536, and connect somewhere else than meant.
+  // ("localhost:8001", "[::1]:8001"), or a gRPC target URI with its scheme
+  // lower-cased and the rest as is ("dns:///svc:8001", "unix:///run/s.sock",
+  // "ipv4:", "ipv6:", "unix-abstract:", "vsock:", "xds:"; an address after
+  // the scheme is required). INVALID_ARGUMENT naming the url otherwise: gRPC
+  // would take a missing port as 443 and a port beyond 65535 modulo 65536,
+  // and connect somewhere else than meant.
   static absl::StatusOr<std::string> TargetFromUrl(const std::string& url);
 
  private:

@@ -64,7 +64,7 @@ TEST_F(InferenceClientTest, InferRawAndTyped) {
 
 TEST_F(InferenceClientTest, InferErrorsCarryCodeAndModel) {
   server_.FailEvery(1, grpc::StatusCode::RESOURCE_EXHAUSTED);
-  Tensor input = RandomInput("x", 3, FakeInferenceServer::kFeatures, 1);
+  Tensor input = *RandomInput("x", 3, FakeInferenceServer::kFeatures, 1);
   absl::StatusOr<InferResult> r = client_->Infer({"double", "", "", false}, input);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(r.status().message()),
@@ -101,6 +101,12 @@ TEST(InferenceClientUrlTest, AcceptsHostPortAndGrpcTargetUris) {
       {"xds:///mlpserve", "xds:///mlpserve"},
       {"GRPC://Localhost:8001", "Localhost:8001"},
       {"HTTP://[::1]:8001", "[::1]:8001"},
+      // gRPC matches URI schemes case-sensitively: passed as typed, these
+      // failed to resolve.
+      {"DNS:///localhost:8001", "dns:///localhost:8001"},
+      {"Unix:///run/Mlpserve.sock", "unix:///run/Mlpserve.sock"},
+      {"dns://8.8.8.8/svc:8001", "dns://8.8.8.8/svc:8001"},
+      {"unix:relative.sock", "unix:relative.sock"},
   };
   for (const auto& [url, target] : cases) {
     absl::StatusOr<std::string> got = InferenceClient::TargetFromUrl(url);
@@ -114,7 +120,9 @@ TEST(InferenceClientUrlTest, RefusesWhatGrpcWouldMisroute) {
   for (const char* url :
        {"", "localhost", "localhost:", "localhost:0", "localhost:83537", "localhost:-1", ":8001",
         "http://localhost:8001/", "localhost:80a", "https://localhost:8001",
-        "HTTPS://localhost:8001", "::1:8001", "::1", "2001:db8::1"}) {
+        "HTTPS://localhost:8001", "::1:8001", "::1", "2001:db8::1",
+        // A URI scheme with no address after it.
+        "dns:", "dns:///", "DNS://", "dns://8.8.8.8/", "unix:", "unix://", "ipv4:", "xds:///"}) {
     absl::StatusOr<std::string> got = InferenceClient::TargetFromUrl(url);
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << "'" << url << "'";
     EXPECT_THAT(std::string(got.status().message()), HasSubstr(std::string("'") + url + "'"));
