@@ -72,6 +72,10 @@ int RunInfer(const GlobalFlags& flags, const InferFlags& f) {
     }
     input = *std::move(parsed);
   }
+  if (f.random && f.batch > kMaxElements) {
+    spdlog::error("--batch: {} rows are more than one message can carry", f.batch);
+    return 2;
+  }
   std::unique_ptr<InferenceClient> client = MakeClient(flags);
   if (!client) return 2;
   absl::StatusOr<inference::ModelMetadataResponse> metadata =
@@ -86,7 +90,13 @@ int RunInfer(const GlobalFlags& flags, const InferFlags& f) {
     return 1;
   }
   if (f.random) {
-    input = RandomInput(signature->name, f.batch, signature->features, f.seed);
+    absl::StatusOr<Tensor> random =
+        RandomInput(signature->name, f.batch, signature->features, f.seed);
+    if (!random.ok()) {
+      spdlog::error("--batch: {}", std::string(random.status().message()));
+      return 2;
+    }
+    input = *std::move(random);
   } else {
     if (input.shape[1] != signature->features) {
       spdlog::error("{}: rows have {} values, model '{}' input '{}' takes {} features", f.input,
@@ -130,23 +140,27 @@ CLI::Validator TimeoutSeconds() {
       "SECONDS");
 }
 
-absl::StatusOr<std::string> ReadToken(const GlobalFlags& flags) {
-  if (flags.token_file.empty()) return std::string();
-  return ReadTokenFile(flags.token_file, "--token-file");
-}
-
-std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags) {
+absl::StatusOr<InferenceClient::Options> ClientOptions(const GlobalFlags& flags) {
   InferenceClient::Options options;
   options.url = flags.url;
   options.tls = flags.tls;
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000));
-  absl::StatusOr<std::string> token = ReadToken(flags);
-  if (!token.ok()) {
-    spdlog::error("{}", std::string(token.status().message()));
+  if (!flags.token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadTokenFile(flags.token_file, "--token-file");
+    if (!token.ok()) return token.status();
+    options.token = *std::move(token);
+  }
+  return options;
+}
+
+std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags) {
+  absl::StatusOr<InferenceClient::Options> options = ClientOptions(flags);
+  if (!options.ok()) {
+    spdlog::error("{}", std::string(options.status().message()));
     return nullptr;
   }
-  options.token = *std::move(token);
-  absl::StatusOr<std::unique_ptr<InferenceClient>> client = InferenceClient::Create(options);
+  options->deadline = std::chrono::system_clock::now() + options->timeout;
+  absl::StatusOr<std::unique_ptr<InferenceClient>> client = InferenceClient::Create(*options);
   if (!client.ok()) {
     spdlog::error("{}", std::string(client.status().message()));
     return nullptr;

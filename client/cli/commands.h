@@ -25,15 +25,21 @@ CLI::Validator TimeoutSeconds();
 
 struct GlobalFlags {
   std::string url = "localhost:8001";  // --url host:port
-  double timeout_s = 10;               // --timeout, per-call deadline in seconds
-  std::string token_file;              // --token-file, bearer token for the server
-  TlsFiles tls;                        // --tls-ca, --tls-cert, --tls-key, --tls-server-name
+  // --timeout in seconds: the deadline of the whole command (health,
+  // metadata, infer, models), of each request in perf.
+  double timeout_s = 10;
+  std::string token_file;  // --token-file, bearer token for the server
+  TlsFiles tls;            // --tls-ca, --tls-cert, --tls-key, --tls-server-name
 };
 
-// The bearer token from --token-file ("" without one); errors name the file.
-absl::StatusOr<std::string> ReadToken(const GlobalFlags& flags);
+// The client options for the global flags: url, TLS files, --timeout as the
+// per-call timeout, and the token, read here from --token-file (once: it may
+// be a pipe, as `--token-file <(pass show token)` is). Errors name the file.
+absl::StatusOr<InferenceClient::Options> ClientOptions(const GlobalFlags& flags);
 
-// A client for the global flags; logs and returns null on bad flags.
+// A client for the global flags (ClientOptions) whose calls all end by one
+// deadline, --timeout from now: --timeout bounds the whole command, however
+// many calls it makes. Logs and returns null on bad flags (exit 2).
 std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags);
 
 // `health`: {"live", "ready", "health"} as JSON; exit 0 only when SERVING.

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
         absl::StatusOr<std::string> target = mlpserve::client::InferenceClient::TargetFromUrl(url);
         return target.ok() ? std::string() : std::string(target.status().message());
       });
-  app.add_option("--timeout", flags.timeout_s, "Deadline of each call, in seconds")
+  app.add_option("--timeout", flags.timeout_s,
+                 "Deadline in seconds: of the whole command (perf: of each request)")
       ->capture_default_str()
       ->check(cli::TimeoutSeconds());
   app.add_option("--token-file", flags.token_file,

@@ -31,39 +31,42 @@ struct PerfFlags {
   uint64_t seed = 0;
 };
 
-// The ModelInfer request every call sends: random rows shaped by metadata.
-absl::StatusOr<inference::ModelInferRequest> MakeRequest(const GlobalFlags& flags,
+// The ModelInfer request every call sends: random rows shaped by
+// `signature`. INVALID_ARGUMENT for a --batch too large for one message.
+absl::StatusOr<inference::ModelInferRequest> MakeRequest(const InputSignature& signature,
                                                          const PerfFlags& f) {
-  std::unique_ptr<InferenceClient> client = MakeClient(flags);
-  if (!client) return absl::InvalidArgumentError("bad --url or --timeout");
-  absl::StatusOr<inference::ModelMetadataResponse> metadata =
-      client->ModelMetadata(f.model, f.version);
-  if (!metadata.ok()) return metadata.status();
-  absl::StatusOr<InputSignature> signature = InputSignatureFromMetadata(*metadata);
-  if (!signature.ok()) return signature.status();
-  Tensor input = RandomInput(signature->name, f.batch, signature->features, f.seed);
-  return BuildInferRequest(InferSpec{f.model, f.version, "perf", f.typed}, input);
+  absl::StatusOr<Tensor> input = RandomInput(signature.name, f.batch, signature.features, f.seed);
+  if (!input.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--batch: ", input.status().message()));
+  }
+  return BuildInferRequest(InferSpec{f.model, f.version, "perf", f.typed}, *input);
 }
 
+// Every level, each checked by ValidateLevelSpec: the flags are usage
+// errors before any call.
 absl::StatusOr<std::vector<LevelSpec>> MakeLevels(const PerfFlags& f) {
   LevelSpec base;
   base.requests = f.requests;
-  absl::StatusOr<std::chrono::milliseconds> duration = ParseDurationFlag(f.duration, "--duration");
+  absl::StatusOr<std::chrono::nanoseconds> duration = ParseDurationFlag(f.duration, "--duration");
   if (!duration.ok()) return duration.status();
-  absl::StatusOr<std::chrono::milliseconds> warmup = ParseDurationFlag(f.warmup, "--warmup");
+  absl::StatusOr<std::chrono::nanoseconds> warmup = ParseDurationFlag(f.warmup, "--warmup");
   if (!warmup.ok()) return warmup.status();
   base.duration = *duration;
   base.warmup = *warmup;
   base.max_in_flight = f.max_in_flight;
+  std::vector<LevelSpec> levels;
   if (f.request_rate > 0) {
     base.request_rate = f.request_rate;
-    return std::vector<LevelSpec>{base};
+    levels.push_back(base);
+  } else {
+    for (int c : f.concurrency) {
+      LevelSpec level = base;
+      level.concurrency = c;
+      levels.push_back(level);
+    }
   }
-  std::vector<LevelSpec> levels;
-  for (int c : f.concurrency) {
-    LevelSpec level = base;
-    level.concurrency = c;
-    levels.push_back(level);
+  for (const LevelSpec& level : levels) {
+    if (absl::Status s = ValidateLevelSpec(level); !s.ok()) return s;
   }
   return levels;
 }
@@ -76,28 +79,52 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
     return 2;
   }
   options.target = *std::move(target);
-  // Flags first (--duration, --warmup): a usage error whatever the server.
+  // Flags first (--duration, --warmup, --request-rate...): a usage error
+  // whatever the server.
   absl::StatusOr<std::vector<LevelSpec>> levels = MakeLevels(f);
   if (!levels.ok()) {
     spdlog::error("{}", std::string(levels.status().message()));
     return 2;
   }
-  options.tls = flags.tls;
-  absl::StatusOr<std::string> token = ReadToken(flags);
-  if (!token.ok()) {
-    spdlog::error("{}", std::string(token.status().message()));
+  if (f.rpc != "live" && f.model.empty()) {
+    spdlog::error("perf: MODEL is required unless --rpc live");
     return 2;
   }
-  options.token = *std::move(token);
-  options.deadline = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000));
+  if (f.rpc != "live" && f.batch > kMaxElements) {
+    spdlog::error("--batch: {} rows are more than one message can carry", f.batch);
+    return 2;
+  }
+  // The --json file is opened now, not found unwritable after the run.
+  std::ofstream json_out;
+  if (!f.json_path.empty()) {
+    json_out.open(f.json_path);
+    if (!json_out) {
+      spdlog::error("--json: cannot write '{}'", f.json_path);
+      return 2;
+    }
+  }
+  // The token is read once (--token-file may be a pipe), for the client and
+  // the runner alike; bad TLS files are usage errors too.
+  absl::StatusOr<InferenceClient::Options> client_options = ClientOptions(flags);
+  if (!client_options.ok()) {
+    spdlog::error("{}", std::string(client_options.status().message()));
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<InferenceClient>> client =
+      InferenceClient::Create(*client_options);
+  if (!client.ok()) {
+    spdlog::error("{}", std::string(client.status().message()));
+    return 2;
+  }
+  options.tls = flags.tls;
+  options.token = client_options->token;
+  options.deadline = client_options->timeout;
   options.connections = f.connections;
   PerfContext context{options.target, f.rpc, "", 0};
   if (f.rpc == "live") {
     // One ServerLive first, as `infer` reads the model's metadata first: an
     // unreachable server is one error line, not a level of failed calls.
-    std::unique_ptr<InferenceClient> probe = MakeClient(flags);
-    if (!probe) return 2;
-    absl::StatusOr<bool> live = probe->ServerLive();
+    absl::StatusOr<bool> live = (*client)->ServerLive();
     if (!live.ok()) {
       spdlog::error("{}", std::string(live.status().message()));
       return 1;
@@ -105,14 +132,18 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
     options.rpc = PerfRpc::kLive;
     options.rows_per_request = 0;
   } else {
-    if (f.model.empty()) {
-      spdlog::error("perf: MODEL is required unless --rpc live");
-      return 2;
+    absl::StatusOr<inference::ModelMetadataResponse> metadata =
+        (*client)->ModelMetadata(f.model, f.version);
+    absl::StatusOr<InputSignature> signature =
+        metadata.ok() ? InputSignatureFromMetadata(*metadata) : metadata.status();
+    if (!signature.ok()) {
+      spdlog::error("{}", std::string(signature.status().message()));
+      return 1;
     }
-    absl::StatusOr<inference::ModelInferRequest> request = MakeRequest(flags, f);
+    absl::StatusOr<inference::ModelInferRequest> request = MakeRequest(*signature, f);
     if (!request.ok()) {
       spdlog::error("{}", std::string(request.status().message()));
-      return 1;
+      return 2;
     }
     options.request = std::move(*request);
     options.rows_per_request = f.batch;
@@ -130,9 +161,7 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
                                                      : absl::StrCat("c=", level.concurrency);
     PerfProgress last;
     auto progress = [&](const PerfProgress& p) {
-      const double dt = p.elapsed_s - last.elapsed_s;
-      const double rate = dt > 0 ? (p.completed - last.completed) / dt : 0;
-      std::cerr << FormatProgress(label, p, rate) << std::endl;
+      std::cerr << FormatProgress(label, p, last) << std::endl;
       last = p;
     };
     absl::StatusOr<LevelResult> result = (*runner)->RunLevel(level, progress);
@@ -144,18 +173,20 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
   }
   std::cout << FormatPerfTable(context, results) << std::flush;
   if (!f.json_path.empty()) {
-    std::ofstream out(f.json_path);
-    out << PerfReportJson(context, results).dump(2) << "\n";
-    if (!out) {
-      spdlog::error("--json: cannot write {}", f.json_path);
+    json_out << PerfReportJson(context, results).dump(2) << "\n";
+    json_out.close();
+    if (!json_out) {
+      spdlog::error("--json: cannot write '{}'", f.json_path);
       return 1;
     }
   }
-  // Exit 1 when some level had no successful request at all (server down,
-  // wrong model), inside its window or after it: the numbers above then
-  // measure only failures.
+  // Exit 1 when a request failed in some level (inside its window or after
+  // it), as perf_analyzer fails a run with failed requests, or when a level
+  // had no successful request at all: a script must not take figures that
+  // include failures, or measure nothing, for a clean run. Requests the open
+  // loop did not send are reported, not failures.
   for (const LevelResult& r : results) {
-    if (r.successes + r.drain.successes == 0) return 1;
+    if (r.errors + r.drain.errors > 0 || r.successes + r.drain.successes == 0) return 1;
   }
   return 0;
 }

@@ -18,10 +18,6 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-// More float elements than one gRPC message (at most 2 GiB) can carry; the
-// bound also keeps the products below from overflowing.
-constexpr int64_t kMaxElements = int64_t{1} << 29;
-
 absl::StatusOr<int64_t> ElementCount(const std::vector<int64_t>& shape) {
   int64_t count = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -144,7 +140,17 @@ absl::StatusOr<InputSignature> InputSignatureFromMetadata(
   return InputSignature{in.name(), in.shape(1)};
 }
 
-Tensor RandomInput(const std::string& name, int64_t rows, int64_t features, uint64_t seed) {
+absl::StatusOr<Tensor> RandomInput(const std::string& name, int64_t rows, int64_t features,
+                                   uint64_t seed) {
+  if (rows < 1 || features < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("random input '", name, "': ", rows, " rows of ",
+                                                   features, " features; both must be >= 1"));
+  }
+  if (rows > kMaxElements / features) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "random input '", name, "': ", rows, " rows of ", features, " features are more than ",
+        kMaxElements, " values (more than a message can carry)"));
+  }
   Tensor t;
   t.name = name;
   t.shape = {rows, features};

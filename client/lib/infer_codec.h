@@ -45,7 +45,13 @@ struct InputSignature {
   int64_t features = 0;  // shape[1] of the [N, features] input.
 };
 
-// Product of the dimensions; an error names the first negative one.
+// The most float elements a tensor may have: more than one gRPC message (at
+// most 2 GiB) can carry; the bound also keeps products of dimensions from
+// overflowing.
+inline constexpr int64_t kMaxElements = int64_t{1} << 29;
+
+// Product of the dimensions; an error names the first negative one, or says
+// the product is beyond kMaxElements.
 absl::StatusOr<int64_t> ElementCount(const std::vector<int64_t>& shape);
 
 // One request carrying `input` (its name, shape and data must be set;
@@ -65,7 +71,10 @@ absl::StatusOr<InputSignature> InputSignatureFromMetadata(
 
 // `rows` x `features` values drawn uniformly from [-1, 1) with a
 // deterministic generator seeded by `seed`, as a tensor named `name`.
-Tensor RandomInput(const std::string& name, int64_t rows, int64_t features, uint64_t seed);
+// INVALID_ARGUMENT when rows or features is < 1 or rows x features is
+// beyond kMaxElements (checked without overflow, before allocating).
+absl::StatusOr<Tensor> RandomInput(const std::string& name, int64_t rows, int64_t features,
+                                   uint64_t seed);
 
 }  // namespace mlpserve::client
 

@@ -1,5 +1,7 @@
 #include "client/lib/perf_report.h"
 
+#include <limits>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -16,8 +18,8 @@ std::string LevelLabel(const LevelSpec& spec) {
 
 }  // namespace
 
-absl::StatusOr<std::chrono::milliseconds> ParseDurationFlag(absl::string_view text,
-                                                            absl::string_view flag) {
+absl::StatusOr<std::chrono::nanoseconds> ParseDurationFlag(absl::string_view text,
+                                                           absl::string_view flag) {
   std::string spelled(text);
   double seconds = 0;
   if (absl::SimpleAtod(spelled, &seconds)) spelled += "s";
@@ -26,7 +28,11 @@ absl::StatusOr<std::chrono::milliseconds> ParseDurationFlag(absl::string_view te
     return absl::InvalidArgumentError(
         absl::StrCat(flag, ": '", text, "' is not a duration (e.g. 10s, 500ms, 2m)"));
   }
-  return std::chrono::milliseconds(absl::ToInt64Milliseconds(d));
+  // ToInt64Nanoseconds saturates; refuse rather than clamp.
+  if (d >= absl::Nanoseconds(std::numeric_limits<int64_t>::max())) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": '", text, "' is out of range"));
+  }
+  return std::chrono::nanoseconds(absl::ToInt64Nanoseconds(d));
 }
 
 std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelResult>& levels) {
@@ -47,7 +53,12 @@ std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelR
     if (r.errors == 0 && r.not_sent == 0) continue;
     std::vector<std::string> parts;
     for (const auto& [code, n] : r.errors_by_code) parts.push_back(absl::StrCat(code, "=", n));
-    if (r.not_sent > 0) parts.push_back(absl::StrCat("NOT_SENT(max in-flight)=", r.not_sent));
+    if (r.not_sent_max_in_flight > 0) {
+      parts.push_back(absl::StrCat("NOT_SENT(max in-flight)=", r.not_sent_max_in_flight));
+    }
+    if (r.not_sent_late > 0) {
+      parts.push_back(absl::StrCat("NOT_SENT(pacer behind)=", r.not_sent_late));
+    }
     absl::StrAppend(&out, "errors at ", LevelLabel(r.spec), ": ", absl::StrJoin(parts, " "), "\n");
   }
   for (const LevelResult& r : levels) {
@@ -76,6 +87,8 @@ nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<Leve
         {"errors", r.errors},
         {"errors_by_code", r.errors_by_code},
         {"not_sent", r.not_sent},
+        {"not_sent_max_in_flight", r.not_sent_max_in_flight},
+        {"not_sent_late", r.not_sent_late},
         {"elapsed_s", r.elapsed_s},
         {"requests_per_s", r.requests_per_s},
         {"rows_per_s", r.rows_per_s},
@@ -104,9 +117,13 @@ nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<Leve
           {"levels", std::move(out_levels)}};
 }
 
-std::string FormatProgress(absl::string_view label, const PerfProgress& p, double rate) {
-  return absl::StrFormat("[%s] %5.1fs  %d done  %.1f req/s  %d errors  %d in flight", label,
-                         p.elapsed_s, p.completed, rate, p.errors, p.in_flight);
+std::string FormatProgress(absl::string_view label, const PerfProgress& p,
+                           const PerfProgress& previous) {
+  const int64_t ok = p.completed - p.errors;
+  const double dt = p.elapsed_s - previous.elapsed_s;
+  const double rate = dt > 0 ? (ok - (previous.completed - previous.errors)) / dt : 0;
+  return absl::StrFormat("[%s] %5.1fs  %d ok  %.1f ok req/s  %d errors  %d in flight", label,
+                         p.elapsed_s, ok, rate, p.errors, p.in_flight);
 }
 
 }  // namespace mlpserve::client

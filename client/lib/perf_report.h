@@ -22,20 +22,24 @@ struct PerfContext {
   int64_t batch = 0;  // Rows per request; 0 for "live".
 };
 
-// absl::ParseDuration syntax ("10s", "500ms", "1m30s"); a bare number means
-// seconds. Errors on a negative or unparsable value, naming `flag`.
-absl::StatusOr<std::chrono::milliseconds> ParseDurationFlag(absl::string_view text,
-                                                            absl::string_view flag);
+// absl::ParseDuration syntax ("10s", "500ms", "1.5ms", "250us", "1m30s"),
+// kept to the nanosecond; a bare number means seconds. Errors on a negative
+// or unparsable value, or one beyond int64 nanoseconds (~292 years), naming
+// `flag`.
+absl::StatusOr<std::chrono::nanoseconds> ParseDurationFlag(absl::string_view text,
+                                                           absl::string_view flag);
 
 // A fixed-width table, one line per level (ok, errors, req/s and latency of
 // the requests completed inside the level's window), then one line per level
-// with errors listing them by gRPC status code name, and one per level whose
+// with errors or unsent requests listing them by gRPC status code name and
+// NOT_SENT(max in-flight) / NOT_SENT(pacer behind), and one per level whose
 // drain (requests completed after the window) had errors or a request slower
 // than every one inside the window.
 std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelResult>& levels);
 
 // {"target", "rpc", "model", "batch", "levels": [{"concurrency", "request_rate",
 //  "sent", "successes", "errors", "errors_by_code": {...}, "not_sent",
+//  "not_sent_max_in_flight", "not_sent_late",
 //  "elapsed_s", "requests_per_s", "rows_per_s", "warmup_requests",
 //  "client_cpu_s", "latency_ms": {"mean", "p50", "p90", "p99", "p99.9", "min",
 //  "max"}, "drain": {"successes", "errors", "errors_by_code": {...},
@@ -45,9 +49,11 @@ std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelR
 // successes + errors + drain's successes + errors.
 nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<LevelResult>& levels);
 
-// One progress line (no newline) for `label`, e.g. "c=16"; `rate` is the
-// completions per second since the previous line.
-std::string FormatProgress(absl::string_view label, const PerfProgress& progress, double rate);
+// One progress line (no newline) for `label`, e.g. "c=16": successful
+// requests so far and per second since `previous` (the table's req/s counts
+// successes only too), errors so far, requests in flight.
+std::string FormatProgress(absl::string_view label, const PerfProgress& progress,
+                           const PerfProgress& previous);
 
 }  // namespace mlpserve::client
 

@@ -50,8 +50,8 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
 
   Clock::time_point window_end() const { return window_end_; }
 
-  // Starts one request unless the phase is stopped, out of requests or time,
-  // or (cap > 0) already has cap requests in flight.
+  // Starts one request unless the phase is stopped, out of requests, past
+  // its window's end, or (cap > 0) already has cap requests in flight.
   Issue TryIssue(int cap) {
     {
       absl::MutexLock lock(&mu_);
@@ -126,11 +126,10 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
     std::map<std::string, int64_t> errors_by_code;
   };
 
-  // The open loop's pacer decides itself when to send; the closed loop
-  // sends nothing once its window is over.
+  // Nothing is sent once the window is over, in either loop.
   bool CanSendLocked(Clock::time_point now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (stopped_ || (max_requests_ > 0 && sent_ >= max_requests_)) return false;
-    return !closed_loop_ || now < window_end_;
+    return now < window_end_;
   }
 
   // Starts one call; in_flight_ already counts it.
@@ -217,31 +216,10 @@ double ProcessCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-absl::Status ValidateSpec(const LevelSpec& spec) {
-  if (spec.request_rate < 0 || !std::isfinite(spec.request_rate)) {
-    return absl::InvalidArgumentError("perf: request rate must be a positive number");
-  }
-  if (spec.request_rate == 0 && spec.concurrency < 1) {
-    return absl::InvalidArgumentError("perf: concurrency must be >= 1");
-  }
-  if (spec.request_rate > 0 && spec.max_in_flight < 1) {
-    return absl::InvalidArgumentError("perf: max in-flight must be >= 1");
-  }
-  if (spec.requests < 0) return absl::InvalidArgumentError("perf: requests must be >= 0");
-  if (spec.requests == 0 && spec.duration.count() <= 0) {
-    return absl::InvalidArgumentError("perf: give a positive duration or request count");
-  }
-  if (spec.warmup.count() < 0) return absl::InvalidArgumentError("perf: negative warm-up");
-  if (spec.request_rate > 0 && spec.requests > 0 && spec.requests / spec.request_rate > 3.0e7) {
-    return absl::InvalidArgumentError("perf: requests / request rate is longer than a year");
-  }
-  return absl::OkStatus();
-}
-
 // The fixed window of a level in seconds, or 0 when it ends at the last
 // completion (closed loop, --requests).
 double WindowSeconds(const LevelSpec& spec) {
-  if (spec.requests == 0) return spec.duration.count() / 1000.0;
+  if (spec.requests == 0) return std::chrono::duration<double>(spec.duration).count();
   return spec.request_rate > 0 ? spec.requests / spec.request_rate : 0;
 }
 
@@ -250,13 +228,39 @@ double WindowSeconds(const LevelSpec& spec) {
 // rounding of a whole number counts as that number).
 int64_t ScheduledRequests(const LevelSpec& spec) {
   if (spec.requests > 0) return spec.requests;
-  const double due = spec.duration.count() * spec.request_rate / 1000.0;
+  const double due = std::chrono::duration<double>(spec.duration).count() * spec.request_rate;
   const double whole = std::round(due);
   if (std::abs(due - whole) <= 1e-9 * std::max(1.0, due)) return static_cast<int64_t>(whole);
   return static_cast<int64_t>(std::ceil(due));
 }
 
 }  // namespace
+
+absl::Status ValidateLevelSpec(const LevelSpec& spec) {
+  auto error = [](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat("perf: ", parts...));
+  };
+  const double rate = spec.request_rate;
+  if (!(rate >= 0 && rate <= kMaxRequestRate)) {
+    return error("--request-rate must be a positive number of requests/s up to ", kMaxRequestRate,
+                 ", got ", rate);
+  }
+  if (rate == 0 && spec.concurrency < 1) return error("--concurrency must be >= 1");
+  if (rate > 0 && spec.max_in_flight < 1) return error("--max-inflight must be >= 1");
+  if (spec.requests < 0) return error("--requests must be >= 0");
+  const double duration_s = std::chrono::duration<double>(spec.duration).count();
+  const double warmup_s = std::chrono::duration<double>(spec.warmup).count();
+  if (spec.requests == 0 && duration_s <= 0) {
+    return error("--duration must be positive (or give --requests)");
+  }
+  if (duration_s > kMaxLevelSeconds) return error("--duration is longer than a year");
+  if (warmup_s < 0) return error("--warmup must not be negative");
+  if (warmup_s > kMaxLevelSeconds) return error("--warmup is longer than a year");
+  if (rate > 0 && spec.requests > 0 && spec.requests / rate > kMaxLevelSeconds) {
+    return error("--requests / --request-rate is longer than a year");
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<PerfRunner>> PerfRunner::Create(Options options) {
   if (options.target.empty()) return absl::InvalidArgumentError("perf: empty target");
@@ -286,7 +290,7 @@ PerfRunner::PerfRunner(Options options, const ChannelSecurity& security)
 
 absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
                                                  const ProgressFn& progress) {
-  if (absl::Status s = ValidateSpec(spec); !s.ok()) return s;
+  if (absl::Status s = ValidateLevelSpec(spec); !s.ok()) return s;
   const bool open_loop = spec.request_rate > 0;
   // Runs one phase to completion; `measured` phases report progress.
   auto run = [&](const LevelSpec& s, bool measured, LevelResult* result) {
@@ -308,29 +312,36 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
       for (int i = 0; i < s.concurrency; ++i) phase->TryIssue(0);
     } else {
       // Pace: request k is due at start + k / rate, k < total; each one is
-      // sent or counted in not_sent, none is dropped. Requests the pacer
-      // has not sent when the window ends (it fell behind) are not_sent:
-      // sent late in one burst, they would land in the drain and make the
-      // offered rate look met.
+      // sent, or counted as not sent: max-in-flight when that many were out
+      // at its turn, late when the window ended before the pacer reached it
+      // (it fell behind). Nothing is sent after the window: sent late in one
+      // burst, requests would land in the drain and make the offered rate
+      // look met.
       const int64_t total = ScheduledRequests(s);
       int64_t scheduled = 0;
       while (scheduled < total) {
         const Clock::time_point now = Clock::now();
-        if (now >= end) {
-          result->not_sent += total - scheduled;
-          break;
-        }
+        if (now >= end) break;
         const double since = std::chrono::duration<double>(now - start).count();
         const int64_t due = std::min(total, static_cast<int64_t>(since * s.request_rate) + 1);
+        bool window_over = false;
         for (; scheduled < due; ++scheduled) {
-          if (phase->TryIssue(s.max_in_flight) == Phase::Issue::kFull) ++result->not_sent;
+          const Phase::Issue issue = phase->TryIssue(s.max_in_flight);
+          if (issue == Phase::Issue::kStopped) {
+            window_over = true;
+            break;
+          }
+          if (issue == Phase::Issue::kFull) ++result->not_sent_max_in_flight;
         }
+        if (window_over) break;
         tick(now);
         if (scheduled >= total) break;
         const auto next_due = start + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(due / s.request_rate));
         std::this_thread::sleep_until(std::min({next_due, next_tick, end}));
       }
+      result->not_sent_late += total - scheduled;
+      result->not_sent = result->not_sent_max_in_flight + result->not_sent_late;
       phase->Stop();
     }
     while (!phase->WaitFinished(absl::Milliseconds(50))) tick(Clock::now());

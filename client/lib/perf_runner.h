@@ -7,10 +7,11 @@
 //  * Closed loop (LevelSpec::request_rate == 0): `concurrency` requests are
 //    in flight at all times; each completion immediately issues the next.
 //  * Open loop (request_rate > 0): requests leave on a fixed schedule of R/s
-//    whatever the server does; at most max_in_flight are outstanding, and a
-//    request due while that many are out is counted in `not_sent`, as is
-//    every request the pacer has not sent by the end of the window (it is
-//    never sent late).
+//    whatever the server does; at most max_in_flight are outstanding. A
+//    request due while that many are out is counted in
+//    `not_sent_max_in_flight`; every request the pacer has not sent by the
+//    end of the window (it fell behind the schedule) in `not_sent_late`.
+//    Nothing is sent once the window is over.
 //
 // A level is bounded by `requests` or else by `duration`; every request
 // carries Options::deadline, so a level always ends. Throughput and latency
@@ -57,13 +58,28 @@ namespace mlpserve::client {
 enum class PerfRpc { kInfer, kLive };
 
 struct LevelSpec {
-  int concurrency = 1;                        // Closed loop: requests kept in flight. >= 1.
-  double request_rate = 0;                    // > 0: open loop at this many requests/s.
-  int max_in_flight = 1024;                   // Open loop only: cap on outstanding requests.
-  int64_t requests = 0;                       // > 0: send exactly this many; duration unused.
-  std::chrono::milliseconds duration{10000};  // When requests == 0.
-  std::chrono::milliseconds warmup{0};        // Uncounted warm-up first.
+  int concurrency = 1;       // Closed loop: requests kept in flight. >= 1.
+  double request_rate = 0;   // > 0: open loop at this many requests/s.
+  int max_in_flight = 1024;  // Open loop only: cap on outstanding requests.
+  int64_t requests = 0;      // > 0: send exactly this many; duration unused.
+  std::chrono::nanoseconds duration{std::chrono::seconds(10)};  // When requests == 0.
+  std::chrono::nanoseconds warmup{0};                           // Uncounted warm-up first.
 };
+
+// Bounds on a LevelSpec. The open loop schedules one request per 1 / rate
+// seconds on a nanosecond clock; a level (its duration, warm-up, or
+// requests / rate) lasts at most a year, so every time and count computed
+// from them fits the clock and int64.
+inline constexpr double kMaxRequestRate = 1e9;
+inline constexpr double kMaxLevelSeconds = 366.0 * 24 * 3600;
+
+// OK, or INVALID_ARGUMENT naming the flag (--concurrency, --request-rate,
+// --max-inflight, --requests, --duration, --warmup) for a spec RunLevel
+// refuses: concurrency < 1; a request rate negative, not finite or above
+// kMaxRequestRate; max_in_flight < 1 (open loop); requests < 0; duration
+// <= 0 when requests == 0; warm-up < 0; duration, warm-up or requests /
+// rate above kMaxLevelSeconds.
+absl::Status ValidateLevelSpec(const LevelSpec& spec);
 
 // Requests that completed after the measurement window ended (they were
 // in flight at its end): not in LevelResult's successes, errors, req/s or
@@ -82,15 +98,18 @@ struct LevelResult {
   int64_t successes = 0;  // Completed OK inside the window.
   int64_t errors = 0;     // Failed inside the window.
   std::map<std::string, int64_t> errors_by_code;  // "DEADLINE_EXCEEDED" -> n, inside the window.
-  // Open loop: due in the schedule while max_in_flight were out. Always
+  // Open loop only: scheduled requests that were not sent, for one of two
+  // reasons. not_sent == not_sent_max_in_flight + not_sent_late, and always
   // sent + not_sent == the scheduled requests.
   int64_t not_sent = 0;
-  double elapsed_s = 0;         // The window: D, N / R, or first send to last completion.
-  double requests_per_s = 0;    // successes / elapsed_s.
-  double rows_per_s = 0;        // Successes x rows_per_request per second.
-  LatencySummary latency;       // Of successful requests inside the window only.
-  DrainResult drain;            // Completed after the window.
-  int64_t warmup_requests = 0;  // Completed in the uncounted warm-up before the level.
+  int64_t not_sent_max_in_flight = 0;  // Due while max_in_flight were out.
+  int64_t not_sent_late = 0;           // Not sent by the window's end: the pacer fell behind.
+  double elapsed_s = 0;                // The window: D, N / R, or first send to last completion.
+  double requests_per_s = 0;           // successes / elapsed_s.
+  double rows_per_s = 0;               // Successes x rows_per_request per second.
+  LatencySummary latency;              // Of successful requests inside the window only.
+  DrainResult drain;                   // Completed after the window.
+  int64_t warmup_requests = 0;         // Completed in the uncounted warm-up before the level.
   // CPU time (user + system, every thread) this process spent during the
   // measured run, drain included: what the load generator itself costs per
   // request, which on a machine it shares with the server is taken from the
@@ -125,8 +144,9 @@ class PerfRunner {
   static absl::StatusOr<std::unique_ptr<PerfRunner>> Create(Options options);
 
   // Runs one level (warm-up, then the measured run) and blocks until every
-  // request it sent has completed (the drain included). Errors only on an invalid spec; failed
-  // requests are counted in the result, not returned.
+  // request it sent has completed (the drain included). Errors only on an
+  // invalid spec (ValidateLevelSpec); failed requests are counted in the
+  // result, not returned.
   absl::StatusOr<LevelResult> RunLevel(const LevelSpec& spec, const ProgressFn& progress = nullptr);
 
  private:

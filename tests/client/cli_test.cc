@@ -1,9 +1,11 @@
 // Runs the mlpserve-client binary and the Python example client against the
 // fake server and checks their output and exit codes.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -60,7 +62,8 @@ TEST(CliNoServerTest, HealthUnreachableExitsNonZero) {
 }
 
 TEST(CliNoServerTest, BadUrlIsAUsageErrorBeforeAnyCall) {
-  for (const char* url : {"localhost", "localhost:83537", "https://localhost:8001"}) {
+  for (const char* url :
+       {"localhost", "localhost:83537", "https://localhost:8001", "dns:", "unix:", "dns:///"}) {
     for (const char* command : {"health", "perf m --requests 1"}) {
       CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --url '" + url + "' " +
                                   command + " 2>&1");
@@ -111,6 +114,53 @@ TEST(CliNoServerTest, NonPositiveFlagsAreNamedPlainly) {
     CommandRun run =
         RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --url 127.0.0.1:1 " + flags + " 2>&1");
     EXPECT_EQ(run.exit_code, 2) << flags << ": " << run.out;
+  }
+}
+
+// Every perf flag is checked before any call: against a server that is not
+// there these are usage errors (exit 2) naming the flag, not UNAVAILABLE
+// (exit 1). Before, --duration 0 and the out-of-range values reached the
+// server first, and --duration 3000000000000s overflowed into a level that
+// sent nothing, --request-rate 1e300 into sent = not_sent = 0.
+TEST(CliNoServerTest, PerfFlagsAreCheckedBeforeAnyCall) {
+  struct Case {
+    const char* flags;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"perf m --duration 0", "--duration must be positive"},
+           Case{"perf m --duration 3000000000000s", "--duration: '3000000000000s' is out of range"},
+           Case{"perf m --duration 400d", "--duration: '400d' is not a duration"},
+           Case{"perf m --duration 9000h", "--duration is longer than a year"},
+           Case{"perf m --warmup 3000000000000s", "--warmup: '3000000000000s' is out of range"},
+           Case{"perf m --warmup 9000h", "--warmup is longer than a year"},
+           Case{"perf m --request-rate 1e300 --duration 1s", "--request-rate must be"},
+           Case{"perf --rpc live --request-rate 1e300 --requests 5", "--request-rate must be"},
+       }) {
+    CommandRun run =
+        RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --url 127.0.0.1:1 " + c.flags + " 2>&1");
+    EXPECT_EQ(run.exit_code, 2) << c.flags << ": " << run.out;
+    EXPECT_THAT(run.out, HasSubstr(c.message)) << c.flags;
+    EXPECT_THAT(run.out, ::testing::Not(HasSubstr("UNAVAILABLE"))) << c.flags;
+  }
+}
+
+// A window below a millisecond is kept exactly (1.5ms used to become 1 ms,
+// and 500us was refused as not positive).
+TEST_F(CliTest, PerfKeepsSubMillisecondDurations) {
+  const std::string dir = mlpserve::testing::MakeTempDir("cli_perf_us");
+  ASSERT_FALSE(dir.empty());
+  for (const auto& [flag, seconds] : {std::pair<const char*, double>{"1.5ms", 0.0015},
+                                      std::pair<const char*, double>{"500us", 0.0005}}) {
+    const std::string json_path = dir + "/perf.json";
+    CommandRun run = Client(std::string("perf double --concurrency 1 --warmup 0 --duration ") +
+                            flag + " --json " + json_path + " 2>&1");
+    // Exit 0 or 1 (so short a window may see no completion); never a usage error.
+    EXPECT_NE(run.exit_code, 2) << flag << ": " << run.out;
+    std::ifstream in(json_path);
+    ASSERT_TRUE(in) << flag << ": " << run.out;
+    nlohmann::json j = nlohmann::json::parse(in);
+    EXPECT_DOUBLE_EQ(j["levels"][0]["elapsed_s"].get<double>(), seconds) << flag;
   }
 }
 
@@ -170,6 +220,112 @@ TEST_F(CliTest, PerfWritesTableAndJson) {
   CommandRun live = Client("perf --rpc live --concurrency 2 --requests 20 --warmup 0 2>/dev/null");
   EXPECT_EQ(live.exit_code, 0);
   EXPECT_THAT(live.out, HasSubstr("live"));
+}
+
+// --token-file may be a pipe: perf read it twice (once for the runner,
+// once for the metadata call), so `--token-file <(...)` failed "is empty".
+TEST_F(CliTest, PerfReadsTheTokenFileOnce) {
+  for (const char* rpc : {"double", "--rpc live"}) {
+    CommandRun run = RunCommand(std::string("bash -c '") + MLPSERVE_CLIENT_BIN + " --url " +
+                                server_.address() + " --token-file <(printf secret) perf " + rpc +
+                                " --concurrency 1 --requests 3 --warmup 0' 2>&1");
+    EXPECT_EQ(run.exit_code, 0) << rpc << ": " << run.out;
+    EXPECT_THAT(run.out, ::testing::Not(HasSubstr("is empty"))) << rpc;
+  }
+}
+
+// TLS files perf cannot use are usage errors naming the flag, as in every
+// other subcommand (perf said "bad --url or --timeout" and exited 1).
+TEST(CliNoServerTest, PerfTlsMisconfigurationIsAUsageError) {
+  const std::string dir = mlpserve::testing::MakeTempDir("cli_perf_tls");
+  ASSERT_FALSE(dir.empty());
+  const std::string cert = dir + "/cert.pem";
+  std::ofstream(cert) << "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  for (const char* command : {"perf m --requests 1", "perf --rpc live --requests 1"}) {
+    CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) +
+                                " --url 127.0.0.1:1 --tls-cert " + cert + " " + command + " 2>&1");
+    EXPECT_EQ(run.exit_code, 2) << command << ": " << run.out;
+    EXPECT_THAT(run.out, HasSubstr("--tls-cert and --tls-key go together")) << command;
+    EXPECT_THAT(run.out, ::testing::Not(HasSubstr("bad --url"))) << command;
+  }
+}
+
+// A file that is not what its TLS flag takes is a usage error naming it
+// (it was "UNAVAILABLE: empty address list", exit 1, at the first call).
+TEST(CliNoServerTest, TlsFilesWithoutTheirPemArmourAreUsageErrors) {
+  const std::string dir = mlpserve::testing::MakeTempDir("cli_pem");
+  ASSERT_FALSE(dir.empty());
+  const std::string cert = dir + "/cert.pem";
+  const std::string key = dir + "/some.key";
+  std::ofstream(cert) << "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  std::ofstream(key) << "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  struct Case {
+    std::string flags;
+    std::string message;
+  };
+  for (const Case& c : {
+           Case{"--tls-ca " + key, "--tls-ca: '" + key + "' is not a PEM certificate bundle"},
+           Case{"--tls-ca " + cert + " --tls-cert " + key + " --tls-key " + key,
+                "--tls-cert: '" + key + "' is not a PEM certificate"},
+           Case{"--tls-ca " + cert + " --tls-cert " + cert + " --tls-key " + cert,
+                "--tls-key: '" + cert + "' is not a PEM private key"},
+       }) {
+    for (const char* command : {"health", "perf m --requests 1"}) {
+      CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --url 127.0.0.1:1 " +
+                                  c.flags + " " + command + " 2>&1");
+      EXPECT_EQ(run.exit_code, 2) << c.flags << " " << command << ": " << run.out;
+      EXPECT_THAT(run.out, HasSubstr(c.message)) << command;
+    }
+  }
+}
+
+// An unwritable --json is found before the run, not after it (it was
+// reported only once every level had run, with exit 1).
+TEST(CliNoServerTest, PerfUnwritableJsonIsAUsageErrorBeforeAnyCall) {
+  CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) +
+                              " --url 127.0.0.1:1 perf m --requests 1 --json "
+                              "/nonexistent-dir/perf.json 2>&1");
+  EXPECT_EQ(run.exit_code, 2) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("--json: cannot write '/nonexistent-dir/perf.json'"));
+  EXPECT_THAT(run.out, ::testing::Not(HasSubstr("UNAVAILABLE")));
+}
+
+// A --batch beyond what one message can carry is a usage error; it used to
+// abort in the allocator (bad_alloc / length_error, exit 134).
+TEST_F(CliTest, HugeBatchIsAUsageError) {
+  for (const char* command :
+       {"infer double --random --batch 100000000000", "infer double --random --batch 200000000",
+        "perf double --batch 100000000000 --requests 1",
+        "perf double --batch 200000000 --requests 1 --warmup 0"}) {
+    CommandRun run = Client(std::string(command) + " 2>&1");
+    EXPECT_EQ(run.exit_code, 2) << command << ": " << run.out;
+    EXPECT_THAT(run.out, HasSubstr("--batch: ")) << command;
+  }
+}
+
+// perf exits 1 when requests failed, as perf_analyzer does, with the table
+// still printed (it exited 0 unless a level had no success at all).
+TEST_F(CliTest, PerfExitsOneWhenRequestsFail) {
+  server_.FailEvery(4, grpc::StatusCode::UNAVAILABLE);
+  CommandRun run = Client("perf double --concurrency 2 --requests 40 --warmup 0 2>/dev/null");
+  EXPECT_EQ(run.exit_code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("errors at 2: UNAVAILABLE=10"));
+}
+
+// --timeout bounds the whole of `health`, not each of its three calls: with
+// ServerLive held past the deadline, the later calls have no time left
+// (before, each got a full --timeout of its own: the command took up to 3x
+// it, and this one answered SERVING, exit 0).
+TEST_F(CliTest, HealthTimeoutBoundsTheWholeCommand) {
+  server_.HoldServerLive(std::chrono::milliseconds(1500));
+  CommandRun run = RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --url " + server_.address() +
+                              " --timeout 0.3 health 2>/dev/null");
+  EXPECT_EQ(run.exit_code, 1) << run.out;
+  nlohmann::json j = nlohmann::json::parse(run.out);
+  EXPECT_TRUE(j["live"].is_null()) << run.out;
+  EXPECT_TRUE(j["ready"].is_null()) << run.out;
+  EXPECT_EQ(j["health"], "UNREACHABLE");
+  EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("DEADLINE_EXCEEDED"));
 }
 
 TEST_F(CliTest, PythonSimpleClient) {

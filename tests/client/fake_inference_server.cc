@@ -31,6 +31,7 @@ FakeInferenceServer::~FakeInferenceServer() { server_->Shutdown(); }
 grpc::Status FakeInferenceServer::ServerLive(grpc::ServerContext*,
                                              const inference::ServerLiveRequest*,
                                              inference::ServerLiveResponse* response) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(live_hold_ms_.load()));
   response->set_live(true);
   return grpc::Status::OK;
 }

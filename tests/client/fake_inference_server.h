@@ -40,6 +40,8 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
     hold_ms_.store(hold.count());
     hold_call_.store(n);
   }
+  // Every ServerLive is answered only after `hold` (0: at once).
+  void HoldServerLive(std::chrono::milliseconds hold) { live_hold_ms_.store(hold.count()); }
   int64_t infer_calls() const { return infer_calls_.load(); }
 
   grpc::Status ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
@@ -59,6 +61,7 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
   std::atomic<int64_t> infer_calls_{0};
   std::atomic<int64_t> hold_call_{0};
   std::atomic<int64_t> hold_ms_{0};
+  std::atomic<int64_t> live_hold_ms_{0};
 };
 
 }  // namespace mlpserve::client::testing

@@ -20,7 +20,7 @@ std::unique_ptr<PerfRunner> MakeRunner(const std::string& target, PerfRpc rpc,
   options.target = target;
   options.rpc = rpc;
   options.request = *BuildInferRequest({"double", "", "perf", false},
-                                       RandomInput("x", 8, FakeInferenceServer::kFeatures, 3));
+                                       *RandomInput("x", 8, FakeInferenceServer::kFeatures, 3));
   options.rows_per_request = 8;
   options.deadline = std::chrono::seconds(10);
   options.connections = connections;
@@ -170,9 +170,55 @@ TEST(PerfRunnerTest, OpenLoopDurationAccountsForEveryDueRequest) {
     EXPECT_EQ(r->errors + r->drain.errors, 0);
     EXPECT_DOUBLE_EQ(r->elapsed_s, c.duration_ms / 1000.0);
     EXPECT_DOUBLE_EQ(r->requests_per_s, r->successes / (c.duration_ms / 1000.0));
-    // not_sent may be > 0 even with room in flight: requests the pacer had
-    // not sent when the window ended (a busy machine) are not sent late.
+    EXPECT_EQ(r->not_sent, r->not_sent_max_in_flight + r->not_sent_late);
+    // not_sent_late may be > 0: requests the pacer had not sent when the
+    // window ended (a busy machine) are not sent late.
   }
+}
+
+// An offered rate far beyond what the pacer can send (1e9/s): it falls
+// behind. Nothing may be sent once the window is over (before, the pacer
+// worked through its backlog long after the window, sending whenever a slot
+// freed: the reviewer saw 60,884 requests in a 2 s level's "drain"), so
+// only the max_in_flight requests out at the window's end can complete
+// after it; what the pacer did not reach is counted as late.
+TEST(PerfRunnerTest, OpenLoopNeverSendsAfterTheWindow) {
+  FakeInferenceServer server;
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+  LevelSpec spec;
+  spec.request_rate = 1e9;
+  spec.duration = std::chrono::milliseconds(200);
+  spec.max_in_flight = 4;
+  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->sent + r->not_sent, 200'000'000);
+  EXPECT_EQ(r->not_sent, r->not_sent_max_in_flight + r->not_sent_late);
+  EXPECT_GT(r->not_sent_late, 0);
+  EXPECT_LE(r->drain.successes + r->drain.errors, 4);
+  EXPECT_EQ(r->sent, r->successes + r->errors + r->drain.successes + r->drain.errors);
+  EXPECT_EQ(r->sent, server.infer_calls());
+}
+
+// With a cap no pacer can reach in 100 ms, every unsent request is one the
+// pacer fell behind on, never NOT_SENT(max in-flight) (before, they all
+// were, though the cap was never reached).
+TEST(PerfRunnerTest, OpenLoopCountsThePacerFallingBehindApart) {
+  FakeInferenceServer server;
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+  LevelSpec spec;
+  spec.request_rate = 1e9;
+  spec.duration = std::chrono::milliseconds(100);
+  spec.max_in_flight = 1'000'000'000;
+  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->sent + r->not_sent, 100'000'000);
+  EXPECT_EQ(r->not_sent_max_in_flight, 0);
+  EXPECT_EQ(r->not_sent_late, r->not_sent);
+  EXPECT_GT(r->not_sent_late, 0);
+  EXPECT_EQ(r->sent, server.infer_calls());
+  const std::string table = FormatPerfTable({"t", "infer", "double", 8}, {*r});
+  EXPECT_THAT(table, HasSubstr("NOT_SENT(pacer behind)="));
+  EXPECT_THAT(table, ::testing::Not(HasSubstr("max in-flight")));
 }
 
 // --requests N open loop: N requests due at k / R, the window is N / R.
@@ -219,8 +265,40 @@ TEST(PerfReportTest, JsonHasSentAndDrain) {
   EXPECT_EQ(level["drain"]["max_latency_ms"], 4000.0);
   const std::string table = FormatPerfTable({"t", "infer", "m", 1}, {r});
   EXPECT_THAT(table, HasSubstr("errors at 4: UNAVAILABLE=1\n"));
+  EXPECT_EQ(level["not_sent"], 0);
+  EXPECT_EQ(level["not_sent_max_in_flight"], 0);
+  EXPECT_EQ(level["not_sent_late"], 0);
+
+  LevelResult open;
+  open.spec.request_rate = 100;
+  open.not_sent_max_in_flight = 3;
+  open.not_sent_late = 2;
+  open.not_sent = 5;
+  const nlohmann::json k = PerfReportJson({"t", "infer", "m", 1}, {open});
+  EXPECT_EQ(k["levels"][0]["not_sent"], 5);
+  EXPECT_EQ(k["levels"][0]["not_sent_max_in_flight"], 3);
+  EXPECT_EQ(k["levels"][0]["not_sent_late"], 2);
+  EXPECT_THAT(
+      FormatPerfTable({"t", "infer", "m", 1}, {open}),
+      HasSubstr("errors at rate 100/s: NOT_SENT(max in-flight)=3 NOT_SENT(pacer behind)=2\n"));
   EXPECT_THAT(table, HasSubstr("after the window at 4 (not counted above): OK=1 "
                                "DEADLINE_EXCEEDED=1 in 6.000 s, slowest OK 4000.000 ms\n"));
+}
+
+// The progress line's rate counts successes only, as the table's req/s
+// does (it used to count errors in its req/s).
+TEST(PerfReportTest, ProgressRateCountsSuccessesOnly) {
+  PerfProgress previous;
+  previous.elapsed_s = 1;
+  previous.completed = 100;
+  previous.errors = 40;
+  PerfProgress now;
+  now.elapsed_s = 2;
+  now.completed = 300;  // 200 more: 150 failed, 50 succeeded.
+  now.errors = 190;
+  now.in_flight = 3;
+  EXPECT_EQ(FormatProgress("c=4", now, previous),
+            "[c=4]   2.0s  110 ok  50.0 ok req/s  190 errors  3 in flight");
 }
 
 TEST(PerfRunnerTest, RejectsBadSpecs) {

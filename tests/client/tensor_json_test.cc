@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "client/lib/infer_codec.h"
 #include "client/lib/perf_report.h"
@@ -146,14 +148,79 @@ TEST(InferCodecTest, RejectsMismatches) {
               HasSubstr("output 'y': shape [4611686018427387904, 4] has more than"));
 }
 
+// rows x features is bounded before allocating, without overflow (a huge
+// --batch used to end in bad_alloc or length_error).
+TEST(InferCodecTest, RandomInputRefusesTooManyValues) {
+  absl::StatusOr<Tensor> small = RandomInput("x", 3, 4, 1);
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_EQ(small->data.size(), 12u);
+  EXPECT_THAT(small->shape, ElementsAre(3, 4));
+  for (const auto& [rows, features] : {std::pair<int64_t, int64_t>{100000000000, 4},
+                                       {kMaxElements / 4 + 1, 4},
+                                       {int64_t{1} << 62, int64_t{1} << 62},
+                                       {0, 4},
+                                       {3, -1}}) {
+    absl::StatusOr<Tensor> t = RandomInput("x", rows, features, 1);
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << rows << " x " << features;
+    EXPECT_THAT(std::string(t.status().message()), HasSubstr("random input 'x'"));
+  }
+}
+
 TEST(PerfReportTest, ParsesDurations) {
-  EXPECT_EQ(ParseDurationFlag("10s", "--duration")->count(), 10000);
-  EXPECT_EQ(ParseDurationFlag("250ms", "--duration")->count(), 250);
-  EXPECT_EQ(ParseDurationFlag("2", "--duration")->count(), 2000);
-  EXPECT_EQ(ParseDurationFlag("1m", "--duration")->count(), 60000);
-  absl::StatusOr<std::chrono::milliseconds> bad = ParseDurationFlag("ten", "--warmup");
+  using std::chrono::nanoseconds;
+  EXPECT_EQ(*ParseDurationFlag("10s", "--duration"), std::chrono::seconds(10));
+  EXPECT_EQ(*ParseDurationFlag("250ms", "--duration"), std::chrono::milliseconds(250));
+  EXPECT_EQ(*ParseDurationFlag("2", "--duration"), std::chrono::seconds(2));
+  EXPECT_EQ(*ParseDurationFlag("1m", "--duration"), std::chrono::minutes(1));
+  // Below a millisecond is kept, not truncated (1.5ms used to become 1 ms,
+  // 500us 0 ms and then "not positive").
+  EXPECT_EQ(*ParseDurationFlag("1.5ms", "--duration"), std::chrono::microseconds(1500));
+  EXPECT_EQ(*ParseDurationFlag("500us", "--duration"), std::chrono::microseconds(500));
+  absl::StatusOr<nanoseconds> bad = ParseDurationFlag("ten", "--warmup");
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("--warmup: 'ten'"));
   EXPECT_FALSE(ParseDurationFlag("-1s", "--duration").ok());
+  // Beyond int64 nanoseconds: refused, not saturated.
+  absl::StatusOr<nanoseconds> huge = ParseDurationFlag("3000000000000s", "--duration");
+  EXPECT_THAT(std::string(huge.status().message()),
+              HasSubstr("--duration: '3000000000000s' is out of range"));
+}
+
+TEST(PerfReportTest, ValidateLevelSpecBoundsEveryFlag) {
+  LevelSpec ok;
+  EXPECT_TRUE(ValidateLevelSpec(ok).ok());
+  ok.duration = std::chrono::microseconds(500);
+  EXPECT_TRUE(ValidateLevelSpec(ok).ok());
+  struct Case {
+    LevelSpec spec;
+    const char* flag;
+  };
+  std::vector<Case> cases;
+  auto with = [&](const char* flag, auto&& change) {
+    LevelSpec s;
+    change(s);
+    cases.push_back({s, flag});
+  };
+  with("--duration", [](LevelSpec& s) { s.duration = std::chrono::nanoseconds(0); });
+  with("--duration", [](LevelSpec& s) { s.duration = std::chrono::hours(24 * 400); });
+  with("--warmup", [](LevelSpec& s) { s.warmup = std::chrono::hours(24 * 400); });
+  with("--warmup", [](LevelSpec& s) { s.warmup = std::chrono::seconds(-1); });
+  with("--request-rate", [](LevelSpec& s) { s.request_rate = 1e300; });
+  with("--request-rate", [](LevelSpec& s) { s.request_rate = kMaxRequestRate * 2; });
+  with("--request-rate", [](LevelSpec& s) { s.request_rate = std::nan(""); });
+  with("--concurrency", [](LevelSpec& s) { s.concurrency = 0; });
+  with("--max-inflight", [](LevelSpec& s) {
+    s.request_rate = 10;
+    s.max_in_flight = 0;
+  });
+  with("--requests / --request-rate", [](LevelSpec& s) {
+    s.request_rate = 1e-3;
+    s.requests = 1'000'000;
+  });
+  for (const Case& c : cases) {
+    absl::Status status = ValidateLevelSpec(c.spec);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.flag;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.flag));
+  }
 }
 
 TEST(PerfReportTest, JsonAndTableNameErrorsByCode) {
