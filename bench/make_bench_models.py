@@ -84,12 +84,12 @@ platform: "onnxruntime_onnx"
 max_batch_size: {max_batch_size}
 input {{
   name: "input"
-  data_type: "TYPE_FP32"
+  data_type: TYPE_FP32
   dims: [{in_features}]
 }}
 output {{
   name: "output"
-  data_type: "TYPE_FP32"
+  data_type: TYPE_FP32
   dims: [{out_features}]
 }}
 {dynamic_batching}"""

@@ -55,12 +55,12 @@ platform: "onnxruntime_onnx"
 max_batch_size: 64
 input {{
   name: "input"
-  data_type: "TYPE_FP32"
+  data_type: TYPE_FP32
   dims: [{in_features}]
 }}
 output {{
   name: "output"
-  data_type: "TYPE_FP32"
+  data_type: TYPE_FP32
   dims: [{out_features}]
 }}
 dynamic_batching {{

@@ -1,7 +1,10 @@
 #include "server/model/model_config.h"
 
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -17,7 +20,6 @@ constexpr int32_t kMaxThreadsPerInstance = 64;
 // (absl::Duration, int): far beyond anything useful.
 constexpr uint64_t kMaxQueueDelayMicroseconds = uint64_t{24} * 3600 * 1000 * 1000;  // a day
 constexpr uint64_t kMaxSampleEvery = 1000 * 1000 * 1000;
-constexpr char kFp32[] = "TYPE_FP32";
 
 // Collects TextFormat's complaints as "line:col: message" (1-based).
 class CollectingErrors : public google::protobuf::io::ErrorCollector {
@@ -50,6 +52,13 @@ absl::Status CheckAtMost(absl::string_view source, absl::string_view field, uint
                          uint64_t hi) {
   if (value <= hi) return absl::OkStatus();
   return ConfigError(source, absl::StrCat(field, " is ", value, "; expected at most ", hi));
+}
+
+// An enum value's name, or its number when it has none (text format takes
+// any number for a proto3 enum).
+std::string DataTypeText(int type) {
+  const std::string& name = inference::DataType_Name(static_cast<inference::DataType>(type));
+  return name.empty() ? std::to_string(type) : name;
 }
 
 // Range checks that need no graph. With `zero_ok`, unset (0) fields pass.
@@ -94,12 +103,17 @@ absl::Status CheckValues(const ModelConfig& config, absl::string_view source, bo
                                               " is outside 1 to max_batch_size ", max_batch));
     }
   }
-  for (const auto* tensors : {&config.input(), &config.output()}) {
+  for (const auto& [tensors, what] :
+       {std::pair{&config.input(), "input"}, std::pair{&config.output(), "output"}}) {
     for (const ModelTensor& t : *tensors) {
-      if (!t.data_type().empty() && t.data_type() != kFp32) {
-        return ConfigError(source, absl::StrCat("tensor '", t.name(), "' has data_type ",
-                                                t.data_type(), "; only ", kFp32, " is served"));
+      if (t.data_type() == inference::TYPE_INVALID || t.data_type() == inference::TYPE_FP32) {
+        continue;
       }
+      const std::string tensor =
+          t.name().empty() ? std::string(what) : absl::StrCat(what, " '", t.name(), "'");
+      return ConfigError(source,
+                         absl::StrCat("model '", config.name(), "' ", tensor, " has data_type ",
+                                      DataTypeText(t.data_type()), "; only TYPE_FP32 is served"));
     }
   }
   return absl::OkStatus();
@@ -119,7 +133,7 @@ absl::Status CompleteTensor(google::protobuf::RepeatedPtrField<ModelTensor>* ten
     return ConfigError(model, absl::StrCat(what, " '", t->name(), "' does not match the graph's ",
                                            what, " '", graph_name, "'"));
   }
-  if (t->data_type().empty()) t->set_data_type(kFp32);
+  if (t->data_type() == inference::TYPE_INVALID) t->set_data_type(inference::TYPE_FP32);
   if (t->dims().empty()) t->add_dims(features);
   if (t->dims_size() != 1 || t->dims(0) != features) {
     return ConfigError(
@@ -140,7 +154,15 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::strin
   const std::string owned(text);
   if (!parser.ParseFromString(owned, &config)) {
     if (errors.errors().empty()) return ConfigError(source, "does not parse");
-    return absl::InvalidArgumentError(absl::StrCat(source, ":", errors.errors()));
+    // Protobuf says `Expected integer or identifier, got: "TYPE_FP32"` for a
+    // quoted enum value; say what to write instead.
+    const bool quoted_enum =
+        absl::StrContains(errors.errors(), "Expected integer or identifier, got: \"");
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ":", errors.errors(),
+        quoted_enum ? " (an enum value such as data_type is written without quotes, as in "
+                      "Triton: data_type: TYPE_FP32)"
+                    : ""));
   }
   if (config.name().empty()) config.set_name(std::string(model_name));
   if (config.name() != model_name) {

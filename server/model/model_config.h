@@ -9,7 +9,12 @@
 // version_policy latest { num_versions: 1 } when no policy is chosen or
 // num_versions is 0), and refuses a config that contradicts the graph.
 // Inputs/outputs: at most one each; an omitted name, data_type or dims is
-// taken from the graph (data_type "TYPE_FP32", dims [features]).
+// taken from the graph (data_type TYPE_FP32, dims [features]).
+//
+// data_type is Triton's DataType enum, written unquoted (data_type:
+// TYPE_FP32); any type but TYPE_FP32 is refused naming the model, tensor
+// and type, and a quoted value fails to parse with a hint to drop the
+// quotes.
 //
 // Free functions; thread-safe.
 #ifndef MLPSERVE_SERVER_MODEL_MODEL_CONFIG_H_
@@ -37,7 +42,7 @@ inline constexpr uint64_t kMaxDeadWindowRows = uint64_t{1} << 37;
 // `name` set to `model_name`. INVALID_ARGUMENT (naming the file and, where
 // protobuf says it, line and column) for a config.pbtxt that is not a
 // readable regular file (a directory, a FIFO), text that does not parse, a
-// name that differs from `model_name`, or out-of-range values.
+// name that differs from `model_name`, out-of-range values, or a data_type other than TYPE_FP32.
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
                                             absl::string_view model_name);
 

@@ -18,6 +18,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kSource[] = "models/m/config.pbtxt";
 
@@ -41,12 +42,12 @@ constexpr char kFullConfig[] = R"pb(
   max_batch_size: 32
   input {
     name: "x"
-    data_type: "TYPE_FP32"
+    data_type: TYPE_FP32
     dims: [ 4 ]
   }
   output {
     name: "y"
-    data_type: "TYPE_FP32"
+    data_type: TYPE_FP32
     dims: [ 3 ]
   }
   version_policy { specific { versions: [ 1, 3 ] } }
@@ -71,7 +72,9 @@ TEST(ModelConfigTest, ParsesEveryField) {
   EXPECT_EQ(c->max_batch_size(), 32);
   ASSERT_EQ(c->input_size(), 1);
   EXPECT_EQ(c->input(0).name(), "x");
+  EXPECT_EQ(c->input(0).data_type(), inference::TYPE_FP32);
   EXPECT_THAT(c->input(0).dims(), ElementsAre(4));
+  EXPECT_EQ(c->output(0).data_type(), inference::TYPE_FP32);
   EXPECT_THAT(c->output(0).dims(), ElementsAre(3));
   EXPECT_THAT(c->version_policy().specific().versions(), ElementsAre(1, 3));
   EXPECT_EQ(c->dynamic_batching().max_queue_delay_microseconds(), 250u);
@@ -96,7 +99,7 @@ TEST(ModelConfigTest, DefaultsFromEmptyConfig) {
   EXPECT_EQ(c->threads_per_instance(), 1);
   ASSERT_EQ(c->input_size(), 1);
   EXPECT_EQ(c->input(0).name(), "x");
-  EXPECT_EQ(c->input(0).data_type(), "TYPE_FP32");
+  EXPECT_EQ(c->input(0).data_type(), inference::TYPE_FP32);
   EXPECT_THAT(c->input(0).dims(), ElementsAre(4));
   ASSERT_EQ(c->output_size(), 1);
   EXPECT_EQ(c->output(0).name(), "y");
@@ -124,7 +127,50 @@ TEST(ModelConfigTest, PartialTensorIsCompleted) {
   absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_THAT(c->input(0).dims(), ElementsAre(4));
-  EXPECT_EQ(c->input(0).data_type(), "TYPE_FP32");
+  EXPECT_EQ(c->input(0).data_type(), inference::TYPE_FP32);
+}
+
+// Triton configs write the enum unquoted; any type but TYPE_FP32 is refused
+// naming the model, the tensor and the type.
+TEST(ModelConfigTest, DataTypeIsTritonsEnumAndOnlyFp32IsServed) {
+  absl::StatusOr<ModelConfig> c = ParseModelConfig(
+      "input { name: \"x\" data_type: TYPE_FP32 } output { data_type: 11 }", kSource, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->input(0).data_type(), inference::TYPE_FP32);
+  EXPECT_EQ(c->output(0).data_type(), inference::TYPE_FP32);
+
+  const std::pair<const char*, const char*> refused[] = {
+      {"input { name: \"x\" data_type: TYPE_FP16 }",
+       "models/m/config.pbtxt: model 'm' input 'x' has data_type TYPE_FP16; only TYPE_FP32 is "
+       "served"},
+      {"output { name: \"y\" data_type: TYPE_INT64 }",
+       "model 'm' output 'y' has data_type TYPE_INT64; only TYPE_FP32 is served"},
+      {"output { data_type: TYPE_STRING }",
+       "model 'm' output has data_type TYPE_STRING; only TYPE_FP32 is served"},
+      {"input { data_type: 99 }", "model 'm' input has data_type 99; only TYPE_FP32 is served"},
+  };
+  for (const auto& [text, message] : refused) {
+    c = ParseModelConfig(text, kSource, "m");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(c.status().message(), HasSubstr(message)) << text;
+  }
+}
+
+// The quoted form (what mlpserve's configs used to write) no longer parses;
+// the error says where and how to write it.
+TEST(ModelConfigTest, QuotedDataTypeSaysToDropTheQuotes) {
+  absl::StatusOr<ModelConfig> c =
+      ParseModelConfig("input {\n  data_type: \"TYPE_FP32\"\n}\n", kSource, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr("models/m/config.pbtxt:2:"));
+  EXPECT_THAT(c.status().message(), HasSubstr("\"TYPE_FP32\""));
+  EXPECT_THAT(c.status().message(), HasSubstr("written without quotes"));
+
+  c = ParseModelConfig("input { data_type: TYPE_FP33 }", kSource, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("TYPE_FP33"));
+  EXPECT_THAT(c.status().message(), Not(HasSubstr("without quotes")));
 }
 
 TEST(ModelConfigTest, SyntaxErrorNamesFileLineAndColumn) {
@@ -176,7 +222,7 @@ TEST(ModelConfigTest, OutOfRangeValues) {
         "max_batch_size: 8 dynamic_batching { preferred_batch_size: [ 4, 16 ] }",
         "dynamic_batching { preferred_batch_size: [ 0 ] }",
         "dynamic_batching { preferred_batch_size: [ 65 ] }",  // above the default 64
-        "input { data_type: \"TYPE_FP16\" }", "input { name: \"x\" } input { name: \"z\" }"}) {
+        "input { data_type: TYPE_FP16 }", "input { name: \"x\" } input { name: \"z\" }"}) {
     absl::StatusOr<ModelConfig> parsed = ParseModelConfig(text, kSource, "m");
     absl::Status status = parsed.status();
     if (parsed.ok()) status = CompleteModelConfig(*parsed, SmallMlp()).status();
