@@ -61,10 +61,18 @@ std::string DataTypeText(int type) {
   return name.empty() ? std::to_string(type) : name;
 }
 
-// Range checks that need no graph. With `zero_ok`, unset (0) fields pass.
+// Range checks that need no graph. With `zero_ok`, unset (0) fields pass;
+// max_batch_size is unset when absent, and an explicit 0 is refused.
 absl::Status CheckValues(const ModelConfig& config, absl::string_view source, bool zero_ok) {
+  if (config.has_max_batch_size() && config.max_batch_size() == 0) {
+    return ConfigError(source,
+                       "max_batch_size is 0, which in Triton means the model has no batch "
+                       "dimension; every mlpserve model has one, so max_batch_size must be 1 to " +
+                           std::to_string(kMaxMaxBatchSize) + " (leave it out for the default " +
+                           std::to_string(kDefaultMaxBatchSize) + ")");
+  }
   if (absl::Status s = CheckRange(source, "max_batch_size", config.max_batch_size(), 1,
-                                  kMaxMaxBatchSize, zero_ok);
+                                  kMaxMaxBatchSize, !config.has_max_batch_size());
       !s.ok()) {
     return s;
   }
@@ -96,7 +104,7 @@ absl::Status CheckValues(const ModelConfig& config, absl::string_view source, bo
     return s;
   }
   const int64_t max_batch =
-      config.max_batch_size() == 0 ? kDefaultMaxBatchSize : config.max_batch_size();
+      config.has_max_batch_size() ? config.max_batch_size() : kDefaultMaxBatchSize;
   for (int32_t preferred : config.dynamic_batching().preferred_batch_size()) {
     if (preferred < 1 || preferred > max_batch) {
       return ConfigError(source, absl::StrCat("dynamic_batching.preferred_batch_size ", preferred,
@@ -192,7 +200,7 @@ absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
 
 absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& mlp) {
   const std::string model = absl::StrCat("model '", config.name(), "'");
-  if (config.max_batch_size() == 0) config.set_max_batch_size(kDefaultMaxBatchSize);
+  if (!config.has_max_batch_size()) config.set_max_batch_size(kDefaultMaxBatchSize);
   if (config.instance_count() == 0) config.set_instance_count(1);
   if (config.threads_per_instance() == 0) config.set_threads_per_instance(1);
   if (absl::Status s = CheckValues(config, model, /*zero_ok=*/false); !s.ok()) return s;

@@ -14,7 +14,8 @@
 // data_type is Triton's DataType enum, written unquoted (data_type:
 // TYPE_FP32); any type but TYPE_FP32 is refused naming the model, tensor
 // and type, and a quoted value fails to parse with a hint to drop the
-// quotes.
+// quotes. max_batch_size is `optional`: absent means the default, an
+// explicit 0 (Triton's "no batch dimension") is refused.
 //
 // Free functions; thread-safe.
 #ifndef MLPSERVE_SERVER_MODEL_MODEL_CONFIG_H_
@@ -42,7 +43,8 @@ inline constexpr uint64_t kMaxDeadWindowRows = uint64_t{1} << 37;
 // `name` set to `model_name`. INVALID_ARGUMENT (naming the file and, where
 // protobuf says it, line and column) for a config.pbtxt that is not a
 // readable regular file (a directory, a FIFO), text that does not parse, a
-// name that differs from `model_name`, out-of-range values, or a data_type other than TYPE_FP32.
+// name that differs from `model_name`, out-of-range values (max_batch_size
+// 0 or negative among them), or a data_type other than TYPE_FP32.
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
                                             absl::string_view model_name);
 

@@ -173,6 +173,31 @@ TEST(ModelConfigTest, QuotedDataTypeSaysToDropTheQuotes) {
   EXPECT_THAT(c.status().message(), Not(HasSubstr("without quotes")));
 }
 
+// Triton's max_batch_size 0 means "no batch dimension"; mlpserve models
+// always have one, so an explicit 0 is refused rather than read as absent.
+TEST(ModelConfigTest, MaxBatchSizeZeroIsRefusedAbsentIsTheDefault) {
+  absl::StatusOr<ModelConfig> c = ParseModelConfig("max_batch_size: 0", kSource, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr("models/m/config.pbtxt: max_batch_size is 0"));
+  EXPECT_THAT(c.status().message(), HasSubstr("no batch dimension"));
+  EXPECT_THAT(c.status().message(), HasSubstr("must be 1 to 65536"));
+  EXPECT_THAT(c.status().message(), HasSubstr("leave it out for the default 64"));
+
+  for (const char* negative : {"max_batch_size: -1", "max_batch_size: -2147483648"}) {
+    c = ParseModelConfig(negative, kSource, "m");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << negative;
+    EXPECT_THAT(c.status().message(), HasSubstr("expected 1 to 65536")) << negative;
+  }
+
+  c = ParseModelConfig("platform: \"onnxruntime_onnx\"", kSource, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->has_max_batch_size());
+  absl::StatusOr<ModelConfig> complete = CompleteModelConfig(*c, SmallMlp());
+  ASSERT_TRUE(complete.ok()) << complete.status();
+  EXPECT_EQ(complete->max_batch_size(), kDefaultMaxBatchSize);
+}
+
 TEST(ModelConfigTest, SyntaxErrorNamesFileLineAndColumn) {
   absl::StatusOr<ModelConfig> c =
       ParseModelConfig("name: \"m\"\nmax_batch_size: 8\nbogus_field: 3\n", kSource, "m");
@@ -270,7 +295,7 @@ TEST_F(ReadModelConfigTest, MissingFileGivesNamedEmptyConfig) {
   absl::StatusOr<ModelConfig> c = ReadModelConfig(dir_, "m");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->name(), "m");
-  EXPECT_EQ(c->max_batch_size(), 0);
+  EXPECT_FALSE(c->has_max_batch_size());
 }
 
 TEST_F(ReadModelConfigTest, ReadsFileAndNamesItInErrors) {
