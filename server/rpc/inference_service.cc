@@ -1,9 +1,10 @@
-// Health and metadata handlers. ModelInfer lives in model_infer.cc.
+// Health, metadata and model configuration handlers. ModelInfer lives in model_infer.cc.
 #include "server/rpc/inference_service.h"
 
 #include <string>
 
 #include "server/rpc/status_mapping.h"
+#include "server/rpc/triton_config.h"
 
 namespace mlpserve {
 namespace {
@@ -82,7 +83,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
   absl::StatusOr<std::shared_ptr<const ServableModel>> model =
       options_.repository->Get(request->name(), request->version());
   if (!model.ok()) return Finish(context, model.status());
-  const ModelConfig& config = (*model)->config();
+  // Qualified: inside InferenceService, ModelConfig names the RPC.
+  const mlpserve::ModelConfig& config = (*model)->config();
   response->set_name((*model)->name());
   for (int64_t version : options_.repository->ReadyVersions(request->name())) {
     response->add_versions(std::to_string(version));
@@ -90,6 +92,19 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
   response->set_platform(config.platform());
   for (const ModelTensor& input : config.input()) AddTensor(input, response->mutable_inputs());
   for (const ModelTensor& output : config.output()) AddTensor(output, response->mutable_outputs());
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelConfig(
+    grpc::CallbackServerContext* context, const inference::ModelConfigRequest* request,
+    inference::ModelConfigResponse* response) {
+  if (absl::Status auth = CheckInferenceAuth(*context, "ModelConfig"); !auth.ok()) {
+    return Finish(context, auth);
+  }
+  absl::StatusOr<std::shared_ptr<const ServableModel>> model =
+      options_.repository->Get(request->name(), request->version());
+  if (!model.ok()) return Finish(context, model.status());
+  *response->mutable_config() = ToTritonModelConfig((*model)->config());
   return Finish(context, absl::OkStatus());
 }
 

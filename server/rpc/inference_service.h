@@ -39,8 +39,9 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     RepositoryController* controller = nullptr;
     // When set, model control RPCs need its bearer token; not owned.
     const TokenAuth* auth = nullptr;
-    // Extends `auth` to ModelInfer, ModelMetadata and ModelReady. Liveness,
-    // readiness and health stay open for probes.
+    // Extends `auth` to ModelInfer, ModelMetadata, ModelConfig, ModelReady
+    // and ModelStatistics. Liveness, readiness and health stay open for
+    // probes.
     bool auth_inference = false;
   };
 
@@ -67,6 +68,12 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
                                           const inference::ModelMetadataRequest* request,
                                           inference::ModelMetadataResponse* response) override;
+  // Triton's model configuration extension: the completed config the
+  // version runs with (ToTritonModelConfig). Same lookup, errors and auth
+  // as ModelMetadata.
+  grpc::ServerUnaryReactor* ModelConfig(grpc::CallbackServerContext* context,
+                                        const inference::ModelConfigRequest* request,
+                                        inference::ModelConfigResponse* response) override;
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
                                        const inference::ModelInferRequest* request,
                                        inference::ModelInferResponse* response) override;

@@ -40,6 +40,16 @@ class AuthTest : public ::testing::Test {
     return server.Stub()->ModelInfer(&context, request, &response);
   }
 
+  static grpc::Status Config(const ServerProcess& server, const std::string& token) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    inference::ModelConfigRequest request;
+    request.set_name("leaky_mlp");
+    inference::ModelConfigResponse response;
+    return server.Stub()->ModelConfig(&context, request, &response);
+  }
+
   static grpc::Status Live(const ServerProcess& server) {
     grpc::ClientContext context;
     inference::ServerLiveResponse response;
@@ -54,6 +64,7 @@ TEST_F(AuthTest, InferenceNeedsTheTokenOnlyWithAuthInference) {
   ServerProcess open(kBundledModels, {"--auth-token-file", token_file_});
   ASSERT_TRUE(open.ready()) << open.log();
   EXPECT_TRUE(Infer(open, "").ok());
+  EXPECT_TRUE(Config(open, "").ok());
 
   ServerProcess closed(kBundledModels, {"--auth-token-file", token_file_, "--auth-inference"});
   ASSERT_TRUE(closed.ready()) << closed.log();
@@ -64,6 +75,11 @@ TEST_F(AuthTest, InferenceNeedsTheTokenOnlyWithAuthInference) {
   EXPECT_EQ(Infer(closed, std::string(kToken) + "x").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(Infer(closed, kToken).ok());
+  // ModelConfig follows ModelMetadata's rule.
+  grpc::Status config = Config(closed, "");
+  EXPECT_EQ(config.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(config.error_message(), HasSubstr("ModelConfig needs 'authorization: Bearer"));
+  EXPECT_TRUE(Config(closed, kToken).ok());
   EXPECT_TRUE(Live(closed).ok()) << "liveness stays open for probes";
   EXPECT_EQ(closed.Stop(), std::optional<int>(0));
   EXPECT_THAT(closed.log(), Not(HasSubstr(kToken)));

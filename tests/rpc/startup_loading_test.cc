@@ -72,7 +72,7 @@ class StartupLoadingTest : public ::testing::Test {
     return stub_->ModelInfer(&context, request, &response);
   }
 
-  // ModelInfer and ModelMetadata answer UNAVAILABLE "is loading", and
+  // ModelInfer, ModelMetadata and ModelConfig answer UNAVAILABLE "is loading", and
   // ModelReady OK with ready = false.
   void ExpectLoading(const std::string& name, const std::string& version = "") {
     SCOPED_TRACE("model '" + name + "' version '" + version + "'");
@@ -88,6 +88,16 @@ class StartupLoadingTest : public ::testing::Test {
     inference::ModelMetadataResponse metadata;
     const grpc::Status meta = stub_->ModelMetadata(&metadata_context, metadata_request, &metadata);
     EXPECT_EQ(meta.error_code(), grpc::StatusCode::UNAVAILABLE) << meta.error_message();
+
+    grpc::ClientContext config_context;
+    inference::ModelConfigRequest config_request;
+    config_request.set_name(name);
+    config_request.set_version(version);
+    inference::ModelConfigResponse config;
+    const grpc::Status config_status = stub_->ModelConfig(&config_context, config_request, &config);
+    EXPECT_EQ(config_status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << config_status.error_message();
+    EXPECT_THAT(config_status.error_message(), HasSubstr("is loading"));
 
     grpc::ClientContext ready_context;
     inference::ModelReadyRequest ready_request;
