@@ -71,6 +71,13 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
     inference::ServerMetadataResponse* response) {
   response->set_name(options_.server_name);
   response->set_version(options_.server_version);
+  // Triton's names for the protocol extensions served here, in Triton's
+  // order. Not listed: classification, sequence, schedule_policy, shared
+  // memory, binary_tensor_data (HTTP only), parameters, trace, logging.
+  for (const char* extension : {"model_repository", "model_repository(unload_dependents)",
+                                "model_configuration", "statistics"}) {
+    response->add_extensions(extension);
+  }
   return Finish(context, absl::OkStatus());
 }
 

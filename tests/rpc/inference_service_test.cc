@@ -97,6 +97,10 @@ TEST_F(InferenceServiceTest, ServerLiveReadyAndMetadata) {
   ASSERT_TRUE(stub_->ServerMetadata(&c3, {}, &meta).ok());
   EXPECT_EQ(meta.name(), "mlpserve");
   EXPECT_EQ(meta.version(), MLPSERVE_VERSION);
+  // Triton's names for the extensions served here.
+  EXPECT_THAT(meta.extensions(),
+              ::testing::ElementsAre("model_repository", "model_repository(unload_dependents)",
+                                     "model_configuration", "statistics"));
 }
 
 TEST_F(InferenceServiceTest, ModelReadyPerModel) {
