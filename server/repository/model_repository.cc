@@ -1,5 +1,7 @@
 #include "server/repository/model_repository.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -58,6 +60,64 @@ std::vector<int64_t> SelectVersions(const VersionPolicy& policy, bool has_policy
   return {available.back()};
 }
 
+namespace {
+
+// Names of the folders directly under `dir`. UNAVAILABLE naming `dir` when
+// it cannot be opened or a read fails part-way (EACCES, ENOENT, EIO, a stale
+// NFS handle): a partial list would read as "the other folders were removed".
+absl::StatusOr<std::vector<std::string>> SubfolderNames(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_directory(type_ec)) names.push_back(it->path().filename().string());
+  }
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot list '", dir.string(), "': ", ec.message()));
+  }
+  return names;
+}
+
+// Positive integer folder names under `model_dir`, ascending.
+absl::StatusOr<std::vector<int64_t>> ListVersions(const fs::path& model_dir) {
+  absl::StatusOr<std::vector<std::string>> names = SubfolderNames(model_dir);
+  if (!names.ok()) return names.status();
+  std::vector<int64_t> versions;
+  for (const std::string& name : *names) {
+    int64_t v = 0;
+    if (absl::SimpleAtoi(name, &v) && v > 0) versions.push_back(v);
+  }
+  std::sort(versions.begin(), versions.end());
+  return versions;
+}
+
+// Size, modification and status-change time of a file, "-" when it does not
+// exist. The change time moves on chmod and chown too, so a model whose load
+// failed on a permission is retried once the permission is fixed.
+std::string FileStamp(const fs::path& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return "-";
+  return absl::StrCat(st.st_size, "@", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, "@",
+                      st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec);
+}
+
+std::string VersionStamp(const fs::path& model_dir, int64_t version) {
+  return absl::StrCat(FileStamp(model_dir / "config.pbtxt"), "|",
+                      FileStamp(model_dir / std::to_string(version) / "model.onnx"));
+}
+
+absl::StatusOr<std::string> FolderStamp(const fs::path& model_dir) {
+  absl::StatusOr<std::vector<int64_t>> versions = ListVersions(model_dir);
+  if (!versions.ok()) return versions.status();
+  std::string stamp = FileStamp(model_dir / "config.pbtxt");
+  for (int64_t v : *versions) {
+    absl::StrAppend(&stamp, ";", v, ":", FileStamp(model_dir / std::to_string(v) / "model.onnx"));
+  }
+  return stamp;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(const Options& options) {
   std::error_code ec;
   if (!fs::is_directory(options.root, ec)) {
@@ -66,6 +126,13 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(const O
   }
   if (options.metrics == nullptr) {
     return absl::InvalidArgumentError("model repository needs a metrics registry");
+  }
+  // An unreadable root (a volume the server's user may not read) would
+  // otherwise serve as an empty repository.
+  if (absl::StatusOr<std::vector<std::string>> listed = SubfolderNames(options.root);
+      !listed.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("model repository: ", listed.status().message()));
   }
   return std::unique_ptr<ModelRepository>(new ModelRepository(options));
 }
@@ -86,61 +153,12 @@ ModelRepository::~ModelRepository() {
   reaper_->Stop();  // ...has destroyed every version (queues answered) when this returns
 }
 
-namespace {
-
-// Names of the folders directly under `dir`; what could be read when `dir`
-// is missing or a read fails part-way (a range-for over directory_iterator
-// would throw from its increment, e.g. on EIO or a stale NFS handle).
-std::vector<std::string> SubfolderNames(const fs::path& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    if (it->is_directory(type_ec)) names.push_back(it->path().filename().string());
-  }
-  return names;
-}
-
-// Positive integer folder names under `model_dir`, ascending.
-std::vector<int64_t> ListVersions(const fs::path& model_dir) {
-  std::vector<int64_t> versions;
-  for (const std::string& name : SubfolderNames(model_dir)) {
-    int64_t v = 0;
-    if (absl::SimpleAtoi(name, &v) && v > 0) versions.push_back(v);
-  }
-  std::sort(versions.begin(), versions.end());
-  return versions;
-}
-
-// Size and modification time of a file, "-" when it does not exist.
-std::string FileStamp(const fs::path& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) return "-";
-  const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
-  return absl::StrCat(size, "@", mtime);
-}
-
-std::string VersionStamp(const fs::path& model_dir, int64_t version) {
-  return absl::StrCat(FileStamp(model_dir / "config.pbtxt"), "|",
-                      FileStamp(model_dir / std::to_string(version) / "model.onnx"));
-}
-
-std::string FolderStamp(const fs::path& model_dir) {
-  std::string stamp = FileStamp(model_dir / "config.pbtxt");
-  for (int64_t v : ListVersions(model_dir)) {
-    absl::StrAppend(&stamp, ";", v, ":", FileStamp(model_dir / std::to_string(v) / "model.onnx"));
-  }
-  return stamp;
-}
-
-}  // namespace
-
 ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
                                                         const ModelEntry& current) {
   ModelEntry entry;
   const fs::path model_dir = fs::path(options_.root) / name;
-  entry.fingerprint = FolderStamp(model_dir);
+  // Empty when the folder cannot be listed: the next poll tries again.
+  entry.fingerprint = FolderStamp(model_dir).value_or("");
   auto fail = [&](int64_t version, const absl::Status& status) {
     if (version > 0) {
       spdlog::error("model '{}' version {} failed to load: {}", name, version,
@@ -163,7 +181,13 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
     for (const auto& [version, loaded] : current.ready) keep_old(version);
     return entry;
   }
-  const std::vector<int64_t> available = ListVersions(model_dir);
+  absl::StatusOr<std::vector<int64_t>> listed = ListVersions(model_dir);
+  if (!listed.ok()) {
+    fail(0, listed.status());
+    for (const auto& [version, loaded] : current.ready) keep_old(version);
+    return entry;
+  }
+  const std::vector<int64_t>& available = *listed;
   const std::vector<int64_t> versions =
       SelectVersions(config->version_policy(), config->has_version_policy(), available);
   if (available.empty()) {
@@ -212,10 +236,15 @@ ModelRepository::ModelEntry ModelRepository::CurrentEntry(const std::string& nam
   return it == models_.end() ? ModelEntry() : it->second;
 }
 
-std::vector<std::string> ModelRepository::ModelFolders(bool log_refused) const {
-  std::vector<std::string> names = SubfolderNames(options_.root);
-  // A model's name goes into Prometheus labels and protobuf strings.
+absl::StatusOr<std::vector<std::string>> ModelRepository::ModelFolders(bool log_refused) const {
+  absl::StatusOr<std::vector<std::string>> listed = SubfolderNames(options_.root);
+  if (!listed.ok()) return listed.status();
+  std::vector<std::string> names = *std::move(listed);
   auto refused = [&](const std::string& name) {
+    // What file systems and tools put next to the models: lost+found on an
+    // ext4 volume, .git, .snapshot, Kubernetes' ..data of a mounted volume.
+    if (name.front() == '.' || name == "lost+found") return true;
+    // A model's name goes into Prometheus labels and protobuf strings.
     if (IsValidUtf8(name)) return false;
     if (log_refused) {
       spdlog::error("model repository '{}': folder '{}' is not served: its name is not valid UTF-8",
@@ -231,8 +260,9 @@ std::vector<std::string> ModelRepository::ModelFolders(bool log_refused) const {
 absl::Status ModelRepository::LoadModel(const std::string& name) {
   // Only a folder the repository lists: a name with '/', "..", or a NUL byte
   // (which the file system would cut short) names none of them.
-  const std::vector<std::string> folders = ModelFolders();
-  if (!std::binary_search(folders.begin(), folders.end(), name)) {
+  absl::StatusOr<std::vector<std::string>> folders = ModelFolders();
+  if (!folders.ok()) return folders.status();
+  if (!std::binary_search(folders->begin(), folders->end(), name)) {
     return absl::NotFoundError(
         absl::StrCat("model '", ClientText(name), "' is not in repository '", options_.root, "'"));
   }
@@ -313,7 +343,15 @@ absl::Status ModelRepository::UnloadModel(const std::string& name) {
 }
 
 void ModelRepository::Poll() {
-  const std::vector<std::string> folders = ModelFolders();
+  absl::StatusOr<std::vector<std::string>> listed = ModelFolders();
+  if (!listed.ok()) {
+    // A volume hiccup or a folder moved away for a moment: unloading every
+    // model would empty the server while its health still says SERVING.
+    spdlog::error("model repository '{}': {}; the loaded models keep serving", options_.root,
+                  std::string(listed.status().message()));
+    return;
+  }
+  const std::vector<std::string>& folders = *listed;
   std::vector<std::string> vanished;
   std::vector<std::string> changed;
   {
@@ -323,9 +361,13 @@ void ModelRepository::Poll() {
     }
   }
   for (const std::string& name : folders) {
-    if (CurrentEntry(name).fingerprint != FolderStamp(fs::path(options_.root) / name)) {
-      changed.push_back(name);
+    absl::StatusOr<std::string> stamp = FolderStamp(fs::path(options_.root) / name);
+    if (!stamp.ok()) {
+      spdlog::error("model '{}': {}; it keeps serving as it is", name,
+                    std::string(stamp.status().message()));
+      continue;
     }
+    if (CurrentEntry(name).fingerprint != *stamp) changed.push_back(name);
   }
   for (const std::string& name : changed) {
     spdlog::info("model '{}' changed on disk: reloading", name);
@@ -341,7 +383,16 @@ void ModelRepository::Poll() {
 }
 
 std::vector<std::string> ModelRepository::MarkLoading(const std::vector<std::string>& only) {
-  std::vector<std::string> names = only.empty() ? ModelFolders(/*log_refused=*/true) : only;
+  std::vector<std::string> names = only;
+  if (names.empty()) {
+    absl::StatusOr<std::vector<std::string>> folders = ModelFolders(/*log_refused=*/true);
+    if (folders.ok()) {
+      names = *std::move(folders);
+    } else {
+      spdlog::error("model repository '{}': {}", options_.root,
+                    std::string(folders.status().message()));
+    }
+  }
   absl::MutexLock lock(&mu_);
   pending_loads_.insert(names.begin(), names.end());
   return names;
@@ -360,8 +411,13 @@ int ModelRepository::LoadAll(const std::vector<std::string>& only) {
     absl::MutexLock lock(&mu_);
     for (const auto& [name, entry] : models_) ready += static_cast<int>(entry.ready.size());
   }
-  spdlog::info("model repository '{}': {} model(s), {} version(s) ready", options_.root,
-               names.size(), ready);
+  if (ready == 0) {
+    spdlog::warn("model repository '{}': {} model(s), no version ready: nothing to serve",
+                 options_.root, names.size());
+  } else {
+    spdlog::info("model repository '{}': {} model(s), {} version(s) ready", options_.root,
+                 names.size(), ready);
+  }
   return ready;
 }
 
@@ -430,7 +486,8 @@ std::vector<ModelVersionStatus> ModelRepository::Index() const {
   using Key = std::pair<std::string, int64_t>;
   std::vector<ModelVersionStatus> index;
   std::set<Key> listed;  // READY, LOADING and UNLOADING rows
-  const std::vector<std::string> folders = ModelFolders();
+  // Unlistable: the index shows what is loaded, not the folders not loaded.
+  const std::vector<std::string> folders = ModelFolders().value_or(std::vector<std::string>{});
   absl::MutexLock lock(&mu_);
   std::set<std::string, std::less<>> loading_names;
   for (const Key& key : loading_) loading_names.insert(key.first);

@@ -66,7 +66,8 @@ class ModelRepository {
     std::function<void(const std::string& model, int64_t version)> on_version_load;
   };
 
-  // NOT_FOUND when `root` does not exist or is not a directory.
+  // NOT_FOUND when `root` does not exist or is not a directory;
+  // FAILED_PRECONDITION when it cannot be listed (no read permission).
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(const Options& options);
   // Drains every version and returns once each one this repository ever
   // loaded is destroyed: the requests still holding one (queued, computing
@@ -100,7 +101,9 @@ class ModelRepository {
 
   // Compares <root> with what is loaded: new model folders are loaded,
   // vanished ones unloaded and forgotten, changed ones (version folders,
-  // model.onnx or config.pbtxt size or mtime) reloaded.
+  // model.onnx or config.pbtxt size, mtime or ctime) reloaded. When root
+  // (or a model's folder) cannot be listed, logs it and leaves what is
+  // loaded (or that model) as it is.
   void Poll();
 
   // Server shutdown: every version, loaded now or later, starts its batches
@@ -167,9 +170,11 @@ class ModelRepository {
   // any) is under way, else NOT_FOUND with `not_found`.
   absl::Status NotServingLocked(absl::string_view name, int64_t version,
                                 std::string not_found) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The folders under root that can be models (valid UTF-8 names), sorted;
-  // with `log_refused`, logs each folder left out.
-  std::vector<std::string> ModelFolders(bool log_refused = false) const;
+  // The folders under root that can be models, sorted: not hidden (".git",
+  // "..data"), not "lost+found", valid UTF-8 names; with `log_refused`, logs
+  // each folder left out for its name. UNAVAILABLE when root cannot be
+  // listed.
+  absl::StatusOr<std::vector<std::string>> ModelFolders(bool log_refused = false) const;
 
   const Options options_;
   const std::shared_ptr<Reaper> reaper_;

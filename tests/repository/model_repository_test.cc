@@ -208,6 +208,56 @@ TEST_F(ModelRepositoryTest, AFolderNameThatIsNotUtf8IsNotAModel) {
   EXPECT_EQ(repo->Get("m\xff", "").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ModelRepositoryTest, HiddenFoldersAndLostFoundAreNotModels) {
+  AddVersion("m", 1);
+  for (const char* name : {".git", ".snapshot", "..data", "lost+found"}) {
+    fs::create_directories(fs::path(root_) / name / "1");
+  }
+  std::unique_ptr<ModelRepository> repo = Open();
+  EXPECT_EQ(repo->LoadAll(), 1);
+  const std::vector<ModelVersionStatus> index = repo->Index();
+  ASSERT_EQ(index.size(), 1u);  // no failed entry for any of them
+  EXPECT_EQ(index[0].name, "m");
+  EXPECT_EQ(repo->LoadModel("lost+found").code(), absl::StatusCode::kNotFound);
+}
+
+// A volume gone for a moment, or the folder moved away and back by a deploy:
+// a poll that cannot list the root changes nothing (it unloaded every model
+// while health still said SERVING).
+TEST_F(ModelRepositoryTest, PollKeepsTheModelsWhenTheRootCannotBeListed) {
+  AddVersion("m", 1);
+  std::unique_ptr<ModelRepository> repo = Open();
+  ASSERT_EQ(repo->LoadAll(), 1);
+  const std::string moved = root_ + ".moved";
+  fs::rename(root_, moved);
+  repo->Poll();
+  EXPECT_TRUE(repo->Get("m", "").ok());
+  fs::rename(moved, root_);
+  repo->Poll();
+  EXPECT_TRUE(repo->Get("m", "").ok());
+}
+
+// A load that failed on a file's permissions is tried again once they are
+// fixed: chmod changes neither size nor mtime, only the status-change time.
+TEST_F(ModelRepositoryTest, PollRetriesAModelWhoseFilePermissionsChanged) {
+  fs::create_directories(fs::path(root_) / "b" / "1");
+  const fs::path file = fs::path(root_) / "b" / "1" / "model.onnx";
+  std::ofstream(file) << "not an onnx file";
+  std::atomic<int> attempts{0};
+  ModelRepository::Options options;
+  options.root = root_;
+  options.metrics = metrics_.get();
+  options.on_version_load = [&](const std::string&, int64_t) { ++attempts; };
+  std::unique_ptr<ModelRepository> repo = *ModelRepository::Create(options);
+  EXPECT_EQ(repo->LoadAll(), 0);
+  EXPECT_EQ(attempts, 1);
+  repo->Poll();
+  EXPECT_EQ(attempts, 1);  // unchanged: not retried
+  fs::permissions(file, fs::perms::owner_read, fs::perm_options::replace);
+  repo->Poll();
+  EXPECT_EQ(attempts, 2);
+}
+
 TEST_F(ModelRepositoryTest, VersionBeingBuiltIsLoading) {
   // Large enough that building it takes a while on any machine.
   fs::create_directories(fs::path(root_) / "big" / "1");
