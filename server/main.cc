@@ -1,8 +1,6 @@
 // mlpserve: serves the MLPs of a model repository over KServe v2 gRPC, with
 // Prometheus metrics on a second port. This file only parses flags and wires
 // the parts together; each part documents itself in its header.
-#include <pthread.h>
-#include <signal.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/host_port.h"
 #include "server/common/malloc_tuning.h"
+#include "server/common/signal_watcher.h"
 #include "server/metrics/http_server.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/repository/model_repository.h"
@@ -100,23 +99,6 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->check(CLI::NonNegativeNumber);
 }
 
-// Blocks SIGINT and SIGTERM in every thread started after this call, so that
-// WaitForTerminationSignal can take them synchronously.
-sigset_t BlockTerminationSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
-
-int WaitForTerminationSignal(const sigset_t& signals) {
-  int signal = 0;
-  sigwait(&signals, &signal);
-  return signal;
-}
-
 int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   spdlog::info("{}", malloc_tuning.detail);
@@ -127,7 +109,7 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
       return 2;
     }
   }
-  const sigset_t signals = BlockTerminationSignals();
+  SignalWatcher signals;  // before any thread starts: they inherit its mask
 
   absl::StatusOr<std::unique_ptr<MetricsRegistry>> metrics = MetricsRegistry::Create();
   if (!metrics.ok()) {
@@ -169,9 +151,12 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
     spdlog::critical("--load-model needs --model-control-mode explicit");
     return 2;
   }
+  signals.Start([repo = repository->get()] { repo->StopLoading(); });
+  // Explicit mode's loads and unloads run on it from the first call; poll
+  // mode's polls start once the start-up load is done (polling during it
+  // saw every model not loaded yet as changed on disk).
   std::optional<RepositoryController> controller;
-  controller.emplace(repository->get(),
-                     poll ? absl::Seconds(flags.repository_poll_secs) : absl::ZeroDuration());
+  if (explicit_control) controller.emplace(repository->get(), absl::ZeroDuration());
 
   // Marked before gRPC serves: a request that arrives before its model's
   // load begins hears "is loading", not NOT_FOUND.
@@ -183,7 +168,7 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
   }
 
   InferenceService::Options service_options;
-  service_options.controller = explicit_control ? &*controller : nullptr;
+  service_options.controller = controller ? &*controller : nullptr;
   service_options.auth = auth ? &*auth : nullptr;
   service_options.auth_inference = flags.auth_inference;
   service_options.repository = repository->get();
@@ -210,19 +195,22 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
   } else {
     spdlog::info("explicit model control: no model loaded at start");
   }
-  service.SetReady(true);
-  (*grpc)->SetServing(true);
-  spdlog::info("ready: serving model repository '{}'", flags.model_repository);
+  if (poll) controller.emplace(repository->get(), absl::Seconds(flags.repository_poll_secs));
+  if (!signals.terminated()) {
+    service.SetReady(true);
+    (*grpc)->SetServing(true);
+    spdlog::info("ready: serving model repository '{}'", flags.model_repository);
+  }
 
-  const int signal = WaitForTerminationSignal(signals);
+  const int signal = signals.Wait();
   spdlog::info("received {}: draining for up to {}s", strsignal(signal), flags.shutdown_grace_secs);
-  if (GracefulShutdown(service, **repository, &*controller, **grpc,
+  if (GracefulShutdown(service, **repository, controller ? &*controller : nullptr, **grpc,
                        absl::Seconds(flags.shutdown_grace_secs))) {
     spdlog::info("gRPC server stopped: every accepted call answered");
   } else {
     spdlog::warn(
         "gRPC server stopped: the {}s grace period ran out; calls still running were "
-        "cancelled (their clients saw CANCELLED)",
+        "cancelled (their clients saw UNAVAILABLE 'Cancelling all calls')",
         flags.shutdown_grace_secs);
   }
   controller.reset();   // no load or poll runs past this point

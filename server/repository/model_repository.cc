@@ -400,7 +400,15 @@ std::vector<std::string> ModelRepository::MarkLoading(const std::vector<std::str
 
 int ModelRepository::LoadAll(const std::vector<std::string>& only) {
   const std::vector<std::string> names = MarkLoading(only);
-  for (const std::string& name : names) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    if (stop_loading_.load(std::memory_order_relaxed)) {
+      spdlog::warn("model repository '{}': shutting down; {} model(s) not loaded", options_.root,
+                   names.size() - i);
+      absl::MutexLock lock(&mu_);
+      for (size_t j = i; j < names.size(); ++j) pending_loads_.erase(names[j]);
+      break;
+    }
     absl::Status status = LoadModel(name);
     if (absl::IsNotFound(status)) spdlog::error("{}", std::string(status.message()));
     absl::MutexLock lock(&mu_);

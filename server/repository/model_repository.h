@@ -22,6 +22,7 @@
 #ifndef MLPSERVE_SERVER_REPOSITORY_MODEL_REPOSITORY_H_
 #define MLPSERVE_SERVER_REPOSITORY_MODEL_REPOSITORY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -87,6 +88,10 @@ class ModelRepository {
   // Loads MarkLoading(only)'s models, clearing each one's mark when its
   // load ends. Returns how many versions are ready.
   int LoadAll(const std::vector<std::string>& only = {});
+
+  // Shutdown during start-up: a LoadAll under way finishes the model it is
+  // loading and skips the rest (logged). Thread-safe; does not block.
+  void StopLoading() { stop_loading_.store(true, std::memory_order_relaxed); }
 
   // Loads or reloads `name`: versions the policy now selects are loaded,
   // changed ones rebuilt and swapped in, deselected ones retired; unchanged
@@ -188,6 +193,7 @@ class ModelRepository {
   std::set<std::string, std::less<>> pending_loads_ ABSL_GUARDED_BY(mu_);
   std::vector<Retiring> unloading_ ABSL_GUARDED_BY(mu_);  // pruned in Publish
   bool draining_ ABSL_GUARDED_BY(mu_) = false;            // Drain() was called
+  std::atomic<bool> stop_loading_{false};
 };
 
 // The versions a config's version_policy selects among `available`

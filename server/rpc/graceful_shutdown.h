@@ -15,10 +15,11 @@
 //      waits for in step 4 include at most the one load running.
 //   4. grpc.Shutdown(grace): the health service answers NOT_SERVING and
 //      ends its open Watch streams (they would never end by themselves and
-//      are not waited for), the server stops accepting calls, the calls in flight may run until
-//      `grace` has passed, and whatever is still running then is cancelled
-//      (its client sees CANCELLED). A new call is refused without reaching
-//      a handler: UNAVAILABLE once the client has seen the server go away;
+//      are not waited for), the server stops accepting calls, the calls in
+//      flight may run until `grace` has passed, and whatever is still
+//      running then is cancelled (its client sees UNAVAILABLE "Cancelling
+//      all calls"). A new call is refused without reaching a handler:
+//      UNAVAILABLE once the client has seen the server go away;
 //      a call that reaches the server while its shutdown is starting is
 //      cancelled by gRPC instead (CANCELLED, seen in about 3 of 4 runs of
 //      tests/rpc/graceful_shutdown_test's prober).

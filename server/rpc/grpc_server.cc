@@ -70,8 +70,16 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& opt
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen for gRPC on '", options.address, "'"));
+    // gRPC says why only on stderr; with TLS a certificate or key it could
+    // not use fails here as well as a port in use.
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for gRPC on '", options.address, "'",
+        options.tls_cert_file.empty()
+            ? ""
+            : absl::StrCat(" (the port may be in use, or --tls-cert '", options.tls_cert_file,
+                           "' / --tls-key '", options.tls_key_file,
+                           "' are not a PEM certificate and its private key: gRPC's message "
+                           "above says which)")));
   }
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(health), std::move(server), port));
 }

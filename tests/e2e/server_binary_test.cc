@@ -110,6 +110,19 @@ TEST(ServerBinaryTest, ServesBundledModelsToTheCliAndStopsCleanlyOnSigterm) {
   EXPECT_THAT(server.log(), HasSubstr("shut down cleanly"));
 }
 
+// SIGHUP's default action killed the server on the spot (exit 129, calls in
+// flight dropped); it is logged and ignored now.
+TEST(ServerBinaryTest, SighupIsIgnored) {
+  ServerProcess server(kModels);
+  ASSERT_TRUE(server.ready()) << server.log();
+  server.Signal(SIGHUP);
+  RunResult health = RunCommand({kClient, "--url", server.url(), "health"});
+  EXPECT_EQ(health.exit_code, 0) << health.output << server.log();
+  EXPECT_EQ(server.Stop(), std::optional<int>(0)) << server.log();
+  EXPECT_THAT(server.log(), HasSubstr("received Hangup: ignored"));
+  EXPECT_THAT(server.log(), HasSubstr("shut down cleanly"));
+}
+
 std::vector<float> ReadFloats(const std::string& path) {
   const std::string bytes = ReadFile(path);
   std::vector<float> values(bytes.size() / sizeof(float));

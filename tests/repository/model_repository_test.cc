@@ -258,6 +258,28 @@ TEST_F(ModelRepositoryTest, PollRetriesAModelWhoseFilePermissionsChanged) {
   EXPECT_EQ(attempts, 2);
 }
 
+// SIGTERM during the start-up load: the model being loaded finishes, the
+// rest are skipped and no longer reported as loading.
+TEST_F(ModelRepositoryTest, StopLoadingSkipsTheModelsNotStartedYet) {
+  AddVersion("a", 1);
+  AddVersion("b", 1);
+  AddVersion("c", 1);
+  ModelRepository::Options options;
+  options.root = root_;
+  options.metrics = metrics_.get();
+  ModelRepository* repo_ptr = nullptr;
+  options.on_version_load = [&](const std::string& model, int64_t) {
+    if (model == "a") repo_ptr->StopLoading();
+  };
+  std::unique_ptr<ModelRepository> repo = *ModelRepository::Create(options);
+  repo_ptr = repo.get();
+  EXPECT_EQ(repo->LoadAll(), 1);
+  EXPECT_TRUE(repo->Get("a", "").ok());
+  for (const char* name : {"b", "c"}) {
+    EXPECT_EQ(repo->Get(name, "").status().code(), absl::StatusCode::kNotFound) << name;
+  }
+}
+
 TEST_F(ModelRepositoryTest, VersionBeingBuiltIsLoading) {
   // Large enough that building it takes a while on any machine.
   fs::create_directories(fs::path(root_) / "big" / "1");
