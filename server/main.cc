@@ -234,6 +234,12 @@ int main(int argc, char** argv) {
   CLI::App app{"mlpserve: serves ONNX MLPs over the KServe v2 gRPC protocol", "mlpserve"};
   mlpserve::Flags flags;
   mlpserve::AddFlags(app, flags);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors exit 2, as the server's own flag checks do (CLI11's own
+    // codes, 105-109, said nothing to an operator); --help exits 0.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   return mlpserve::Serve(flags, malloc_tuning);
 }

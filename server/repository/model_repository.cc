@@ -400,6 +400,7 @@ std::vector<std::string> ModelRepository::MarkLoading(const std::vector<std::str
 
 int ModelRepository::LoadAll(const std::vector<std::string>& only) {
   const std::vector<std::string> names = MarkLoading(only);
+  size_t found = 0;  // names with a folder (--load-model may name none)
   for (size_t i = 0; i < names.size(); ++i) {
     const std::string& name = names[i];
     if (stop_loading_.load(std::memory_order_relaxed)) {
@@ -410,7 +411,11 @@ int ModelRepository::LoadAll(const std::vector<std::string>& only) {
       break;
     }
     absl::Status status = LoadModel(name);
-    if (absl::IsNotFound(status)) spdlog::error("{}", std::string(status.message()));
+    if (absl::IsNotFound(status)) {
+      spdlog::error("{}", std::string(status.message()));
+    } else {
+      ++found;
+    }
     absl::MutexLock lock(&mu_);
     pending_loads_.erase(name);  // also when there was no folder to load
   }
@@ -421,10 +426,10 @@ int ModelRepository::LoadAll(const std::vector<std::string>& only) {
   }
   if (ready == 0) {
     spdlog::warn("model repository '{}': {} model(s), no version ready: nothing to serve",
-                 options_.root, names.size());
+                 options_.root, found);
   } else {
-    spdlog::info("model repository '{}': {} model(s), {} version(s) ready", options_.root,
-                 names.size(), ready);
+    spdlog::info("model repository '{}': {} model(s), {} version(s) ready", options_.root, found,
+                 ready);
   }
   return ready;
 }

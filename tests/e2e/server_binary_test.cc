@@ -40,22 +40,28 @@ TEST(ServerBinaryTest, BadInvocationsExitNonZeroWithAMessage) {
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_THAT(missing.output, HasSubstr("/no/such/dir"));
 
+  // Usage errors: exit 2 (CLI11's own codes were 105-109).
   RunResult no_repo = RunCommand({kServer});
-  EXPECT_NE(no_repo.exit_code, 0);
+  EXPECT_EQ(no_repo.exit_code, 2);
   EXPECT_THAT(no_repo.output, HasSubstr("--model-repository"));
 
   RunResult unknown = RunCommand({kServer, "--model-repository", kModels, "--frobnicate"});
-  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_THAT(unknown.output, HasSubstr("frobnicate"));
 
   RunResult address =
       RunCommand({kServer, "--model-repository", kModels, "--grpc-address", "nope"});
-  EXPECT_NE(address.exit_code, 0);
+  EXPECT_EQ(address.exit_code, 2);
   EXPECT_THAT(address.output, HasSubstr("--grpc-address"));
 
   RunResult level = RunCommand({kServer, "--model-repository", kModels, "--log-level", "loud"});
-  EXPECT_NE(level.exit_code, 0);
+  EXPECT_EQ(level.exit_code, 2);
   EXPECT_THAT(level.output, HasSubstr("--log-level"));
+
+  RunResult threads =
+      RunCommand({kServer, "--model-repository", kModels, "--shutdown-grace-secs", "-1"});
+  EXPECT_EQ(threads.exit_code, 2);
+  EXPECT_THAT(threads.output, HasSubstr("--shutdown-grace-secs"));
 }
 
 // gRPC turns SO_REUSEPORT on by default; the server must not: a second server
