@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/host_port.h"
 #include "server/common/malloc_tuning.h"
+#include "server/common/protobuf_log.h"
 #include "server/common/signal_watcher.h"
 #include "server/metrics/http_server.h"
 #include "server/metrics/metrics_registry.h"
@@ -231,6 +232,7 @@ int main(int argc, char** argv) {
   // server's CPU per tiny request (perf). Tests keep it on; the server
   // does not pay for it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  mlpserve::RouteProtobufLogsToSpdlog();  // before any thread starts
   CLI::App app{"mlpserve: serves ONNX MLPs over the KServe v2 gRPC protocol", "mlpserve"};
   mlpserve::Flags flags;
   mlpserve::AddFlags(app, flags);
