@@ -103,13 +103,8 @@ std::map<std::string, std::string> Parameters(const inference::ModelConfig& conf
   return out;
 }
 
-TEST_F(ModelConfigRpcTest, BundledModelReportsItsConfigPbtxt) {
-  inference::ModelConfig config;
-  const grpc::Status status = Config("leaky_mlp", "", &config);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(config.name(), "leaky_mlp");
-  EXPECT_EQ(config.platform(), "onnxruntime_onnx");
-  EXPECT_EQ(config.max_batch_size(), 64);
+// The bundled leaky_mlp's signature: input [64] and output [10], FP32.
+void ExpectLeakyMlpTensors(const inference::ModelConfig& config) {
   ASSERT_EQ(config.input_size(), 1);
   EXPECT_EQ(config.input(0).name(), "input");
   EXPECT_EQ(config.input(0).data_type(), inference::TYPE_FP32);
@@ -118,6 +113,16 @@ TEST_F(ModelConfigRpcTest, BundledModelReportsItsConfigPbtxt) {
   EXPECT_EQ(config.output(0).name(), "output");
   EXPECT_EQ(config.output(0).data_type(), inference::TYPE_FP32);
   EXPECT_THAT(config.output(0).dims(), ElementsAre(10));
+}
+
+TEST_F(ModelConfigRpcTest, BundledModelReportsItsConfigPbtxt) {
+  inference::ModelConfig config;
+  const grpc::Status status = Config("leaky_mlp", "", &config);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(config.name(), "leaky_mlp");
+  EXPECT_EQ(config.platform(), "onnxruntime_onnx");
+  EXPECT_EQ(config.max_batch_size(), 64);
+  ExpectLeakyMlpTensors(config);
   ASSERT_TRUE(config.has_dynamic_batching());
   EXPECT_EQ(config.dynamic_batching().max_queue_delay_microseconds(), 100u);
   EXPECT_THAT(config.dynamic_batching().preferred_batch_size(), ElementsAre(16, 32));
@@ -137,14 +142,7 @@ TEST_F(ModelConfigRpcTest, ModelWithoutConfigPbtxtReportsDerivedValues) {
   EXPECT_EQ(config.name(), "bare");
   EXPECT_EQ(config.platform(), "");
   EXPECT_EQ(config.max_batch_size(), 64);
-  ASSERT_EQ(config.input_size(), 1);
-  EXPECT_EQ(config.input(0).name(), "input");
-  EXPECT_EQ(config.input(0).data_type(), inference::TYPE_FP32);
-  EXPECT_THAT(config.input(0).dims(), ElementsAre(64));
-  ASSERT_EQ(config.output_size(), 1);
-  EXPECT_EQ(config.output(0).name(), "output");
-  EXPECT_EQ(config.output(0).data_type(), inference::TYPE_FP32);
-  EXPECT_THAT(config.output(0).dims(), ElementsAre(10));
+  ExpectLeakyMlpTensors(config);
   EXPECT_FALSE(config.has_dynamic_batching());  // every request runs alone
   EXPECT_EQ(config.version_policy().latest().num_versions(), 1u);
   ASSERT_EQ(config.instance_group_size(), 1);
