@@ -14,32 +14,29 @@
 #ifndef MLPSERVE_SERVER_COMMON_SIGNAL_WATCHER_H_
 #define MLPSERVE_SERVER_COMMON_SIGNAL_WATCHER_H_
 
-#include <signal.h>
-
 #include <functional>
-
-#include "absl/synchronization/notification.h"
+#include <memory>
 
 namespace mlpserve {
 
 class SignalWatcher {
  public:
   SignalWatcher();
-  // The watcher thread is detached: it stays in sigwait until the process
-  // exits, so destruction does not wait for it. Call once, before signals
-  // matter; `on_termination` must not block.
+  // The callback is not called after this returns. The watcher thread is
+  // detached and keeps what it uses: it stays in sigwait until the process
+  // exits (a second termination signal still ends the process).
+  ~SignalWatcher();
+
+  // Starts the watcher thread; call once. `on_termination` must not block.
   void Start(std::function<void()> on_termination);
 
-  bool terminated() const { return termination_.HasBeenNotified(); }
+  bool terminated() const;
   // Blocks until the first SIGINT or SIGTERM; returns its number.
   int Wait();
 
  private:
-  void Run(std::function<void()> on_termination);
-
-  sigset_t signals_;
-  absl::Notification termination_;
-  int signal_ = 0;  // written before termination_ is notified
+  struct State;
+  std::shared_ptr<State> state_;  // shared with the watcher thread
 };
 
 }  // namespace mlpserve
