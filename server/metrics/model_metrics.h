@@ -13,8 +13,12 @@
 //   OnQueueDepth  this instance's share of queue_depth: the gauge is the sum
 //                 over the version's live instances (while a reloaded version
 //                 drains its old instance, both queues count).
-//   RecordRequest requests_total{code}, request_duration_seconds (total) and,
-//                 with `timing`, queue_duration_seconds (timing->queue).
+//   RecordRequest requests_total{code}; for an OK request also
+//                 request_duration_seconds (total) and, with `timing`,
+//                 queue_duration_seconds (timing->queue). Failed requests
+//                 stay out of the latency histograms: under overload the
+//                 refusals (microseconds each) would otherwise pull the
+//                 quantiles down while admitted requests wait longer.
 //
 // Lifetime: created by MetricsRegistry::AddModel, must be destroyed before the
 // registry; no method may be called during or after destruction.

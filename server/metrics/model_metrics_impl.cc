@@ -130,6 +130,7 @@ void ModelMetricsImpl::OnQueueDepth(size_t depth) {
 void ModelMetricsImpl::RecordRequest(absl::StatusCode code, absl::Duration total,
                                      const InferTiming* timing) {
   RequestCounter(series_->families.requests, series_->labels, series_->requests, code).Increment();
+  if (code != absl::StatusCode::kOk) return;
   series_->request_duration.Observe(absl::ToDoubleSeconds(total));
   if (timing != nullptr) series_->queue_duration.Observe(absl::ToDoubleSeconds(timing->queue));
 }
