@@ -57,6 +57,13 @@ int RunStats(const GlobalFlags& flags, const std::string& model) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& m : stats->model_stats()) {
     const auto& s = m.inference_stats();
+    nlohmann::json batches = nlohmann::json::array();
+    for (const auto& b : m.batch_stats()) {
+      batches.push_back({{"batch_size", b.batch_size()},
+                         {"compute_input", Duration(b.compute_input())},
+                         {"compute_infer", Duration(b.compute_infer())},
+                         {"compute_output", Duration(b.compute_output())}});
+    }
     out.push_back({{"name", m.name()},
                    {"version", m.version()},
                    {"last_inference_ms", m.last_inference()},
@@ -65,7 +72,10 @@ int RunStats(const GlobalFlags& flags, const std::string& model) {
                    {"success", Duration(s.success())},
                    {"fail", Duration(s.fail())},
                    {"queue", Duration(s.queue())},
-                   {"compute_infer", Duration(s.compute_infer())}});
+                   {"compute_input", Duration(s.compute_input())},
+                   {"compute_infer", Duration(s.compute_infer())},
+                   {"compute_output", Duration(s.compute_output())},
+                   {"batch_stats", batches}});
   }
   std::cout << nlohmann::json{{"model_stats", out}}.dump(2) << std::endl;
   return 0;

@@ -1,23 +1,48 @@
 // Per-version inference statistics, as the ModelStatistics RPC reports them
 // (Triton's statistics extension): request outcomes with their cumulative
-// queue and compute time, executed batches, and the time of the last
-// inference. It is also a BatchObserver that forwards every report to the
-// model's metrics, so the scheduler has a single observer.
+// queue, input, compute and output time, executed batches by batch size, and
+// the time of the last inference. It is also a BatchObserver that forwards
+// every report to the model's metrics, so the scheduler has a single
+// observer.
 //
-// Thread-safety: every method is thread-safe and lock-free (relaxed atomics:
-// a snapshot may mix counts from a request in progress).
+// What the durations measure in mlpserve (Triton's names):
+//   queue           enqueue -> the start of the request's batch
+//   compute_input   model lookup and decoding/checking the input tensor, on
+//                   the gRPC thread (the rows are read in place; their copy
+//                   into the batch buffer is part of compute_infer)
+//   compute_infer   the engine run of the request's batch
+//   compute_output  encoding the request's rows into its response
+// Per batch size (batch_stats), for the batches that ran OK: executions, the
+// engine time of each, and the input and output time of their requests,
+// summed per batch.
+//
+// Thread-safety: every method is thread-safe. Request counters are relaxed
+// atomics (a snapshot may mix counts from a request in progress); the
+// per-batch-size table takes a short mutex per batch and per computed
+// request.
 #ifndef MLPSERVE_SERVER_REPOSITORY_MODEL_STATS_H_
 #define MLPSERVE_SERVER_REPOSITORY_MODEL_STATS_H_
 
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/scheduler/batch_observer.h"
 #include "server/scheduler/infer_request.h"
 
 namespace mlpserve {
+
+// Cumulative figures of the batches of one size that ran OK.
+struct BatchSizeStats {
+  int64_t batch_size = 0;  // rows
+  uint64_t count = 0;      // executions
+  uint64_t input_ns = 0, infer_ns = 0, output_ns = 0;
+};
 
 struct ModelStatsSnapshot {
   uint64_t last_inference_ms = 0;  // Unix ms of the last successful request; 0 never
@@ -26,7 +51,21 @@ struct ModelStatsSnapshot {
   uint64_t success_count = 0, success_ns = 0;
   uint64_t fail_count = 0, fail_ns = 0;
   uint64_t queue_count = 0, queue_ns = 0;
-  uint64_t compute_count = 0, compute_ns = 0;
+  uint64_t compute_count = 0, compute_ns = 0;  // compute_infer
+  uint64_t input_count = 0, input_ns = 0;      // compute_input
+  uint64_t output_count = 0, output_ns = 0;    // compute_output
+  std::vector<BatchSizeStats> batches;         // ascending batch_size
+};
+
+// How one ModelInfer of this version ended.
+struct RequestRecord {
+  absl::StatusCode code = absl::StatusCode::kOk;
+  absl::Duration total;                 // receipt to response
+  const InferTiming* timing = nullptr;  // set when it was computed (code OK)
+  absl::Duration input;                 // with timing: lookup and decode
+  absl::Duration output;                // with timing: response encode
+  int64_t rows = 0;                     // with timing: the request's rows
+  absl::Time now;                       // when it ended
 };
 
 class ModelStats final : public BatchObserver {
@@ -34,10 +73,7 @@ class ModelStats final : public BatchObserver {
   // `next` receives every batch report too; not owned; may be null.
   explicit ModelStats(BatchObserver* next) : next_(next) {}
 
-  // One ModelInfer for this version ended after `total`; `timing` is set
-  // when it was computed.
-  void RecordRequest(absl::StatusCode code, absl::Duration total, const InferTiming* timing,
-                     int64_t rows, absl::Time now);
+  void RecordRequest(const RequestRecord& record);
 
   void OnBatch(const BatchReport& report) override;
   void OnQueueDepth(size_t depth) override;
@@ -53,6 +89,10 @@ class ModelStats final : public BatchObserver {
   std::atomic<uint64_t> fail_count_{0}, fail_ns_{0};
   std::atomic<uint64_t> queue_count_{0}, queue_ns_{0};
   std::atomic<uint64_t> compute_count_{0}, compute_ns_{0};
+  std::atomic<uint64_t> input_count_{0}, input_ns_{0};
+  std::atomic<uint64_t> output_count_{0}, output_ns_{0};
+  mutable absl::Mutex batches_mu_;
+  std::map<int64_t, BatchSizeStats> batches_ ABSL_GUARDED_BY(batches_mu_);
 };
 
 }  // namespace mlpserve

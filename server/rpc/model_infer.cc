@@ -72,15 +72,26 @@ struct PendingCall {
   std::shared_ptr<const ServableModel> model;
   Clock* clock;
   absl::Time start;
+  absl::Duration input_time;  // receipt -> input decoded (ModelStatistics compute_input)
   int64_t rows;
 
   void Answer(absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
-    const absl::StatusCode code = output.status().code();
-    if (output.ok()) Encode(*output);
-    const absl::Time now = clock->Now();
-    const InferTiming* computed = output.ok() ? &timing : nullptr;
-    model->metrics().RecordRequest(code, Elapsed(start, now), computed);
-    model->stats().RecordRequest(code, Elapsed(start, now), computed, rows, now);
+    RequestRecord record;
+    record.code = output.status().code();
+    if (output.ok()) {
+      const absl::Time encode_start = clock->Now();
+      Encode(*output);
+      record.now = clock->Now();
+      record.timing = &timing;
+      record.input = input_time;
+      record.output = Elapsed(encode_start, record.now);
+      record.rows = rows;
+    } else {
+      record.now = clock->Now();
+    }
+    record.total = Elapsed(start, record.now);
+    model->metrics().RecordRequest(record.code, record.total, record.timing);
+    model->stats().RecordRequest(record);
     reactor->Finish(ToGrpcStatus(output.status()));
   }
 
@@ -124,13 +135,15 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   if (!input.ok()) {
     const absl::Time now = options_.clock->Now();
     servable.metrics().RecordRequest(input.status().code(), Elapsed(start, now), nullptr);
-    servable.stats().RecordRequest(input.status().code(), Elapsed(start, now), nullptr, 0, now);
+    servable.stats().RecordRequest(
+        RequestRecord{input.status().code(), Elapsed(start, now), nullptr, {}, {}, 0, now});
     reactor->Finish(ToGrpcStatus(input.status()));
     return reactor;
   }
 
   auto call = std::make_shared<PendingCall>(
-      PendingCall{reactor, request, response, *model, options_.clock, start, input->rows});
+      PendingCall{reactor, request, response, *model, options_.clock, start,
+                  Elapsed(start, options_.clock->Now()), input->rows});
   auto infer = std::make_unique<InferRequest>();
   infer->rows = input->rows;
   infer->input = input->bytes;

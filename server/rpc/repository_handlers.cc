@@ -117,6 +117,15 @@ void FillStatistics(const ServableModel& model, inference::ModelStatistics* out)
   SetDuration(s.fail_count, s.fail_ns, infer->mutable_fail());
   SetDuration(s.queue_count, s.queue_ns, infer->mutable_queue());
   SetDuration(s.compute_count, s.compute_ns, infer->mutable_compute_infer());
+  SetDuration(s.input_count, s.input_ns, infer->mutable_compute_input());
+  SetDuration(s.output_count, s.output_ns, infer->mutable_compute_output());
+  for (const BatchSizeStats& batch : s.batches) {
+    inference::InferBatchStatistics* out_batch = out->add_batch_stats();
+    out_batch->set_batch_size(static_cast<uint64_t>(batch.batch_size));
+    SetDuration(batch.count, batch.input_ns, out_batch->mutable_compute_input());
+    SetDuration(batch.count, batch.infer_ns, out_batch->mutable_compute_infer());
+    SetDuration(batch.count, batch.output_ns, out_batch->mutable_compute_output());
+  }
 }
 
 }  // namespace
@@ -146,10 +155,13 @@ grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-  if (!request->name().empty() && !options_.repository->HasModel(request->name())) {
-    reactor->Finish(ToGrpcStatus(
-        absl::NotFoundError(absl::StrCat("unknown model '", ClientText(request->name()), "'"))));
-    return reactor;
+  if (!request->name().empty()) {
+    // A named model with no ready version (unknown, loading, failed to load)
+    // gets the error a ModelInfer to it would get, not an empty answer.
+    if (absl::Status ready = options_.repository->Get(request->name(), "").status(); !ready.ok()) {
+      reactor->Finish(ToGrpcStatus(ready));
+      return reactor;
+    }
   }
   for (const ModelVersionStatus& status : options_.repository->Index()) {
     if (status.state != ModelState::kReady) continue;

@@ -52,6 +52,11 @@ class InferenceServiceTest : public ::testing::Test {
     std::filesystem::copy_file(*repository_ + "/leaky_mlp/1/model.onnx",
                                *repository_ + "/strict/1/model.onnx");
     std::ofstream(*repository_ + "/strict/config.pbtxt") << "reject_non_finite: true\n";
+    // The same weights without dynamic batching: each request is its own batch.
+    std::filesystem::create_directories(*repository_ + "/unbatched/1");
+    std::filesystem::copy_file(*repository_ + "/leaky_mlp/1/model.onnx",
+                               *repository_ + "/unbatched/1/model.onnx");
+    std::ofstream(*repository_ + "/unbatched/config.pbtxt") << "max_batch_size: 8\n";
     // A model that cannot load must not keep the others from serving.
     std::filesystem::create_directories(*repository_ + "/broken/1");
     std::ofstream(*repository_ + "/broken/1/model.onnx") << "this is not an onnx file";
@@ -374,8 +379,65 @@ TEST_F(InferenceServiceTest, ModelStatisticsRefusesAVersionWithoutAModel) {
   EXPECT_EQ(no_name.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(no_name.error_message(), HasSubstr("version '1' given without a model name"));
   EXPECT_EQ(statistics("nope", "").error_code(), grpc::StatusCode::NOT_FOUND);
+  // A model whose load failed has no statistics: the error ModelInfer gets.
+  const grpc::Status broken = statistics("broken", "");
+  EXPECT_EQ(broken.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(broken.error_message(), HasSubstr("model 'broken' has no ready version"));
   EXPECT_TRUE(statistics("leaky_mlp", "1").ok());
   EXPECT_TRUE(statistics("", "").ok());
+}
+
+TEST_F(InferenceServiceTest, ModelStatisticsSplitsRequestTimeAndCountsBatchesBySize) {
+  // Sequential requests of 1, 3 and 3 rows on a model without batching.
+  for (int64_t rows : {1, 3, 3}) {
+    inference::ModelInferResponse response;
+    const grpc::Status status =
+        Infer(MakeInferRequest("unbatched", RandomRows(rows, kFeatures, 7), rows, true), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  // A batch's execution is counted just after its answers are sent.
+  inference::ModelStatisticsResponse response;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    grpc::ClientContext context;
+    inference::ModelStatisticsRequest request;
+    request.set_name("unbatched");
+    response.Clear();
+    const grpc::Status status = stub_->ModelStatistics(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.model_stats_size(), 1);
+    if (response.model_stats(0).execution_count() == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const inference::ModelStatistics& m = response.model_stats(0);
+  EXPECT_EQ(m.inference_count(), 7u);
+  ASSERT_EQ(m.execution_count(), 3u);
+  const inference::InferStatistics& s = m.inference_stats();
+  EXPECT_EQ(s.success().count(), 3u);
+  for (const inference::StatisticDuration* part :
+       {&s.queue(), &s.compute_input(), &s.compute_infer(), &s.compute_output()}) {
+    EXPECT_EQ(part->count(), 3u);
+  }
+  EXPECT_GT(s.compute_input().ns(), 0u);
+  EXPECT_GT(s.compute_infer().ns(), 0u);
+  EXPECT_GT(s.compute_output().ns(), 0u);
+  // The four parts are disjoint stretches of each request's receipt-to-answer time.
+  EXPECT_LE(
+      s.queue().ns() + s.compute_input().ns() + s.compute_infer().ns() + s.compute_output().ns(),
+      s.success().ns());
+
+  ASSERT_EQ(m.batch_stats_size(), 2);
+  const inference::InferBatchStatistics& one = m.batch_stats(0);
+  const inference::InferBatchStatistics& three = m.batch_stats(1);
+  EXPECT_EQ(one.batch_size(), 1u);
+  EXPECT_EQ(three.batch_size(), 3u);
+  EXPECT_EQ(one.compute_infer().count(), 1u);
+  EXPECT_EQ(three.compute_infer().count(), 2u);
+  EXPECT_EQ(three.compute_input().count(), 2u);
+  EXPECT_EQ(three.compute_output().count(), 2u);
+  // Without batching each request's engine time is its batch's.
+  EXPECT_EQ(one.compute_infer().ns() + three.compute_infer().ns(), s.compute_infer().ns());
+  EXPECT_EQ(one.compute_input().ns() + three.compute_input().ns(), s.compute_input().ns());
+  EXPECT_EQ(one.compute_output().ns() + three.compute_output().ns(), s.compute_output().ns());
 }
 
 TEST_F(InferenceServiceTest, NonFiniteInputsAreComputedUnlessTheModelRefusesThem) {
