@@ -61,6 +61,40 @@ std::string DataTypeText(int type) {
   return name.empty() ? std::to_string(type) : name;
 }
 
+// Folds a Triton instance_group into instance_count (see InstanceGroup in
+// proto/model_config.proto) and clears it.
+absl::Status FoldInstanceGroup(ModelConfig& config, absl::string_view source) {
+  if (config.instance_group_size() == 0) return absl::OkStatus();
+  if (config.instance_group_size() > 1) {
+    return ConfigError(source, absl::StrCat("instance_group has ", config.instance_group_size(),
+                                            " groups; mlpserve runs one group of CPU instances "
+                                            "(or write instance_count)"));
+  }
+  const InstanceGroup& group = config.instance_group(0);
+  if (group.kind() != InstanceGroup::KIND_CPU && group.kind() != InstanceGroup::KIND_AUTO) {
+    return ConfigError(source,
+                       absl::StrCat("instance_group kind ", InstanceGroup::Kind_Name(group.kind()),
+                                    " is not served; mlpserve runs on CPUs (KIND_CPU)"));
+  }
+  if (group.gpus_size() > 0) {
+    return ConfigError(source, "instance_group lists gpus; mlpserve runs on CPUs only");
+  }
+  const int32_t count = group.count() == 0 ? 1 : group.count();
+  if (absl::Status s =
+          CheckRange(source, "instance_group count", count, 1, kMaxInstanceCount, false);
+      !s.ok()) {
+    return s;
+  }
+  if (config.instance_count() != 0 && config.instance_count() != count) {
+    return ConfigError(
+        source, absl::StrCat("instance_count ", config.instance_count(),
+                             " and instance_group count ", count, " disagree; give one of them"));
+  }
+  config.set_instance_count(count);
+  config.clear_instance_group();
+  return absl::OkStatus();
+}
+
 // Range checks that need no graph. With `zero_ok`, unset (0) fields pass;
 // max_batch_size is unset when absent, and an explicit 0 is refused.
 absl::Status CheckValues(const ModelConfig& config, absl::string_view source, bool zero_ok) {
@@ -178,6 +212,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::strin
         source, absl::StrCat("name '", config.name(), "' does not match the model directory '",
                              model_name, "'"));
   }
+  if (absl::Status s = FoldInstanceGroup(config, source); !s.ok()) return s;
   if (absl::Status s = CheckValues(config, source, /*zero_ok=*/true); !s.ok()) return s;
   return config;
 }

@@ -173,6 +173,38 @@ TEST(ModelConfigTest, QuotedDataTypeSaysToDropTheQuotes) {
   EXPECT_THAT(c.status().message(), Not(HasSubstr("without quotes")));
 }
 
+// Triton's instance_group loads as instance_count; what mlpserve cannot run
+// (GPUs, several groups) is refused by name.
+TEST(ModelConfigTest, TritonInstanceGroupIsInstanceCount) {
+  absl::StatusOr<ModelConfig> c =
+      ParseModelConfig("instance_group [ { count: 3 kind: KIND_CPU } ]", kSource, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->instance_count(), 3);
+  EXPECT_EQ(c->instance_group_size(), 0);
+  c = ParseModelConfig("instance_group { name: \"m_0\" }", kSource, "m");  // KIND_AUTO, count 0
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->instance_count(), 1);
+  c = ParseModelConfig("instance_count: 2 instance_group { count: 2 }", kSource, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->instance_count(), 2);
+
+  const std::pair<const char*, const char*> refused[] = {
+      {"instance_group { count: 65 }", "instance_group count is 65; expected 1 to 64"},
+      {"instance_group { count: -1 }", "instance_group count is -1; expected 1 to 64"},
+      {"instance_group { count: 1 kind: KIND_GPU }",
+       "instance_group kind KIND_GPU is not served; mlpserve runs on CPUs"},
+      {"instance_group { count: 1 gpus: [0] }", "instance_group lists gpus"},
+      {"instance_group [ { count: 1 }, { count: 2 } ]", "instance_group has 2 groups"},
+      {"instance_count: 2 instance_group { count: 3 }",
+       "instance_count 2 and instance_group count 3 disagree"},
+  };
+  for (const auto& [text, message] : refused) {
+    c = ParseModelConfig(text, kSource, "m");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(c.status().message(), HasSubstr(message)) << text;
+  }
+}
+
 // Triton's max_batch_size 0 means "no batch dimension"; mlpserve models
 // always have one, so an explicit 0 is refused rather than read as absent.
 TEST(ModelConfigTest, MaxBatchSizeZeroIsRefusedAbsentIsTheDefault) {
