@@ -3,14 +3,19 @@
 namespace mlpserve {
 namespace {
 
+constexpr auto kRelaxed = std::memory_order_relaxed;
+
 uint64_t Ns(absl::Duration d) {
   return d <= absl::ZeroDuration() ? 0 : static_cast<uint64_t>(absl::ToInt64Nanoseconds(d));
+}
+
+void AddIfNonZero(std::atomic<uint64_t>& counter, uint64_t value) {
+  if (value != 0) counter.fetch_add(value, kRelaxed);
 }
 
 }  // namespace
 
 void ModelStats::RecordRequest(const RequestRecord& record) {
-  constexpr auto kRelaxed = std::memory_order_relaxed;
   if (record.code != absl::StatusCode::kOk) {
     fail_count_.fetch_add(1, kRelaxed);
     fail_ns_.fetch_add(Ns(record.total), kRelaxed);
@@ -22,27 +27,18 @@ void ModelStats::RecordRequest(const RequestRecord& record) {
   last_inference_ms_.store(static_cast<uint64_t>(absl::ToUnixMillis(record.now)), kRelaxed);
   const InferTiming* timing = record.timing;
   if (timing == nullptr) return;
-  queue_count_.fetch_add(1, kRelaxed);
+  computed_count_.fetch_add(1, kRelaxed);
   queue_ns_.fetch_add(Ns(timing->queue), kRelaxed);
-  compute_count_.fetch_add(1, kRelaxed);
   compute_ns_.fetch_add(Ns(timing->compute), kRelaxed);
-  input_count_.fetch_add(1, kRelaxed);
   input_ns_.fetch_add(Ns(record.input), kRelaxed);
-  output_count_.fetch_add(1, kRelaxed);
   output_ns_.fetch_add(Ns(record.output), kRelaxed);
-  absl::MutexLock lock(&batches_mu_);
-  BatchSizeStats& batch = batches_[timing->batch_rows];
-  batch.input_ns += Ns(record.input);
-  batch.output_ns += Ns(record.output);
+  AddToBatchSize(timing->batch_rows, 0, Ns(record.input), 0, Ns(record.output));
 }
 
 void ModelStats::OnBatch(const BatchReport& report) {
   if (report.status.ok()) {
-    execution_count_.fetch_add(1, std::memory_order_relaxed);
-    absl::MutexLock lock(&batches_mu_);
-    BatchSizeStats& batch = batches_[report.rows];
-    ++batch.count;
-    batch.infer_ns += Ns(report.compute);
+    execution_count_.fetch_add(1, kRelaxed);
+    AddToBatchSize(report.rows, 1, 0, Ns(report.compute), 0);
   }
   if (next_ != nullptr) next_->OnBatch(report);
 }
@@ -51,8 +47,25 @@ void ModelStats::OnQueueDepth(size_t depth) {
   if (next_ != nullptr) next_->OnQueueDepth(depth);
 }
 
+void ModelStats::AddToBatchSize(int64_t rows, uint64_t count, uint64_t input_ns, uint64_t infer_ns,
+                                uint64_t output_ns) {
+  if (rows >= 1 && rows <= kDenseBatchSizes) {
+    BatchSlot& slot = dense_batches_[static_cast<size_t>(rows)];
+    AddIfNonZero(slot.count, count);
+    AddIfNonZero(slot.input_ns, input_ns);
+    AddIfNonZero(slot.infer_ns, infer_ns);
+    AddIfNonZero(slot.output_ns, output_ns);
+    return;
+  }
+  absl::MutexLock lock(&sparse_mu_);
+  BatchSizeStats& batch = sparse_batches_[rows];
+  batch.count += count;
+  batch.input_ns += input_ns;
+  batch.infer_ns += infer_ns;
+  batch.output_ns += output_ns;
+}
+
 ModelStatsSnapshot ModelStats::Snapshot() const {
-  constexpr auto kRelaxed = std::memory_order_relaxed;
   ModelStatsSnapshot s;
   s.last_inference_ms = last_inference_ms_.load(kRelaxed);
   s.inference_count = inference_count_.load(kRelaxed);
@@ -61,19 +74,23 @@ ModelStatsSnapshot ModelStats::Snapshot() const {
   s.success_ns = success_ns_.load(kRelaxed);
   s.fail_count = fail_count_.load(kRelaxed);
   s.fail_ns = fail_ns_.load(kRelaxed);
-  s.queue_count = queue_count_.load(kRelaxed);
+  const uint64_t computed = computed_count_.load(kRelaxed);
+  s.queue_count = s.compute_count = s.input_count = s.output_count = computed;
   s.queue_ns = queue_ns_.load(kRelaxed);
-  s.compute_count = compute_count_.load(kRelaxed);
   s.compute_ns = compute_ns_.load(kRelaxed);
-  s.input_count = input_count_.load(kRelaxed);
   s.input_ns = input_ns_.load(kRelaxed);
-  s.output_count = output_count_.load(kRelaxed);
   s.output_ns = output_ns_.load(kRelaxed);
-  absl::MutexLock lock(&batches_mu_);
-  s.batches.reserve(batches_.size());
-  for (const auto& [rows, batch] : batches_) {
-    // A request answered before its batch's report leaves a size with no
-    // execution yet: not a batch until the report arrives.
+  // A request is answered before its batch is reported: until then its size
+  // has input and output time but no execution, and is left out.
+  for (int64_t rows = 1; rows <= kDenseBatchSizes; ++rows) {
+    const BatchSlot& slot = dense_batches_[static_cast<size_t>(rows)];
+    const uint64_t count = slot.count.load(kRelaxed);
+    if (count == 0) continue;
+    s.batches.push_back({rows, count, slot.input_ns.load(kRelaxed), slot.infer_ns.load(kRelaxed),
+                         slot.output_ns.load(kRelaxed)});
+  }
+  absl::MutexLock lock(&sparse_mu_);
+  for (const auto& [rows, batch] : sparse_batches_) {
     if (batch.count == 0) continue;
     BatchSizeStats out = batch;
     out.batch_size = rows;

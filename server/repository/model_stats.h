@@ -16,13 +16,14 @@
 // engine time of each, and the input and output time of their requests,
 // summed per batch.
 //
-// Thread-safety: every method is thread-safe. Request counters are relaxed
-// atomics (a snapshot may mix counts from a request in progress); the
-// per-batch-size table takes a short mutex per batch and per computed
-// request.
+// Thread-safety: every method is thread-safe. Counters are relaxed atomics
+// (a snapshot may mix counts from a request in progress); batch sizes above
+// kDenseBatchSizes, whose batches are few and long, go to a map under a
+// short mutex.
 #ifndef MLPSERVE_SERVER_REPOSITORY_MODEL_STATS_H_
 #define MLPSERVE_SERVER_REPOSITORY_MODEL_STATS_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -80,19 +81,29 @@ class ModelStats final : public BatchObserver {
 
   ModelStatsSnapshot Snapshot() const;
 
+  // Batch sizes 1..kDenseBatchSizes are counted without a lock.
+  static constexpr int64_t kDenseBatchSizes = 256;
+
  private:
+  struct BatchSlot {
+    std::atomic<uint64_t> count{0}, input_ns{0}, infer_ns{0}, output_ns{0};
+  };
+  // Adds to the figures of batch size `rows`.
+  void AddToBatchSize(int64_t rows, uint64_t count, uint64_t input_ns, uint64_t infer_ns,
+                      uint64_t output_ns);
+
   BatchObserver* const next_;
   std::atomic<uint64_t> last_inference_ms_{0};
   std::atomic<uint64_t> inference_count_{0};
   std::atomic<uint64_t> execution_count_{0};
   std::atomic<uint64_t> success_count_{0}, success_ns_{0};
   std::atomic<uint64_t> fail_count_{0}, fail_ns_{0};
-  std::atomic<uint64_t> queue_count_{0}, queue_ns_{0};
-  std::atomic<uint64_t> compute_count_{0}, compute_ns_{0};
-  std::atomic<uint64_t> input_count_{0}, input_ns_{0};
-  std::atomic<uint64_t> output_count_{0}, output_ns_{0};
-  mutable absl::Mutex batches_mu_;
-  std::map<int64_t, BatchSizeStats> batches_ ABSL_GUARDED_BY(batches_mu_);
+  // Requests computed: the count of queue, compute_input/infer/output alike.
+  std::atomic<uint64_t> computed_count_{0};
+  std::atomic<uint64_t> queue_ns_{0}, compute_ns_{0}, input_ns_{0}, output_ns_{0};
+  std::array<BatchSlot, kDenseBatchSizes + 1> dense_batches_;  // index: batch size
+  mutable absl::Mutex sparse_mu_;
+  std::map<int64_t, BatchSizeStats> sparse_batches_ ABSL_GUARDED_BY(sparse_mu_);
 };
 
 }  // namespace mlpserve

@@ -111,6 +111,28 @@ TEST(ModelStatsTest, ABatchSizeAppearsOnlyOnceItsBatchIsReported) {
   EXPECT_EQ(stats.Snapshot().batches[0].count, 1u);
 }
 
+TEST(ModelStatsTest, SizesOnBothSidesOfTheLockFreeRangeListInOrder) {
+  ModelStats stats(nullptr);
+  constexpr int64_t kDense = ModelStats::kDenseBatchSizes;
+  for (int64_t rows : {kDense + 44, int64_t{2}, kDense + 1, kDense, kDense + 44}) {
+    InferTiming timing{absl::ZeroDuration(), absl::Microseconds(rows), rows};
+    stats.RecordRequest(Computed(timing, rows, absl::Microseconds(1), absl::Microseconds(2)));
+    stats.OnBatch(Batch(rows, absl::Microseconds(rows)));
+  }
+  const ModelStatsSnapshot s = stats.Snapshot();
+  ASSERT_EQ(s.batches.size(), 4u);
+  const int64_t sizes[] = {2, kDense, kDense + 1, kDense + 44};
+  for (size_t i = 0; i < 4; ++i) {
+    const BatchSizeStats& b = s.batches[i];
+    const uint64_t times = b.batch_size == kDense + 44 ? 2 : 1;
+    EXPECT_EQ(b.batch_size, sizes[i]);
+    EXPECT_EQ(b.count, times) << b.batch_size;
+    EXPECT_EQ(b.input_ns, times * 1'000) << b.batch_size;
+    EXPECT_EQ(b.infer_ns, times * static_cast<uint64_t>(b.batch_size) * 1'000) << b.batch_size;
+    EXPECT_EQ(b.output_ns, times * 2'000) << b.batch_size;
+  }
+}
+
 TEST(ModelStatsTest, NegativeDurationsCountAsZero) {
   // The rpc layer and the scheduler may read different clocks.
   ModelStats stats(nullptr);
