@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
@@ -155,6 +156,17 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
     spdlog::error("{}", std::string(runner.status().message()));
     return 2;
   }
+  // The server's side of each level (ModelStatistics before and after), as
+  // perf_analyzer reports it; a server that cannot say is warned about once.
+  bool server_stats = f.rpc != "live";
+  auto read_stats = [&]() -> std::optional<inference::ModelStatisticsResponse> {
+    if (!server_stats) return std::nullopt;
+    absl::StatusOr<inference::ModelStatisticsResponse> stats = (*client)->ModelStatistics(f.model);
+    if (stats.ok()) return *std::move(stats);
+    spdlog::warn("no server-side figures: {}", std::string(stats.status().message()));
+    server_stats = false;
+    return std::nullopt;
+  };
   std::vector<LevelResult> results;
   for (const LevelSpec& level : *levels) {
     const std::string label = level.request_rate > 0 ? absl::StrCat("rate=", level.request_rate)
@@ -164,10 +176,22 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
       std::cerr << FormatProgress(label, p, last) << std::endl;
       last = p;
     };
+    const std::optional<inference::ModelStatisticsResponse> before = read_stats();
     absl::StatusOr<LevelResult> result = (*runner)->RunLevel(level, progress);
     if (!result.ok()) {
       spdlog::error("{}", std::string(result.status().message()));
       return 2;
+    }
+    const std::optional<inference::ModelStatisticsResponse> after =
+        before.has_value() ? read_stats() : std::nullopt;
+    if (after.has_value()) {
+      absl::StatusOr<ServerSideStats> server = ServerSideDelta(*before, *after, f.model);
+      if (server.ok()) {
+        result->server = *server;
+      } else {
+        spdlog::warn("no server-side figures for this level: {}",
+                     std::string(server.status().message()));
+      }
     }
     results.push_back(std::move(*result));
   }

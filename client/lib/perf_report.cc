@@ -50,6 +50,24 @@ std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelR
                           l.p99_ms, l.p999_ms, l.max_ms, r.successes, r.errors);
   }
   for (const LevelResult& r : levels) {
+    if (!r.server.has_value()) continue;
+    const ServerSideStats& s = *r.server;
+    absl::StrAppendFormat(&out, "server at %s: %d OK requests, %d rows in %d batches",
+                          LevelLabel(r.spec), s.requests, s.inferences, s.executions);
+    if (s.executions > 0) {
+      absl::StrAppendFormat(&out, " (%.1f rows a batch)",
+                            static_cast<double>(s.inferences) / static_cast<double>(s.executions));
+    }
+    if (s.requests > 0) {
+      absl::StrAppendFormat(&out,
+                            "; per request %.1f us = queue %.1f + compute input %.1f + infer "
+                            "%.1f + output %.1f + other %.1f",
+                            s.request_us, s.queue_us, s.compute_input_us, s.compute_infer_us,
+                            s.compute_output_us, s.other_us);
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  for (const LevelResult& r : levels) {
     if (r.errors == 0 && r.not_sent == 0) continue;
     std::vector<std::string> parts;
     for (const auto& [code, n] : r.errors_by_code) parts.push_back(absl::StrCat(code, "=", n));
@@ -79,6 +97,19 @@ nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<Leve
   nlohmann::json out_levels = nlohmann::json::array();
   for (const LevelResult& r : levels) {
     const LatencySummary& l = r.latency;
+    nlohmann::json server;  // null when absent
+    if (r.server.has_value()) {
+      const ServerSideStats& s = *r.server;
+      server = {{"requests", s.requests},
+                {"inferences", s.inferences},
+                {"executions", s.executions},
+                {"request_us", s.request_us},
+                {"queue_us", s.queue_us},
+                {"compute_input_us", s.compute_input_us},
+                {"compute_infer_us", s.compute_infer_us},
+                {"compute_output_us", s.compute_output_us},
+                {"other_us", s.other_us}};
+    }
     out_levels.push_back({
         {"concurrency", r.spec.request_rate > 0 ? 0 : r.spec.concurrency},
         {"request_rate", r.spec.request_rate},
@@ -108,6 +139,7 @@ nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<Leve
           {"errors_by_code", r.drain.errors_by_code},
           {"seconds", r.drain.seconds},
           {"max_latency_ms", r.drain.max_latency_ms}}},
+        {"server", std::move(server)},
     });
   }
   return {{"target", context.target},

@@ -34,7 +34,9 @@ absl::StatusOr<std::chrono::nanoseconds> ParseDurationFlag(absl::string_view tex
 // with errors or unsent requests listing them by gRPC status code name and
 // NOT_SENT(max in-flight) / NOT_SENT(pacer behind), and one per level whose
 // drain (requests completed after the window) had errors or a request slower
-// than every one inside the window.
+// than every one inside the window. Levels with server-side figures get a
+// line each: OK requests, rows and batches, and the mean request's time split
+// into queue, compute input, infer, output and other.
 std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelResult>& levels);
 
 // {"target", "rpc", "model", "batch", "levels": [{"concurrency", "request_rate",
@@ -43,7 +45,9 @@ std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelR
 //  "elapsed_s", "requests_per_s", "rows_per_s", "warmup_requests",
 //  "client_cpu_s", "latency_ms": {"mean", "p50", "p90", "p99", "p99.9", "min",
 //  "max"}, "drain": {"successes", "errors", "errors_by_code": {...},
-//  "seconds", "max_latency_ms"}}]}
+//  "seconds", "max_latency_ms"}, "server": null or {"requests", "inferences",
+//  "executions", "request_us", "queue_us", "compute_input_us",
+//  "compute_infer_us", "compute_output_us", "other_us"}}]}
 // as LevelResult documents them: successes, errors and latency_ms are of the
 // window of elapsed_s seconds; "drain" holds what completed after it; sent =
 // successes + errors + drain's successes + errors.

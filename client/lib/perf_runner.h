@@ -45,12 +45,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "client/lib/channel_security.h"
 #include "client/lib/latency_stats.h"
+#include "client/lib/server_stats.h"
 #include "proto/inference.grpc.pb.h"
 
 namespace mlpserve::client {
@@ -115,6 +117,11 @@ struct LevelResult {
   // request, which on a machine it shares with the server is taken from the
   // server. Divide by `sent` for a per-request figure.
   double client_cpu_s = 0;
+  // The server's own figures over the level (warm-up and drain included),
+  // from ModelStatistics before and after it; set by the perf command, not
+  // by the runner, and absent for --rpc live or when the server's
+  // statistics could not be read.
+  std::optional<ServerSideStats> server;
 };
 
 // Snapshot handed to the progress callback about once per second.

@@ -283,6 +283,38 @@ TEST(PerfReportTest, JsonHasSentAndDrain) {
       HasSubstr("errors at rate 100/s: NOT_SENT(max in-flight)=3 NOT_SENT(pacer behind)=2\n"));
   EXPECT_THAT(table, HasSubstr("after the window at 4 (not counted above): OK=1 "
                                "DEADLINE_EXCEEDED=1 in 6.000 s, slowest OK 4000.000 ms\n"));
+  EXPECT_TRUE(level["server"].is_null());  // no server-side figures given
+  EXPECT_THAT(table, ::testing::Not(HasSubstr("server at")));
+}
+
+TEST(PerfReportTest, ServerSideFiguresInTableAndJson) {
+  LevelResult r;
+  r.spec.concurrency = 16;
+  ServerSideStats s;
+  s.requests = 200;
+  s.inferences = 400;
+  s.executions = 25;
+  s.request_us = 100;
+  s.queue_us = 60;
+  s.compute_input_us = 2;
+  s.compute_infer_us = 30;
+  s.compute_output_us = 3;
+  s.other_us = 5;
+  r.server = s;
+  EXPECT_THAT(FormatPerfTable({"t", "infer", "m", 2}, {r}),
+              HasSubstr("server at 16: 200 OK requests, 400 rows in 25 batches (16.0 rows a "
+                        "batch); per request 100.0 us = queue 60.0 + compute input 2.0 + infer "
+                        "30.0 + output 3.0 + other 5.0\n"));
+  const nlohmann::json server = PerfReportJson({"t", "infer", "m", 2}, {r})["levels"][0]["server"];
+  EXPECT_EQ(server["requests"], 200);
+  EXPECT_EQ(server["inferences"], 400);
+  EXPECT_EQ(server["executions"], 25);
+  EXPECT_EQ(server["request_us"], 100.0);
+  EXPECT_EQ(server["queue_us"], 60.0);
+  EXPECT_EQ(server["compute_input_us"], 2.0);
+  EXPECT_EQ(server["compute_infer_us"], 30.0);
+  EXPECT_EQ(server["compute_output_us"], 3.0);
+  EXPECT_EQ(server["other_us"], 5.0);
 }
 
 // The progress line's rate counts successes only, as the table's req/s

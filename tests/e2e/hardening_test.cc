@@ -318,6 +318,21 @@ TEST_F(HardeningTest, FloodOnASlowModelShedsWithResourceExhaustedOnly) {
   EXPECT_GT(shed, 0) << "64 concurrent clients never overflowed a queue of 4";
   EXPECT_EQ(flood.exit_code, shed > 0 ? 1 : 0) << flood.output;
   EXPECT_EQ(level["successes"].get<int64_t>() + shed, 1500);
+  // The server's side of the level: its OK requests (the level's and the
+  // warm-up's, whose completions perf counts whatever their status), one row
+  // each in batches of one (max_batch_size 1).
+  const nlohmann::json& server_side = level["server"];
+  ASSERT_TRUE(server_side.is_object()) << flood.output;
+  const int64_t answered = server_side["requests"].get<int64_t>();
+  EXPECT_GE(answered, level["successes"].get<int64_t>());
+  EXPECT_LE(answered, level["successes"].get<int64_t>() + level["warmup_requests"].get<int64_t>());
+  EXPECT_EQ(server_side["inferences"].get<int64_t>(), answered);
+  EXPECT_EQ(server_side["executions"].get<int64_t>(), answered);
+  EXPECT_GT(server_side["queue_us"].get<double>(), 0);
+  EXPECT_GT(server_side["compute_infer_us"].get<double>(), 0);
+  EXPECT_GE(server_side["request_us"].get<double>(),
+            server_side["queue_us"].get<double>() + server_side["compute_infer_us"].get<double>());
+  EXPECT_THAT(flood.output, HasSubstr("server at 64: "));
 
   RunResult health = RunCommand({kClient, "--url", server.url(), "health"});
   EXPECT_EQ(health.exit_code, 0) << health.output;
