@@ -161,7 +161,8 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
   bool server_stats = f.rpc != "live";
   auto read_stats = [&]() -> std::optional<inference::ModelStatisticsResponse> {
     if (!server_stats) return std::nullopt;
-    absl::StatusOr<inference::ModelStatisticsResponse> stats = (*client)->ModelStatistics(f.model);
+    absl::StatusOr<inference::ModelStatisticsResponse> stats =
+        (*client)->ModelStatistics(f.model, f.version);
     if (stats.ok()) return *std::move(stats);
     spdlog::warn("no server-side figures: {}", std::string(stats.status().message()));
     server_stats = false;
@@ -186,6 +187,13 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
         before.has_value() ? read_stats() : std::nullopt;
     if (after.has_value()) {
       absl::StatusOr<ServerSideStats> server = ServerSideDelta(*before, *after, f.model);
+      // The server answered at least every request the client saw succeed,
+      // unless the version restarted its counters (a reload) during the level.
+      if (server.ok() && server->requests < static_cast<uint64_t>(result->successes)) {
+        server = absl::InvalidArgumentError(absl::StrCat(
+            "the server counted ", server->requests, " OK requests for the client's ",
+            result->successes, ": model '", f.model, "' was reloaded during the level"));
+      }
       if (server.ok()) {
         result->server = *server;
       } else {

@@ -109,11 +109,12 @@ absl::Status InferenceClient::LoadModel(const std::string& model) {
 }
 
 absl::StatusOr<inference::ModelStatisticsResponse> InferenceClient::ModelStatistics(
-    const std::string& model) {
+    const std::string& model, const std::string& version) {
   grpc::ClientContext context;
   SetDeadline(&context);
   inference::ModelStatisticsRequest request;
   request.set_name(model);
+  request.set_version(version);
   inference::ModelStatisticsResponse response;
   grpc::Status status = stub_->ModelStatistics(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status, absl::StrCat("ModelStatistics(", model, ")"));

@@ -65,8 +65,10 @@ class InferenceClient {
   absl::StatusOr<inference::RepositoryIndexResponse> RepositoryIndex(bool ready_only = false);
   absl::Status LoadModel(const std::string& model);
   absl::Status UnloadModel(const std::string& model);
-  // Statistics extension; empty model: every ready model.
-  absl::StatusOr<inference::ModelStatisticsResponse> ModelStatistics(const std::string& model);
+  // Statistics extension; empty model: every ready model; empty version:
+  // every ready version of `model`.
+  absl::StatusOr<inference::ModelStatisticsResponse> ModelStatistics(
+      const std::string& model, const std::string& version = "");
 
   // The raw stub and channel, for callers that drive async calls (PerfRunner).
   inference::GRPCInferenceService::Stub* stub() { return stub_.get(); }

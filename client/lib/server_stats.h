@@ -7,6 +7,7 @@
 #define MLPSERVE_CLIENT_LIB_SERVER_STATS_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "proto/inference.pb.h"

@@ -70,7 +70,8 @@ absl::StatusOr<std::unique_ptr<MetricsRegistry>> MetricsRegistry::Create() {
         Build(BuildCounter(), reg, "mlpserve_executions_total",
               "Batches executed successfully by the engine."),
         Build(BuildHistogram(), reg, "mlpserve_request_duration_seconds",
-              "ModelInfer latency from receipt to response, of requests answered OK."),
+              "ModelInfer latency from receipt to response, of requests the scheduler took "
+              "(refusals count only in mlpserve_requests_total)."),
         Build(BuildHistogram(), reg, "mlpserve_queue_duration_seconds",
               "Time a computed request waited in the queue."),
         Build(BuildHistogram(), reg, "mlpserve_compute_duration_seconds",

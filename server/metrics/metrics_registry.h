@@ -9,7 +9,7 @@
 //   mlpserve_requests_total{model,version,code}       counter, per ModelInfer
 //   mlpserve_inferences_total{model,version}          counter, rows computed OK
 //   mlpserve_executions_total{model,version}          counter, batches computed OK
-//   mlpserve_request_duration_seconds{model,version}  histogram, OK requests
+//   mlpserve_request_duration_seconds{model,version}  histogram, admitted requests
 //   mlpserve_queue_duration_seconds{model,version}    histogram, computed requests
 //   mlpserve_compute_duration_seconds{model,version}  histogram, per batch
 //   mlpserve_batch_size{model,version}                histogram, rows per batch

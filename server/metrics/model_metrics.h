@@ -13,11 +13,12 @@
 //   OnQueueDepth  this instance's share of queue_depth: the gauge is the sum
 //                 over the version's live instances (while a reloaded version
 //                 drains its old instance, both queues count).
-//   RecordRequest requests_total{code}; for an OK request also
-//                 request_duration_seconds (total) and, with `timing`,
-//                 queue_duration_seconds (timing->queue). Failed requests
-//                 stay out of the latency histograms: under overload the
-//                 refusals (microseconds each) would otherwise pull the
+//   RecordRequest requests_total{code}; for an admitted request (whatever
+//                 its code: a request that timed out in the queue is among
+//                 the slowest) also request_duration_seconds (total); with
+//                 `timing`, queue_duration_seconds (timing->queue). Refused
+//                 requests stay out of the latency histogram: under overload
+//                 the refusals (microseconds each) would otherwise pull the
 //                 quantiles down while admitted requests wait longer.
 //
 // Lifetime: created by MetricsRegistry::AddModel, must be destroyed before the
@@ -42,10 +43,16 @@ class ModelMetrics : public BatchObserver {
  public:
   ~ModelMetrics() override = default;
 
+  // How far a request got before it was answered.
+  enum class Admission {
+    kRefused,   // answered before it reached the scheduler: auth, decode,
+                // a full queue, shutdown
+    kAdmitted,  // taken by the scheduler: computed, or dropped from its queue
+  };
   // One ModelInfer finished with `code` after `total` (receipt to response).
   // `timing` is non-null when the request was computed (OK).
-  virtual void RecordRequest(absl::StatusCode code, absl::Duration total,
-                             const InferTiming* timing) = 0;
+  virtual void RecordRequest(absl::StatusCode code, absl::Duration total, const InferTiming* timing,
+                             Admission admission) = 0;
   // mlpserve_model_ready{model,version}.
   virtual void SetReady(bool ready) = 0;
   // The per-unit activation view of this model version.

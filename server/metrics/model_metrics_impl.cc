@@ -128,9 +128,9 @@ void ModelMetricsImpl::OnQueueDepth(size_t depth) {
 }
 
 void ModelMetricsImpl::RecordRequest(absl::StatusCode code, absl::Duration total,
-                                     const InferTiming* timing) {
+                                     const InferTiming* timing, Admission admission) {
   RequestCounter(series_->families.requests, series_->labels, series_->requests, code).Increment();
-  if (code != absl::StatusCode::kOk) return;
+  if (admission == Admission::kRefused) return;
   series_->request_duration.Observe(absl::ToDoubleSeconds(total));
   if (timing != nullptr) series_->queue_duration.Observe(absl::ToDoubleSeconds(timing->queue));
 }

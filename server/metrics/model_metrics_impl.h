@@ -78,8 +78,8 @@ class ModelMetricsImpl : public ModelMetrics {
 
   void OnBatch(const BatchReport& report) override;
   void OnQueueDepth(size_t depth) override;
-  void RecordRequest(absl::StatusCode code, absl::Duration total,
-                     const InferTiming* timing) override;
+  void RecordRequest(absl::StatusCode code, absl::Duration total, const InferTiming* timing,
+                     Admission admission) override;
   void SetReady(bool ready) override;
   const ActivationTracker& activations() const override { return tracker_; }
 

@@ -72,9 +72,10 @@ absl::Status FoldInstanceGroup(ModelConfig& config, absl::string_view source) {
   }
   const InstanceGroup& group = config.instance_group(0);
   if (group.kind() != InstanceGroup::KIND_CPU && group.kind() != InstanceGroup::KIND_AUTO) {
-    return ConfigError(source,
-                       absl::StrCat("instance_group kind ", InstanceGroup::Kind_Name(group.kind()),
-                                    " is not served; mlpserve runs on CPUs (KIND_CPU)"));
+    const std::string& kind = InstanceGroup::Kind_Name(group.kind());  // "" if unnamed
+    return ConfigError(source, absl::StrCat("instance_group kind ",
+                                            kind.empty() ? std::to_string(group.kind()) : kind,
+                                            " is not served; mlpserve runs on CPUs (KIND_CPU)"));
   }
   if (group.gpus_size() > 0) {
     return ConfigError(source, "instance_group lists gpus; mlpserve runs on CPUs only");

@@ -32,13 +32,20 @@ void ModelStats::RecordRequest(const RequestRecord& record) {
   compute_ns_.fetch_add(Ns(timing->compute), kRelaxed);
   input_ns_.fetch_add(Ns(record.input), kRelaxed);
   output_ns_.fetch_add(Ns(record.output), kRelaxed);
-  AddToBatchSize(timing->batch_rows, 0, Ns(record.input), 0, Ns(record.output));
+  BatchSums add;
+  add.requests = 1;
+  add.input_ns = Ns(record.input);
+  add.output_ns = Ns(record.output);
+  AddToBatchSize(timing->batch_rows, add);
 }
 
 void ModelStats::OnBatch(const BatchReport& report) {
   if (report.status.ok()) {
     execution_count_.fetch_add(1, kRelaxed);
-    AddToBatchSize(report.rows, 1, 0, Ns(report.compute), 0);
+    BatchSums add;
+    add.executions = 1;
+    add.infer_ns = Ns(report.compute);
+    AddToBatchSize(report.rows, add);
   }
   if (next_ != nullptr) next_->OnBatch(report);
 }
@@ -47,22 +54,38 @@ void ModelStats::OnQueueDepth(size_t depth) {
   if (next_ != nullptr) next_->OnQueueDepth(depth);
 }
 
-void ModelStats::AddToBatchSize(int64_t rows, uint64_t count, uint64_t input_ns, uint64_t infer_ns,
-                                uint64_t output_ns) {
+void ModelStats::AddToBatchSize(int64_t rows, const BatchSums& add) {
   if (rows >= 1 && rows <= kDenseBatchSizes) {
     BatchSlot& slot = dense_batches_[static_cast<size_t>(rows)];
-    AddIfNonZero(slot.count, count);
-    AddIfNonZero(slot.input_ns, input_ns);
-    AddIfNonZero(slot.infer_ns, infer_ns);
-    AddIfNonZero(slot.output_ns, output_ns);
+    AddIfNonZero(slot.executions, add.executions);
+    AddIfNonZero(slot.infer_ns, add.infer_ns);
+    AddIfNonZero(slot.requests, add.requests);
+    AddIfNonZero(slot.input_ns, add.input_ns);
+    AddIfNonZero(slot.output_ns, add.output_ns);
     return;
   }
   absl::MutexLock lock(&sparse_mu_);
-  BatchSizeStats& batch = sparse_batches_[rows];
-  batch.count += count;
-  batch.input_ns += input_ns;
-  batch.infer_ns += infer_ns;
-  batch.output_ns += output_ns;
+  BatchSums& sums = sparse_batches_[rows];
+  sums.executions += add.executions;
+  sums.infer_ns += add.infer_ns;
+  sums.requests += add.requests;
+  sums.input_ns += add.input_ns;
+  sums.output_ns += add.output_ns;
+}
+
+BatchSizeStats ModelStats::PerExecution(int64_t rows, const BatchSums& sums) {
+  BatchSizeStats out;
+  out.batch_size = rows;
+  out.count = sums.executions;
+  out.infer_ns = sums.infer_ns;
+  out.output_ns = sums.output_ns;
+  // The mean request's input time, once per execution (128-bit product:
+  // exact, and no overflow before the division).
+  if (sums.requests > 0) {
+    out.input_ns = static_cast<uint64_t>(static_cast<unsigned __int128>(sums.input_ns) *
+                                         sums.executions / sums.requests);
+  }
+  return out;
 }
 
 ModelStatsSnapshot ModelStats::Snapshot() const {
@@ -81,20 +104,21 @@ ModelStatsSnapshot ModelStats::Snapshot() const {
   s.input_ns = input_ns_.load(kRelaxed);
   s.output_ns = output_ns_.load(kRelaxed);
   // A request is answered before its batch is reported: until then its size
-  // has input and output time but no execution, and is left out.
+  // has requests but no execution, and is left out.
   for (int64_t rows = 1; rows <= kDenseBatchSizes; ++rows) {
     const BatchSlot& slot = dense_batches_[static_cast<size_t>(rows)];
-    const uint64_t count = slot.count.load(kRelaxed);
-    if (count == 0) continue;
-    s.batches.push_back({rows, count, slot.input_ns.load(kRelaxed), slot.infer_ns.load(kRelaxed),
-                         slot.output_ns.load(kRelaxed)});
+    BatchSums sums;
+    sums.executions = slot.executions.load(kRelaxed);
+    if (sums.executions == 0) continue;
+    sums.infer_ns = slot.infer_ns.load(kRelaxed);
+    sums.requests = slot.requests.load(kRelaxed);
+    sums.input_ns = slot.input_ns.load(kRelaxed);
+    sums.output_ns = slot.output_ns.load(kRelaxed);
+    s.batches.push_back(PerExecution(rows, sums));
   }
   absl::MutexLock lock(&sparse_mu_);
-  for (const auto& [rows, batch] : sparse_batches_) {
-    if (batch.count == 0) continue;
-    BatchSizeStats out = batch;
-    out.batch_size = rows;
-    s.batches.push_back(out);
+  for (const auto& [rows, sums] : sparse_batches_) {
+    if (sums.executions > 0) s.batches.push_back(PerExecution(rows, sums));
   }
   return s;
 }

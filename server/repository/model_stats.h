@@ -12,9 +12,13 @@
 //                   into the batch buffer is part of compute_infer)
 //   compute_infer   the engine run of the request's batch
 //   compute_output  encoding the request's rows into its response
-// Per batch size (batch_stats), for the batches that ran OK: executions, the
-// engine time of each, and the input and output time of their requests,
-// summed per batch.
+// Per batch size (batch_stats), for the batches that ran OK, each duration
+// per execution as Triton counts it (count = executions, ns = the stage's
+// time over all of them): compute_infer is the batch's engine run;
+// compute_input the mean decode time of a batch's requests (they were
+// decoded in parallel on gRPC threads before they queued, so the batch waited
+// for none of it beyond one request's); compute_output the sum of its
+// requests' encode times (the executor encodes them one after another).
 //
 // Thread-safety: every method is thread-safe. Counters are relaxed atomics
 // (a snapshot may mix counts from a request in progress); batch sizes above
@@ -40,9 +44,9 @@ namespace mlpserve {
 
 // Cumulative figures of the batches of one size that ran OK.
 struct BatchSizeStats {
-  int64_t batch_size = 0;  // rows
-  uint64_t count = 0;      // executions
-  uint64_t input_ns = 0, infer_ns = 0, output_ns = 0;
+  int64_t batch_size = 0;                              // rows
+  uint64_t count = 0;                                  // executions
+  uint64_t input_ns = 0, infer_ns = 0, output_ns = 0;  // see the file comment
 };
 
 struct ModelStatsSnapshot {
@@ -85,12 +89,18 @@ class ModelStats final : public BatchObserver {
   static constexpr int64_t kDenseBatchSizes = 256;
 
  private:
-  struct BatchSlot {
-    std::atomic<uint64_t> count{0}, input_ns{0}, infer_ns{0}, output_ns{0};
+  // Raw sums of one batch size: executions and their engine time, and the
+  // computed requests in such batches with their input and output time.
+  struct BatchSums {
+    uint64_t executions = 0, infer_ns = 0;
+    uint64_t requests = 0, input_ns = 0, output_ns = 0;
   };
-  // Adds to the figures of batch size `rows`.
-  void AddToBatchSize(int64_t rows, uint64_t count, uint64_t input_ns, uint64_t infer_ns,
-                      uint64_t output_ns);
+  struct BatchSlot {
+    std::atomic<uint64_t> executions{0}, infer_ns{0};
+    std::atomic<uint64_t> requests{0}, input_ns{0}, output_ns{0};
+  };
+  void AddToBatchSize(int64_t rows, const BatchSums& add);
+  static BatchSizeStats PerExecution(int64_t rows, const BatchSums& sums);
 
   BatchObserver* const next_;
   std::atomic<uint64_t> last_inference_ms_{0};
@@ -103,7 +113,7 @@ class ModelStats final : public BatchObserver {
   std::atomic<uint64_t> queue_ns_{0}, compute_ns_{0}, input_ns_{0}, output_ns_{0};
   std::array<BatchSlot, kDenseBatchSizes + 1> dense_batches_;  // index: batch size
   mutable absl::Mutex sparse_mu_;
-  std::map<int64_t, BatchSizeStats> sparse_batches_ ABSL_GUARDED_BY(sparse_mu_);
+  std::map<int64_t, BatchSums> sparse_batches_ ABSL_GUARDED_BY(sparse_mu_);
 };
 
 }  // namespace mlpserve

@@ -75,7 +75,9 @@ struct PendingCall {
   absl::Duration input_time;  // receipt -> input decoded (ModelStatistics compute_input)
   int64_t rows;
 
-  void Answer(absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
+  // `admission`: whether the scheduler took the request (see ModelMetrics).
+  void Answer(absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing,
+              ModelMetrics::Admission admission) {
     RequestRecord record;
     record.code = output.status().code();
     if (output.ok()) {
@@ -90,7 +92,7 @@ struct PendingCall {
       record.now = clock->Now();
     }
     record.total = Elapsed(start, record.now);
-    model->metrics().RecordRequest(record.code, record.total, record.timing);
+    model->metrics().RecordRequest(record.code, record.total, record.timing, admission);
     model->stats().RecordRequest(record);
     reactor->Finish(ToGrpcStatus(output.status()));
   }
@@ -134,7 +136,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   absl::StatusOr<DecodedInput> input = DecodeInferRequest(*request, ContractOf(servable));
   if (!input.ok()) {
     const absl::Time now = options_.clock->Now();
-    servable.metrics().RecordRequest(input.status().code(), Elapsed(start, now), nullptr);
+    servable.metrics().RecordRequest(input.status().code(), Elapsed(start, now), nullptr,
+                                     ModelMetrics::Admission::kRefused);
     servable.stats().RecordRequest(
         RequestRecord{input.status().code(), Elapsed(start, now), nullptr, {}, {}, 0, now});
     reactor->Finish(ToGrpcStatus(input.status()));
@@ -153,13 +156,13 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
     return reactor->cancelled() || context->IsCancelled();
   };
   infer->done = [call](absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
-    call->Answer(std::move(output), timing);
+    call->Answer(std::move(output), timing, ModelMetrics::Admission::kAdmitted);
   };
   reactor->set_model(*model);
   // After a successful Submit the call may already be finished: touch nothing
   // of it here (OnDone waits until this handler has returned, though).
   if (absl::Status status = servable.scheduler().Submit(std::move(infer)); !status.ok()) {
-    call->Answer(status, InferTiming{});
+    call->Answer(status, InferTiming{}, ModelMetrics::Admission::kRefused);
   }
   return reactor;
 }

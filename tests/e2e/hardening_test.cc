@@ -327,7 +327,11 @@ TEST_F(HardeningTest, FloodOnASlowModelShedsWithResourceExhaustedOnly) {
   EXPECT_GE(answered, level["successes"].get<int64_t>());
   EXPECT_LE(answered, level["successes"].get<int64_t>() + level["warmup_requests"].get<int64_t>());
   EXPECT_EQ(server_side["inferences"].get<int64_t>(), answered);
-  EXPECT_EQ(server_side["executions"].get<int64_t>(), answered);
+  // A batch's execution is counted just after its answer is sent, so perf's
+  // last read may miss the last batch of the one executor (the model is far
+  // too large to run inline).
+  EXPECT_LE(server_side["executions"].get<int64_t>(), answered);
+  EXPECT_GE(server_side["executions"].get<int64_t>(), answered - 1);
   EXPECT_GT(server_side["queue_us"].get<double>(), 0);
   EXPECT_GT(server_side["compute_infer_us"].get<double>(), 0);
   EXPECT_GE(server_side["request_us"].get<double>(),

@@ -34,7 +34,7 @@ class FedServerTest : public ::testing::Test {
   // Two batches: 4 rows OK (2 ms, activation counts: layer 0 units positive
   // in 4/0/4 rows, layer 1 all positive), 2 rows failed (1 ms, unsampled).
   // Requests: 2 x OK (3 ms total, 0.5 ms queue), 1 x INVALID_ARGUMENT
-  // (0.1 ms); one unrouted NOT_FOUND. Queue depth 3, ready.
+  // (0.1 ms, refused); one unrouted NOT_FOUND. Queue depth 3, ready.
   void Feed() {
     BatchActivationCounts counts = SmallCounts(4, {{4, 0, 4}, {4, 4, 4, 4, 4}});
     BatchReport ok;
@@ -53,9 +53,11 @@ class FedServerTest : public ::testing::Test {
     timing.queue = absl::Microseconds(500);
     timing.compute = absl::Milliseconds(2);
     timing.batch_rows = 4;
-    model_->RecordRequest(absl::StatusCode::kOk, absl::Milliseconds(3), &timing);
-    model_->RecordRequest(absl::StatusCode::kOk, absl::Milliseconds(3), &timing);
-    model_->RecordRequest(absl::StatusCode::kInvalidArgument, absl::Microseconds(100), nullptr);
+    constexpr auto kAdmitted = ModelMetrics::Admission::kAdmitted;
+    model_->RecordRequest(absl::StatusCode::kOk, absl::Milliseconds(3), &timing, kAdmitted);
+    model_->RecordRequest(absl::StatusCode::kOk, absl::Milliseconds(3), &timing, kAdmitted);
+    model_->RecordRequest(absl::StatusCode::kInvalidArgument, absl::Microseconds(100), nullptr,
+                          ModelMetrics::Admission::kRefused);
     registry_->RecordUnroutedRequest(absl::StatusCode::kNotFound);
     model_->OnQueueDepth(3);
     model_->SetReady(true);

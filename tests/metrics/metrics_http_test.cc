@@ -41,7 +41,7 @@ TEST_F(MetricsHttpTest, ExportsRequestAndBatchMetrics) {
             0u);
   EXPECT_EQ(s[Series("mlpserve_inferences_total", kTiny)], 4);
   EXPECT_EQ(s[Series("mlpserve_executions_total", kTiny)], 1);
-  // The INVALID_ARGUMENT request (100 us) counts in requests_total only.
+  // The refused INVALID_ARGUMENT request (100 us) counts in requests_total only.
   EXPECT_EQ(s[Series("mlpserve_request_duration_seconds_count", kTiny)], 2);
   EXPECT_NEAR(s[Series("mlpserve_request_duration_seconds_sum", kTiny)], 0.006, 1e-12);
   EXPECT_EQ(
@@ -113,6 +113,25 @@ TEST_F(MetricsHttpTest, UnloadingRemovesTheModelsSeries) {
   EXPECT_EQ(s.count(Series("mlpserve_dead_neurons", std::string(kTiny) + ",layer=\"0\"")), 0u);
 }
 
+// Latency is that of the requests the scheduler took, whatever their end: a
+// request that timed out in the queue is in it, a refusal is not.
+TEST_F(MetricsHttpTest, LatencyCountsAdmittedRequestsOnly) {
+  model_->RecordRequest(absl::StatusCode::kDeadlineExceeded, absl::Seconds(2), nullptr,
+                        ModelMetrics::Admission::kAdmitted);
+  model_->RecordRequest(absl::StatusCode::kResourceExhausted, absl::Microseconds(6), nullptr,
+                        ModelMetrics::Admission::kRefused);
+  std::map<std::string, double> s = ParseSamples(Scrape());
+  EXPECT_EQ(s[Series("mlpserve_request_duration_seconds_count", kTiny)], 3);
+  EXPECT_NEAR(s[Series("mlpserve_request_duration_seconds_sum", kTiny)], 2.006, 1e-9);
+  EXPECT_EQ(s[Series("mlpserve_request_duration_seconds_bucket", std::string(kTiny) + ",le=\"1\"")],
+            2);
+  EXPECT_EQ(s[Series("mlpserve_queue_duration_seconds_count", kTiny)], 2);  // computed only
+  EXPECT_EQ(
+      s[Series("mlpserve_requests_total", std::string("code=\"RESOURCE_EXHAUSTED\",") + kTiny)], 1);
+  EXPECT_EQ(
+      s[Series("mlpserve_requests_total", std::string("code=\"DEADLINE_EXCEEDED\",") + kTiny)], 1);
+}
+
 TEST_F(MetricsHttpTest, ReloadedVersionSharesSeriesUntilTheLastInstanceGoes) {
   ActivationStats stats;
   std::unique_ptr<ModelMetrics> reloaded = registry_->AddModel("tiny", 1, SmallMlp(), stats);
@@ -129,7 +148,8 @@ TEST_F(MetricsHttpTest, ReloadedVersionSharesSeriesUntilTheLastInstanceGoes) {
   std::map<std::string, double> s = ParseSamples(Scrape());
   EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)], 2);
   EXPECT_EQ(s[Series("mlpserve_model_ready", kTiny)], 1);
-  reloaded->RecordRequest(absl::StatusCode::kOk, absl::Milliseconds(1), nullptr);
+  reloaded->RecordRequest(absl::StatusCode::kOk, absl::Milliseconds(1), nullptr,
+                          ModelMetrics::Admission::kAdmitted);
   s = ParseSamples(Scrape());
   EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)], 3);
   reloaded.reset();

@@ -193,6 +193,8 @@ TEST(ModelConfigTest, TritonInstanceGroupIsInstanceCount) {
       {"instance_group { count: -1 }", "instance_group count is -1; expected 1 to 64"},
       {"instance_group { count: 1 kind: KIND_GPU }",
        "instance_group kind KIND_GPU is not served; mlpserve runs on CPUs"},
+      {"instance_group { count: 1 kind: KIND_MODEL }", "instance_group kind KIND_MODEL is not"},
+      {"instance_group { kind: 7 }", "instance_group kind 7 is not served"},
       {"instance_group { count: 1 gpus: [0] }", "instance_group lists gpus"},
       {"instance_group [ { count: 1 }, { count: 2 } ]", "instance_group has 2 groups"},
       {"instance_count: 2 instance_group { count: 3 }",

@@ -74,10 +74,10 @@ TEST(ModelStatsTest, SumsComputedRequestsAndTheirBatchesBySize) {
   EXPECT_EQ(s.batches[0].output_ns, 8'000u);
   EXPECT_EQ(s.batches[1].batch_size, 3);
   EXPECT_EQ(s.batches[1].count, 1u);
-  EXPECT_EQ(s.batches[1].input_ns, 6'000u);   // both requests' input time
+  EXPECT_EQ(s.batches[1].input_ns, 3'000u);   // the mean request's input time, once
   EXPECT_EQ(s.batches[1].infer_ns, 40'000u);  // the batch's engine time once
-  EXPECT_EQ(s.batches[1].output_ns, 8'000u);
-  EXPECT_EQ(next.rows, 4);  // every report reaches the next observer
+  EXPECT_EQ(s.batches[1].output_ns, 8'000u);  // both requests' encodes, one after the other
+  EXPECT_EQ(next.rows, 4);                    // every report reaches the next observer
 }
 
 TEST(ModelStatsTest, FailuresCountOnlyAsFailures) {
