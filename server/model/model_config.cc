@@ -61,7 +61,7 @@ std::string DataTypeText(int type) {
   return name.empty() ? std::to_string(type) : name;
 }
 
-// Folds a Triton instance_group into instance_count (see InstanceGroup in
+// Folds a Triton instance_group into instance_count (see instance_group in
 // proto/model_config.proto) and clears it.
 absl::Status FoldInstanceGroup(ModelConfig& config, absl::string_view source) {
   if (config.instance_group_size() == 0) return absl::OkStatus();
@@ -70,9 +70,10 @@ absl::Status FoldInstanceGroup(ModelConfig& config, absl::string_view source) {
                                             " groups; mlpserve runs one group of CPU instances "
                                             "(or write instance_count)"));
   }
-  const InstanceGroup& group = config.instance_group(0);
-  if (group.kind() != InstanceGroup::KIND_CPU && group.kind() != InstanceGroup::KIND_AUTO) {
-    const std::string& kind = InstanceGroup::Kind_Name(group.kind());  // "" if unnamed
+  using Group = inference::ModelInstanceGroup;
+  const Group& group = config.instance_group(0);
+  if (group.kind() != Group::KIND_CPU && group.kind() != Group::KIND_AUTO) {
+    const std::string& kind = Group::Kind_Name(group.kind());  // "" if unnamed
     return ConfigError(source, absl::StrCat("instance_group kind ",
                                             kind.empty() ? std::to_string(group.kind()) : kind,
                                             " is not served; mlpserve runs on CPUs (KIND_CPU)"));
