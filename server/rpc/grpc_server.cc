@@ -1,7 +1,9 @@
 #include "server/rpc/grpc_server.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/health_check_service_server_builder_option.h"
@@ -9,6 +11,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/rpc/inference_service.h"
+#include "server/rpc/unparsable_request.h"
 
 namespace mlpserve {
 namespace {
@@ -63,6 +66,13 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& opt
   int port = 0;
   builder.AddListeningPort(options.address, *credentials, &port);
   builder.RegisterService(options.service);
+  // A request that does not parse gets INVALID_ARGUMENT, not gRPC's bare
+  // UNIMPLEMENTED; ModelInfer (raw) answers that itself.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(
+      std::make_unique<UnparsableRequestInterceptorFactory>(std::set<std::string, std::less<>>{
+          InferenceService::kRawMethods.begin(), InferenceService::kRawMethods.end()}));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(health.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   // gRPC sets SO_REUSEPORT by default: a second server on a port in use would

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "server/rpc/raw_unary.h"
 #include "server/rpc/status_mapping.h"
 #include "server/rpc/triton_config.h"
 
@@ -34,10 +35,15 @@ absl::Status InferenceService::CheckInferenceAuth(const grpc::CallbackServerCont
 }
 
 grpc::ServerUnaryReactor* InferenceService::ServerLive(grpc::CallbackServerContext* context,
-                                                       const inference::ServerLiveRequest*,
-                                                       inference::ServerLiveResponse* response) {
-  response->set_live(true);
-  return Finish(context, absl::OkStatus());
+                                                       const grpc::ByteBuffer* request_bytes,
+                                                       grpc::ByteBuffer* response_bytes) {
+  inference::ServerLiveRequest request;
+  inference::ServerLiveResponse response;
+  response.set_live(true);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  FinishRaw(reactor, ParseRawRequest(*request_bytes, "ServerLive", &request), response,
+            response_bytes);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* InferenceService::ServerReady(grpc::CallbackServerContext* context,

@@ -4,8 +4,11 @@
 // to the model version's scheduler and returns; whoever computes the batch
 // (an executor, or the receiving thread on the scheduler's inline path)
 // encodes the response and finishes the call. Every outcome is counted in
-// the metrics with its status code. ModelInfer's request and response live
-// on one protobuf arena per call (ArenaMessageAllocator).
+// the metrics with its status code. ModelInfer and ServerLive are
+// registered raw (raw_unary.h): they parse their own request (ModelInfer's
+// onto the call's arena) and serialize their own response, so a request that
+// does not parse is INVALID_ARGUMENT; the other RPCs get that from
+// UnparsableRequestInterceptorFactory.
 //
 // Thread-safety: all RPC handlers run concurrently; SetReady is thread-safe.
 // Not owned: the repository and metrics registry, which must outlive the
@@ -13,6 +16,7 @@
 #ifndef MLPSERVE_SERVER_RPC_INFERENCE_SERVICE_H_
 #define MLPSERVE_SERVER_RPC_INFERENCE_SERVICE_H_
 
+#include <array>
 #include <atomic>
 #include <string>
 
@@ -21,13 +25,20 @@
 #include "server/metrics/metrics_registry.h"
 #include "server/repository/model_repository.h"
 #include "server/repository/repository_controller.h"
-#include "server/rpc/arena_message_allocator.h"
 #include "server/rpc/token_auth.h"
 
 namespace mlpserve {
 
-class InferenceService final : public inference::GRPCInferenceService::CallbackService {
+class InferenceService final
+    : public inference::GRPCInferenceService::WithRawCallbackMethod_ModelInfer<
+          inference::GRPCInferenceService::WithRawCallbackMethod_ServerLive<
+              inference::GRPCInferenceService::CallbackService>> {
  public:
+  // The methods registered raw (full names), whose handlers parse their own
+  // request.
+  static constexpr std::array<const char*, 2> kRawMethods = {
+      "/inference.GRPCInferenceService/ModelInfer", "/inference.GRPCInferenceService/ServerLive"};
+
   struct Options {
     ModelRepository* repository = nullptr;  // required
     MetricsRegistry* metrics = nullptr;     // required
@@ -45,17 +56,17 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     bool auth_inference = false;
   };
 
-  explicit InferenceService(const Options& options) : options_(options) {
-    SetMessageAllocatorFor_ModelInfer(&infer_messages_);
-  }
+  explicit InferenceService(const Options& options) : options_(options) {}
 
   // ServerReady's answer; false until the repository has been loaded, and
   // again once shutdown begins.
   void SetReady(bool ready) { ready_.store(ready, std::memory_order_release); }
 
+  // Raw: `request` is the bytes of an inference.ServerLiveRequest; the
+  // serialized inference.ServerLiveResponse goes to `response`.
   grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context,
-                                       const inference::ServerLiveRequest* request,
-                                       inference::ServerLiveResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* context,
                                         const inference::ServerReadyRequest* request,
                                         inference::ServerReadyResponse* response) override;
@@ -74,9 +85,11 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   grpc::ServerUnaryReactor* ModelConfig(grpc::CallbackServerContext* context,
                                         const inference::ModelConfigRequest* request,
                                         inference::ModelConfigResponse* response) override;
+  // Raw: `request` is the bytes of an inference.ModelInferRequest; the
+  // serialized inference.ModelInferResponse goes to `response`.
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
-                                       const inference::ModelInferRequest* request,
-                                       inference::ModelInferResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* ModelStatistics(grpc::CallbackServerContext* context,
                                             const inference::ModelStatisticsRequest* request,
@@ -108,8 +121,6 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
 
   const Options options_;
   std::atomic<bool> ready_{false};
-  ArenaMessageAllocator<inference::ModelInferRequest, inference::ModelInferResponse>
-      infer_messages_;
 };
 
 }  // namespace mlpserve

@@ -9,7 +9,7 @@
 #include "server/common/clock.h"
 #include "server/rpc/infer_decode.h"
 #include "server/rpc/inference_service.h"
-#include "server/rpc/status_mapping.h"
+#include "server/rpc/raw_unary.h"
 
 namespace mlpserve {
 namespace {
@@ -32,13 +32,15 @@ TensorContract ContractOf(const ServableModel& model) {
   return contract;
 }
 
-// ModelInfer's reactor. It exists for OnCancel: a client that gives up on a
-// queued request gets its request taken out of the queue and answered at
-// once (ModelScheduler::CancelQueued), instead of holding its place and its
-// request message (up to the message size limit) until the queue delay ends.
-// Finish is called exactly once, by the handler or by whoever answers the
-// request; gRPC calls OnCancel (if at all) before OnDone, which frees it.
-class InferReactor final : public grpc::ServerUnaryReactor {
+// ModelInfer's reactor: the call's messages on its arena (ArenaUnaryReactor),
+// and OnCancel: a client that gives up on a queued request gets its request
+// taken out of the queue and answered at once (ModelScheduler::CancelQueued),
+// instead of holding its place and its request message (up to the message
+// size limit) until the queue delay ends. FinishWith is called exactly once,
+// by the handler or by whoever answers the request; gRPC calls OnCancel (if
+// at all) before OnDone, which frees it.
+class InferReactor final
+    : public ArenaUnaryReactor<inference::ModelInferRequest, inference::ModelInferResponse> {
  public:
   // The model whose scheduler holds the request; set by the handler before
   // it submits the request, never after it returned the reactor.
@@ -49,7 +51,6 @@ class InferReactor final : public grpc::ServerUnaryReactor {
     cancelled_.store(true, std::memory_order_release);
     if (model_ != nullptr) model_->scheduler().CancelQueued();
   }
-  void OnDone() override { delete this; }
   // OnCancel (a short lock, answering requests that cannot be computed any
   // more) and OnDone never block, so gRPC may run them on the thread that
   // saw the event, as it runs its own DefaultReactor's. Otherwise each
@@ -66,9 +67,8 @@ class InferReactor final : public grpc::ServerUnaryReactor {
 // Holding the model keeps its names, metrics and stats alive until the
 // answer is sent, whichever thread sends it.
 struct PendingCall {
-  grpc::ServerUnaryReactor* reactor;
-  const inference::ModelInferRequest* request;
-  inference::ModelInferResponse* response;
+  InferReactor* reactor;
+  grpc::ByteBuffer* response_bytes;  // gRPC's, for the serialized response
   std::shared_ptr<const ServableModel> model;
   Clock* clock;
   absl::Time start;
@@ -94,15 +94,16 @@ struct PendingCall {
     record.total = Elapsed(start, record.now);
     model->metrics().RecordRequest(record.code, record.total, record.timing, admission);
     model->stats().RecordRequest(record);
-    reactor->Finish(ToGrpcStatus(output.status()));
+    reactor->FinishWith(output.status(), response_bytes);
   }
 
   void Encode(absl::Span<const float> output) {
     const int64_t output_features = model->compiled().output_features();
     const int64_t output_rows = static_cast<int64_t>(output.size()) / output_features;
+    inference::ModelInferResponse* response = reactor->response();
     response->set_model_name(model->name());
     response->set_model_version(model->version_string());
-    response->set_id(request->id());
+    response->set_id(reactor->request()->id());
     auto* tensor = response->add_outputs();
     tensor->set_name(model->config().output(0).name());
     tensor->set_datatype("FP32");
@@ -116,20 +117,26 @@ struct PendingCall {
 }  // namespace
 
 grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
-                                                       const inference::ModelInferRequest* request,
-                                                       inference::ModelInferResponse* response) {
+                                                       const grpc::ByteBuffer* request_bytes,
+                                                       grpc::ByteBuffer* response_bytes) {
   auto* reactor = new InferReactor();
   const absl::Time start = options_.clock->Now();
   if (absl::Status auth = CheckInferenceAuth(*context, "ModelInfer"); !auth.ok()) {
     options_.metrics->RecordUnroutedRequest(auth.code());
-    reactor->Finish(ToGrpcStatus(auth));
+    reactor->FinishWith(auth, response_bytes);
     return reactor;
   }
+  if (absl::Status parsed = reactor->ParseRequest(*request_bytes, "ModelInfer"); !parsed.ok()) {
+    options_.metrics->RecordUnroutedRequest(parsed.code());
+    reactor->FinishWith(parsed, response_bytes);
+    return reactor;
+  }
+  const inference::ModelInferRequest* request = reactor->request();
   absl::StatusOr<std::shared_ptr<const ServableModel>> model =
       options_.repository->Get(request->model_name(), request->model_version());
   if (!model.ok()) {
     options_.metrics->RecordUnroutedRequest(model.status().code());
-    reactor->Finish(ToGrpcStatus(model.status()));
+    reactor->FinishWith(model.status(), response_bytes);
     return reactor;
   }
   const ServableModel& servable = **model;
@@ -140,12 +147,12 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
                                      ModelMetrics::Admission::kRefused);
     servable.stats().RecordRequest(
         RequestRecord{input.status().code(), Elapsed(start, now), nullptr, {}, {}, 0, now});
-    reactor->Finish(ToGrpcStatus(input.status()));
+    reactor->FinishWith(input.status(), response_bytes);
     return reactor;
   }
 
   auto call = std::make_shared<PendingCall>(
-      PendingCall{reactor, request, response, *model, options_.clock, start,
+      PendingCall{reactor, response_bytes, *model, options_.clock, start,
                   Elapsed(start, options_.clock->Now()), input->rows});
   auto infer = std::make_unique<InferRequest>();
   infer->rows = input->rows;

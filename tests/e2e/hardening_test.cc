@@ -19,6 +19,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -152,20 +154,44 @@ bool AwaitQueueDepth(const ServerProcess& server, const std::string& model, int 
   return false;
 }
 
-// Garbage on every RPC. What gRPC 1.51 answers for a request message that
-// does not parse (observed; the server's code never runs):
-//  - inference.GRPCInferenceService (a callback service): UNIMPLEMENTED with
-//    an empty message (grpcpp's callback handler fails every call whose
-//    request does not deserialize that way; a sync or async service would
-//    answer INTERNAL instead, which this test would catch). The same for a
-//    call that carries no request message at all.
-//  - grpc.health.v1.Health/Check: mlpserve's own health service is a
-//    callback service too (server/rpc/health_service.h), so the same.
-// Proto3 string fields must be valid UTF-8: model_name bytes ff fe make the
-// whole request unparseable. A request that parses (the empty message; a
-// second message after the first, which gRPC ignores) reaches the handlers:
-// OK, NOT_FOUND "unknown model ''", or FAILED_PRECONDITION for repository
-// load/unload outside --model-control-mode explicit.
+// Garbage on every RPC. gRPC 1.51's callback API never runs the handler of
+// a call whose request message does not parse (or is missing): it answers
+// UNIMPLEMENTED with an empty message, as if the method did not exist. The
+// server rewrites that to INVALID_ARGUMENT naming the method and the message
+// type (server/rpc/unparsable_request.h). Whether a payload parses is
+// decided here independently, by parsing it with the method's generated
+// request type; a request that parses (the empty message; a second message
+// after the first, which gRPC ignores) reaches the handlers: OK, NOT_FOUND
+// "unknown model ''", or FAILED_PRECONDITION for repository load/unload
+// outside --model-control-mode explicit. Proto3 string fields must be valid
+// UTF-8: model_name bytes ff fe make the whole request unparseable.
+
+// The generated descriptor of `method` ("/package.Service/Method").
+const google::protobuf::MethodDescriptor* MethodDescriptorOf(const std::string& method) {
+  std::string name = method.substr(1);
+  name[name.rfind('/')] = '.';
+  const google::protobuf::MethodDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+  EXPECT_NE(descriptor, nullptr) << method;
+  return descriptor;
+}
+
+// Whether `bytes` parse as the request message of `method`.
+bool ParsesAsRequestOf(const std::string& method, const std::string& bytes) {
+  const google::protobuf::Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+          MethodDescriptorOf(method)->input_type());
+  std::unique_ptr<google::protobuf::Message> message(prototype->New());
+  return message->ParseFromString(bytes);
+}
+
+// What the server must answer for a request of `method` that does not parse.
+std::string UnparsableMessage(const std::string& method) {
+  const google::protobuf::MethodDescriptor* descriptor = MethodDescriptorOf(method);
+  return absl::StrCat(descriptor->name(), ": the request is not a valid ",
+                      descriptor->input_type()->full_name(),
+                      " message (missing, truncated or of another type)");
+}
 
 // Every method of inference.GRPCInferenceService (read from the generated
 // descriptor, so that a method added to the proto is covered too) and the
@@ -230,10 +256,11 @@ grpc::Status GenericUnaryCall(grpc::GenericStub& stub, const std::string& method
   return status;
 }
 
-// Calls `method` as a stream carrying `messages` empty request messages
-// (a unary method expects exactly one).
+// Calls `method` as a stream carrying `messages` (a unary or server-streaming
+// method expects exactly one request message), reads at most one response
+// message and returns the call's status.
 grpc::Status GenericCallWithMessages(grpc::GenericStub& stub, const std::string& method,
-                                     int messages) {
+                                     const std::vector<std::string>& messages) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::CompletionQueue queue;
@@ -243,9 +270,9 @@ grpc::Status GenericCallWithMessages(grpc::GenericStub& stub, const std::string&
   bool ok = false;
   call->StartCall(&tag);
   queue.Next(&tag, &ok);
-  for (int i = 0; ok && i < messages; ++i) {
-    grpc::Slice empty(std::string{});
-    call->Write(grpc::ByteBuffer(&empty, 1), &tag);
+  for (size_t i = 0; ok && i < messages.size(); ++i) {
+    grpc::Slice slice(messages[i]);
+    call->Write(grpc::ByteBuffer(&slice, 1), &tag);
     queue.Next(&tag, &ok);
   }
   if (ok) {
@@ -430,27 +457,48 @@ TEST_F(HardeningTest, GarbageOnEveryRpcNeverCrashesNorAnswersInternalOrUnknown) 
   ASSERT_GE(methods.size(), 11u);                           // the 10 of KServe v2 and health Check
   std::map<std::string, std::map<std::string, int>> codes;  // payload -> code -> calls
   // INTERNAL and UNKNOWN are what the issue forbids; UNAVAILABLE would mean
-  // a dead server or a dropped connection, DEADLINE_EXCEEDED a hang.
+  // a dead server or a dropped connection, DEADLINE_EXCEEDED a hang,
+  // UNIMPLEMENTED gRPC's own answer for an unparsable request.
   const std::set<grpc::StatusCode> forbidden = {
       grpc::StatusCode::INTERNAL, grpc::StatusCode::UNKNOWN, grpc::StatusCode::UNAVAILABLE,
-      grpc::StatusCode::DEADLINE_EXCEEDED};
-  auto check = [&](const std::string& method, const std::string& kind, const grpc::Status& status) {
+      grpc::StatusCode::DEADLINE_EXCEEDED, grpc::StatusCode::UNIMPLEMENTED};
+  int unparsable = 0;
+  auto check = [&](const std::string& method, const std::string& kind, bool parses,
+                   const grpc::Status& status) {
     ++codes[kind][CodeName(status.error_code())];
     EXPECT_EQ(forbidden.count(status.error_code()), 0u)
         << method << ", " << kind << ": " << CodeName(status.error_code()) << " "
         << status.error_message();
+    if (parses) {  // the handler ran and said something else
+      EXPECT_NE(status.error_message(), UnparsableMessage(method)) << method << ", " << kind;
+    } else {
+      ++unparsable;
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method << ", " << kind;
+      EXPECT_EQ(status.error_message(), UnparsableMessage(method)) << method << ", " << kind;
+    }
   };
   for (const Garbage& payload : GarbagePayloads()) {
     for (const std::string& method : methods) {
-      check(method, payload.kind, GenericUnaryCall(stub, method, payload.bytes));
+      check(method, payload.kind, ParsesAsRequestOf(method, payload.bytes),
+            GenericUnaryCall(stub, method, payload.bytes));
+    }
+    // The health service's server-streaming Watch: a Watch that parses
+    // streams the status of its service name until the deadline, so only
+    // those that do not parse are sent.
+    const std::string watch = "/grpc.health.v1.Health/Watch";
+    if (!ParsesAsRequestOf(watch, payload.bytes)) {
+      check(watch, payload.kind, false, GenericCallWithMessages(stub, watch, {payload.bytes}));
     }
   }
   for (int messages : {0, 2}) {
     for (const std::string& method : methods) {
-      check(method, absl::StrCat(messages, " request messages"),
-            GenericCallWithMessages(stub, method, messages));
+      check(method, absl::StrCat(messages, " request messages"), messages > 0,
+            GenericCallWithMessages(stub, method, std::vector<std::string>(messages)));
     }
   }
+  // Most payloads are unparsable for every method (a check that never saw
+  // one would prove nothing).
+  EXPECT_GT(unparsable, 100);
   for (const auto& [kind, by_code] : codes) {
     std::cout << "  " << kind << ":";
     for (const auto& [code, calls] : by_code) std::cout << " " << code << " x" << calls;

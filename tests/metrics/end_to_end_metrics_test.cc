@@ -13,8 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/metrics/metrics_test_util.h"
@@ -267,18 +270,43 @@ TEST_F(EndToEndMetricsTest, ActivationAndRequestMetricsMatchTheRequestsSent) {
               grpc::StatusCode::NOT_FOUND);
   }
 
+  // And 2 whose bytes are not a ModelInferRequest at all: no model to count
+  // them under.
+  constexpr int kUnparsable = 2;
+  grpc::GenericStub generic(
+      grpc::CreateChannel(server_->grpc_target(), grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < kUnparsable; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    grpc::Slice garbage(std::string("\x0a\xff\xff\xff\x07xyz"));
+    grpc::ByteBuffer request(&garbage, 1);
+    grpc::ByteBuffer response;
+    absl::Notification done;
+    grpc::Status status;
+    generic.UnaryCall(&context, "/inference.GRPCInferenceService/ModelInfer", grpc::StubOptions(),
+                      &request, &response, [&](grpc::Status s) {
+                        status = std::move(s);
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  }
+
   const Samples s = ScrapeUntil(server_->metrics_port(), [&](const Samples& samples) {
     return RowsCounted(samples, kProbe, total_rows);
   });
   const std::string probe = ModelLabels(kProbe);
-  EXPECT_EQ(RequestCounts(s),
-            (std::map<std::string, double>{
-                {Series("mlpserve_requests_total", "code=\"OK\"," + probe),
-                 static_cast<double>(ok_requests)},
-                {Series("mlpserve_requests_total", "code=\"INVALID_ARGUMENT\"," + probe), kInvalid},
-                {Series("mlpserve_requests_total", "code=\"NOT_FOUND\",model=\"\",version=\"\""),
-                 kNotFound},
-            }));
+  EXPECT_EQ(
+      RequestCounts(s),
+      (std::map<std::string, double>{
+          {Series("mlpserve_requests_total", "code=\"OK\"," + probe),
+           static_cast<double>(ok_requests)},
+          {Series("mlpserve_requests_total", "code=\"INVALID_ARGUMENT\"," + probe), kInvalid},
+          {Series("mlpserve_requests_total", "code=\"NOT_FOUND\",model=\"\",version=\"\""),
+           kNotFound},
+          {Series("mlpserve_requests_total", "code=\"INVALID_ARGUMENT\",model=\"\",version=\"\""),
+           kUnparsable},
+      }));
   EXPECT_EQ(ValueOr(s, Series("mlpserve_inferences_total", probe)), total_rows);
   EXPECT_EQ(ValueOr(s, Series("mlpserve_batch_size_sum", probe)), total_rows);
   EXPECT_EQ(ValueOr(s, Series("mlpserve_request_duration_seconds_count", probe)), ok_requests);
