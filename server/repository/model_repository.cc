@@ -448,16 +448,33 @@ absl::StatusOr<std::shared_ptr<const ServableModel>> ModelRepository::Get(
     return NotServingLocked(name, wanted, absl::StrCat("unknown model '", ClientText(name), "'"));
   }
   const auto& ready = it->second.ready;
+  // Whether the last load of `name` failed for `version` (0: for any version
+  // or before any was known). The reason is not given here: the index
+  // (behind the control token when there is one) and the log have it.
+  auto failed = [&](int64_t version) {
+    for (const ModelVersionStatus& failure : it->second.failures) {
+      if (version == 0 || failure.version == version) return true;
+    }
+    return false;
+  };
+  constexpr absl::string_view kWhy =
+      " (RepositoryIndex, `mlpserve-client models list` and the server log say why)";
   if (version.empty()) {
     if (ready.empty()) {
-      return NotServingLocked(name, 0, absl::StrCat("model '", name, "' has no ready version"));
+      return NotServingLocked(
+          name, 0,
+          failed(0) ? absl::StrCat("model '", name, "' has no ready version: its load failed", kWhy)
+                    : absl::StrCat("model '", name, "' has no ready version"));
     }
     return ready.rbegin()->second.model;
   }
   auto v = ready.find(wanted);
   if (v == ready.end()) {
-    return NotServingLocked(name, wanted,
-                            absl::StrCat("model '", name, "' version ", wanted, " is not loaded"));
+    return NotServingLocked(
+        name, wanted,
+        failed(wanted)
+            ? absl::StrCat("model '", name, "' version ", wanted, " failed to load", kWhy)
+            : absl::StrCat("model '", name, "' version ", wanted, " is not loaded"));
   }
   return v->second.model;
 }

@@ -209,7 +209,15 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
       {"unknown model", [](auto& r) { r.set_model_name("nope"); }, grpc::StatusCode::NOT_FOUND,
        "unknown model 'nope'"},
       {"unknown version", [](auto& r) { r.set_model_version("9"); }, grpc::StatusCode::NOT_FOUND,
-       "version 9"},
+       "model 'leaky_mlp' version 9 is not loaded"},
+      {"model whose load failed", [](auto& r) { r.set_model_name("broken"); },
+       grpc::StatusCode::NOT_FOUND, "model 'broken' has no ready version: its load failed"},
+      {"version whose load failed",
+       [](auto& r) {
+         r.set_model_name("broken");
+         r.set_model_version("1");
+       },
+       grpc::StatusCode::NOT_FOUND, "model 'broken' version 1 failed to load (RepositoryIndex"},
       {"bad version", [](auto& r) { r.set_model_version("x"); }, grpc::StatusCode::INVALID_ARGUMENT,
        "model 'leaky_mlp': version 'x' is not a positive"},
       {"version 0", [](auto& r) { r.set_model_version("0"); }, grpc::StatusCode::INVALID_ARGUMENT,
@@ -382,7 +390,8 @@ TEST_F(InferenceServiceTest, ModelStatisticsRefusesAVersionWithoutAModel) {
   // A model whose load failed has no statistics: the error ModelInfer gets.
   const grpc::Status broken = statistics("broken", "");
   EXPECT_EQ(broken.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_THAT(broken.error_message(), HasSubstr("model 'broken' has no ready version"));
+  EXPECT_THAT(broken.error_message(),
+              HasSubstr("model 'broken' has no ready version: its load failed (RepositoryIndex"));
   EXPECT_TRUE(statistics("leaky_mlp", "1").ok());
   EXPECT_TRUE(statistics("", "").ok());
 }
