@@ -1,5 +1,6 @@
 #include "server/model/model_config.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -94,6 +95,39 @@ absl::Status FoldInstanceGroup(ModelConfig& config, absl::string_view source) {
   }
   config.set_instance_count(count);
   config.clear_instance_group();
+  return absl::OkStatus();
+}
+
+// Folds dynamic_batching.default_queue_policy's max_queue_size into
+// dynamic_batching.max_queue_size (see proto/model_config.proto) and
+// refuses what mlpserve does not serve.
+absl::Status FoldQueuePolicy(ModelConfig& config, absl::string_view source) {
+  if (!config.dynamic_batching().has_default_queue_policy()) return absl::OkStatus();
+  DynamicBatching* batching = config.mutable_dynamic_batching();
+  inference::ModelQueuePolicy* policy = batching->mutable_default_queue_policy();
+  if (policy->timeout_action() != inference::ModelQueuePolicy::REJECT) {
+    return ConfigError(source,
+                       "dynamic_batching.default_queue_policy.timeout_action DELAY is not served: "
+                       "mlpserve has no priority levels to move a late request behind; REJECT "
+                       "(the default) answers it DEADLINE_EXCEEDED");
+  }
+  if (absl::Status s =
+          CheckAtMost(source,
+                      "dynamic_batching.default_queue_policy."
+                      "default_timeout_microseconds",
+                      policy->default_timeout_microseconds(), kMaxQueueDelayMicroseconds);
+      !s.ok()) {
+    return s;
+  }
+  if (policy->max_queue_size() == 0) return absl::OkStatus();
+  if (batching->max_queue_size() != 0 && batching->max_queue_size() != policy->max_queue_size()) {
+    return ConfigError(source,
+                       absl::StrCat("dynamic_batching.max_queue_size ", batching->max_queue_size(),
+                                    " and dynamic_batching.default_queue_policy.max_queue_size ",
+                                    policy->max_queue_size(), " disagree; give one of them"));
+  }
+  batching->set_max_queue_size(policy->max_queue_size());
+  policy->clear_max_queue_size();
   return absl::OkStatus();
 }
 
@@ -215,6 +249,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::strin
                              model_name, "'"));
   }
   if (absl::Status s = FoldInstanceGroup(config, source); !s.ok()) return s;
+  if (absl::Status s = FoldQueuePolicy(config, source); !s.ok()) return s;
   if (absl::Status s = CheckValues(config, source, /*zero_ok=*/true); !s.ok()) return s;
   return config;
 }
@@ -267,6 +302,16 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& m
   if (stats->sample_every() == 0) stats->set_sample_every(1);
   if (stats->dead_window_rows() == 0) stats->set_dead_window_rows(kDefaultDeadWindowRows);
   return config;
+}
+
+absl::Duration QueueTimeout(const ModelConfig& config, absl::Duration requested) {
+  if (!config.dynamic_batching().has_default_queue_policy()) return requested;
+  const inference::ModelQueuePolicy& policy = config.dynamic_batching().default_queue_policy();
+  const absl::Duration fallback =
+      policy.default_timeout_microseconds() == 0
+          ? absl::InfiniteDuration()
+          : absl::Microseconds(static_cast<int64_t>(policy.default_timeout_microseconds()));
+  return policy.allow_timeout_override() ? std::min(fallback, requested) : fallback;
 }
 
 }  // namespace mlpserve

@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "proto/model_config.pb.h"
 #include "server/model/mlp.h"
 
@@ -55,6 +56,15 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::strin
 // Returns `config` with every default and graph-derived field filled in.
 // INVALID_ARGUMENT when an input/output name or dims disagree with `mlp`.
 absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& mlp);
+
+// How long a request of a model with `config` may wait in its queue, given
+// the request's own "timeout" parameter (`requested`; InfiniteDuration when
+// absent). Without dynamic_batching.default_queue_policy: `requested`. With
+// one, as Triton: the policy's default_timeout_microseconds (0: no bound),
+// which the request's own may only shorten, and only with
+// allow_timeout_override (else it is ignored). Unlike Triton, a request may
+// also shorten a default of 0 (no bound), rather than being ignored.
+absl::Duration QueueTimeout(const ModelConfig& config, absl::Duration requested);
 
 }  // namespace mlpserve
 

@@ -6,8 +6,11 @@
 //
 //   request "timeout"        int64 microseconds > 0: a request that has not
 //                            started computing within it is answered
-//                            DEADLINE_EXCEEDED (Triton's queue timeout);
-//                            the client's gRPC deadline still applies
+//                            DEADLINE_EXCEEDED (Triton's queue timeout;
+//                            a model's dynamic_batching.default_queue_policy
+//                            may bound or ignore it: QueueTimeout in
+//                            server/model/model_config.h); the client's gRPC
+//                            deadline still applies
 //   request "priority"       int64 >= 0: accepted; mlpserve has one
 //                            priority level
 //   request "sequence_id", "sequence_start", "sequence_end":

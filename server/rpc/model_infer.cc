@@ -7,6 +7,7 @@
 #include <string>
 
 #include "server/common/clock.h"
+#include "server/model/model_config.h"
 #include "server/rpc/infer_decode.h"
 #include "server/rpc/inference_service.h"
 #include "server/rpc/raw_unary.h"
@@ -157,7 +158,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   auto infer = std::make_unique<InferRequest>();
   infer->rows = input->rows;
   infer->input = input->bytes;
-  infer->deadline = std::min(ToAbslTime(context->deadline()), start + input->timeout);
+  infer->deadline = std::min(ToAbslTime(context->deadline()),
+                             start + QueueTimeout(servable.config(), input->timeout));
   // The reactor lives until OnDone, after the request is answered.
   infer->is_cancelled = [reactor, context] {
     return reactor->cancelled() || context->IsCancelled();

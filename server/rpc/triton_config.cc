@@ -52,6 +52,7 @@ inference::ModelConfig ToTritonModelConfig(const ModelConfig& config) {
     inference::ModelDynamicBatching* to = out.mutable_dynamic_batching();
     to->set_max_queue_delay_microseconds(from.max_queue_delay_microseconds());
     to->mutable_preferred_batch_size()->CopyFrom(from.preferred_batch_size());
+    *to->mutable_default_queue_policy() = from.default_queue_policy();
     to->mutable_default_queue_policy()->set_max_queue_size(static_cast<uint32_t>(
         std::min<uint64_t>(from.max_queue_size(), std::numeric_limits<uint32_t>::max())));
   }

@@ -207,6 +207,81 @@ TEST(ModelConfigTest, TritonInstanceGroupIsInstanceCount) {
   }
 }
 
+// Triton's dynamic_batching.default_queue_policy: its max_queue_size is
+// mlpserve's, its timeouts are kept for QueueTimeout, DELAY is refused.
+TEST(ModelConfigTest, TritonQueuePolicyLoads) {
+  absl::StatusOr<ModelConfig> c = ParseModelConfig(
+      "dynamic_batching { default_queue_policy { max_queue_size: 8 timeout_action: REJECT "
+      "default_timeout_microseconds: 5000 allow_timeout_override: true } }",
+      kSource, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->dynamic_batching().max_queue_size(), 8u);
+  EXPECT_EQ(c->dynamic_batching().default_queue_policy().max_queue_size(), 0u);
+  EXPECT_EQ(c->dynamic_batching().default_queue_policy().default_timeout_microseconds(), 5000u);
+  EXPECT_TRUE(c->dynamic_batching().default_queue_policy().allow_timeout_override());
+  c = ParseModelConfig(
+      "dynamic_batching { max_queue_size: 8 default_queue_policy { max_queue_size: 8 } }", kSource,
+      "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->dynamic_batching().max_queue_size(), 8u);
+  // A policy without a size keeps the default once completed.
+  c = ParseModelConfig("dynamic_batching { default_queue_policy { } }", kSource, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<ModelConfig> complete = CompleteModelConfig(*c, SmallMlp());
+  ASSERT_TRUE(complete.ok()) << complete.status();
+  EXPECT_EQ(complete->dynamic_batching().max_queue_size(), kDefaultMaxQueueSize);
+
+  const std::pair<const char*, const char*> refused[] = {
+      {"dynamic_batching { default_queue_policy { timeout_action: DELAY } }",
+       "dynamic_batching.default_queue_policy.timeout_action DELAY is not served"},
+      {"dynamic_batching { max_queue_size: 4 default_queue_policy { max_queue_size: 8 } }",
+       "dynamic_batching.max_queue_size 4 and dynamic_batching.default_queue_policy."
+       "max_queue_size 8 disagree"},
+      {"dynamic_batching { default_queue_policy { default_timeout_microseconds: 86400000001 } }",
+       "dynamic_batching.default_queue_policy.default_timeout_microseconds is 86400000001"},
+      {"dynamic_batching { default_queue_policy { priority_levels: 2 } }",
+       "no field named \"priority_levels\""},
+  };
+  for (const auto& [text, message] : refused) {
+    c = ParseModelConfig(text, kSource, "m");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(c.status().message(), HasSubstr(message)) << text;
+  }
+}
+
+// The wait a request is given, against Triton's rules.
+TEST(ModelConfigTest, QueueTimeoutFollowsThePolicy) {
+  const absl::Duration inf = absl::InfiniteDuration();
+  const absl::Duration ms = absl::Milliseconds(1);
+  auto timeout = [](const std::string& text, absl::Duration requested) {
+    absl::StatusOr<ModelConfig> c = ParseModelConfig(text, kSource, "m");
+    EXPECT_TRUE(c.ok()) << c.status();
+    return QueueTimeout(c.value_or(ModelConfig()), requested);
+  };
+  // No policy: the request's own timeout, as given.
+  EXPECT_EQ(timeout("", inf), inf);
+  EXPECT_EQ(timeout("dynamic_batching { }", 7 * ms), 7 * ms);
+  // The policy's default bounds every request; without override a request's
+  // own is ignored, with it the request may only shorten the default.
+  const std::string fixed =
+      "dynamic_batching { default_queue_policy { "
+      "default_timeout_microseconds: 5000 } }";
+  EXPECT_EQ(timeout(fixed, inf), 5 * ms);
+  EXPECT_EQ(timeout(fixed, 1 * ms), 5 * ms);
+  EXPECT_EQ(timeout(fixed, 9 * ms), 5 * ms);
+  const std::string override =
+      "dynamic_batching { default_queue_policy { "
+      "default_timeout_microseconds: 5000 allow_timeout_override: true } }";
+  EXPECT_EQ(timeout(override, inf), 5 * ms);
+  EXPECT_EQ(timeout(override, 1 * ms), 1 * ms);
+  EXPECT_EQ(timeout(override, 9 * ms), 5 * ms);
+  // A default of 0 is no bound: only a request with override allowed has one.
+  EXPECT_EQ(timeout("dynamic_batching { default_queue_policy { } }", 1 * ms), inf);
+  EXPECT_EQ(
+      timeout("dynamic_batching { default_queue_policy { allow_timeout_override: true } }", 1 * ms),
+      1 * ms);
+}
+
 // Triton's max_batch_size 0 means "no batch dimension"; mlpserve models
 // always have one, so an explicit 0 is refused rather than read as absent.
 TEST(ModelConfigTest, MaxBatchSizeZeroIsRefusedAbsentIsTheDefault) {

@@ -37,6 +37,7 @@ constexpr char kTunedConfig[] = R"pb(
     max_queue_delay_microseconds: 250
     preferred_batch_size: [ 4, 8 ]
     max_queue_size: 9
+    default_queue_policy { default_timeout_microseconds: 30000000 allow_timeout_override: true }
   }
   instance_count: 2
   threads_per_instance: 3
@@ -172,6 +173,11 @@ TEST_F(ModelConfigRpcTest, EveryConfiguredFieldOfEachVersion) {
     EXPECT_EQ(config.dynamic_batching().max_queue_delay_microseconds(), 250u);
     EXPECT_THAT(config.dynamic_batching().preferred_batch_size(), ElementsAre(4, 8));
     EXPECT_EQ(config.dynamic_batching().default_queue_policy().max_queue_size(), 9u);
+    EXPECT_EQ(config.dynamic_batching().default_queue_policy().default_timeout_microseconds(),
+              30000000u);
+    EXPECT_TRUE(config.dynamic_batching().default_queue_policy().allow_timeout_override());
+    EXPECT_EQ(config.dynamic_batching().default_queue_policy().timeout_action(),
+              inference::ModelQueuePolicy::REJECT);
     ASSERT_EQ(config.instance_group_size(), 1);
     EXPECT_EQ(config.instance_group(0).count(), 2);
     EXPECT_EQ(Parameters(config), (std::map<std::string, std::string>{

@@ -69,6 +69,14 @@ class QueuedCallTest : public ::testing::Test {
         root_, "held", "leaky_mlp",
         "max_batch_size: " + std::to_string(kMaxBatch) +
             "\ndynamic_batching { max_queue_delay_microseconds: 600000000 }\n");
+    // Triton's queue policy: a 1 ms bound on every request's wait that a
+    // request cannot change; and no bound that a request may not set.
+    AddModelWithBundledWeights(root_, "policed", "leaky_mlp",
+                               "dynamic_batching { max_queue_delay_microseconds: 600000000 "
+                               "default_queue_policy { default_timeout_microseconds: 1000 } }\n");
+    AddModelWithBundledWeights(root_, "unbounded", "leaky_mlp",
+                               "dynamic_batching { max_queue_delay_microseconds: 600000000 "
+                               "default_queue_policy { allow_timeout_override: false } }\n");
     absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(root_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -79,15 +87,15 @@ class QueuedCallTest : public ::testing::Test {
     fs::remove_all(root_);
   }
 
-  ModelStatsSnapshot Stats() {
+  ModelStatsSnapshot Stats(const std::string& name = "held") {
     absl::StatusOr<std::shared_ptr<const ServableModel>> model =
-        server_->repository().Get("held", "");
+        server_->repository().Get(name, "");
     EXPECT_TRUE(model.ok()) << model.status();
     return model.ok() ? (*model)->stats().Snapshot() : ModelStatsSnapshot{};
   }
-  size_t QueueDepth() {
+  size_t QueueDepth(const std::string& name = "held") {
     absl::StatusOr<std::shared_ptr<const ServableModel>> model =
-        server_->repository().Get("held", "");
+        server_->repository().Get(name, "");
     return model.ok() ? (*model)->scheduler().queue_depth() : 0;
   }
   // Polls `condition` for up to 60 s; true once it holds.
@@ -188,6 +196,46 @@ TEST_F(QueuedCallTest, TimeoutParameterEndsAQueuedCall) {
   // The server's answer (it names the model), not the client's own deadline.
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("model 'held:1': deadline exceeded"));
   EXPECT_EQ(Stats().execution_count, 0u);
+}
+
+// dynamic_batching.default_queue_policy's default_timeout_microseconds
+// bounds the wait of a request that asks for nothing, and of one that asks
+// for longer without allow_timeout_override.
+TEST_F(QueuedCallTest, QueuePolicyTimeoutEndsAQueuedCall) {
+  for (const int64_t requested : {int64_t{0}, int64_t{30'000'000}}) {
+    Call call;
+    call.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(50));
+    call.request = MakeInferRequest("policed", std::vector<float>(kFeatures, 0.5f), 1);
+    if (requested > 0) (*call.request.mutable_parameters())["timeout"].set_int64_param(requested);
+    call.Start(*stub_);
+    const grpc::Status status = call.Wait();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+    EXPECT_THAT(status.error_message(),
+                ::testing::HasSubstr("model 'policed:1': deadline exceeded"));
+  }
+  EXPECT_EQ(Stats("policed").execution_count, 0u);
+}
+
+// Without allow_timeout_override a request's own "timeout" does not apply:
+// 200 ms after a 1 ms timeout the request still waits in the queue (where
+// an applied timeout would have ended it within a millisecond or two), until
+// its client cancels it.
+TEST_F(QueuedCallTest, RequestTimeoutIsIgnoredWithoutOverride) {
+  Call call;
+  call.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(50));
+  call.request = MakeInferRequest("unbounded", std::vector<float>(kFeatures, 0.5f), 1);
+  (*call.request.mutable_parameters())["timeout"].set_int64_param(1000);  // 1 ms
+  call.Start(*stub_);
+  absl::Cleanup end_call = [&] {
+    call.context.TryCancel();
+    call.Wait();
+    server_->repository().Drain();
+  };
+  ASSERT_TRUE(Eventually([&] { return QueueDepth("unbounded") == 1; }));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(QueueDepth("unbounded"), 1u);
+  call.context.TryCancel();
+  EXPECT_EQ(call.Wait().error_code(), grpc::StatusCode::CANCELLED);
 }
 
 TEST_F(QueuedCallTest, CancelledCallLeavesTheQueueAtOnce) {
