@@ -24,6 +24,7 @@
 #include "server/rpc/graceful_shutdown.h"
 #include "server/rpc/grpc_server.h"
 #include "server/rpc/inference_service.h"
+#include "server/rpc/readiness.h"
 #include "spdlog/spdlog.h"
 
 namespace mlpserve {
@@ -44,6 +45,7 @@ struct Flags {
   std::vector<std::string> load_models;
   std::string auth_token_file;
   bool auth_inference = false;
+  bool strict_readiness = false;
 };
 
 void AddFlags(CLI::App& app, Flags& flags) {
@@ -94,6 +96,10 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_flag("--auth-inference", flags.auth_inference,
                "Require the token for inference and model metadata too (not for liveness, "
                "readiness or health)");
+  app.add_flag("--strict-readiness", flags.strict_readiness,
+               "Ready (ServerReady, grpc.health.v1 \"\") only while every model has a ready "
+               "version; without it, ready once the start-up load is over. grpc.health.v1 "
+               "\"liveness\" is SERVING either way");
   app.add_option("--shutdown-grace-secs", flags.shutdown_grace_secs,
                  "On SIGTERM/SIGINT, how long requests in flight may take to finish")
       ->capture_default_str()
@@ -123,9 +129,11 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
     spdlog::critical("{}", std::string(http.status().message()));
     return 1;
   }
+  Readiness readiness(flags.strict_readiness);
   ModelRepository::Options repository_options;
   repository_options.root = flags.model_repository;
   repository_options.metrics = metrics->get();
+  repository_options.on_change = [&readiness] { readiness.Update(); };
   absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
       ModelRepository::Create(repository_options);
   if (!repository.ok()) {
@@ -188,6 +196,7 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
     spdlog::critical("{}", std::string(grpc.status().message()));
     return 1;
   }
+  readiness.Attach(repository->get(), &service, grpc->get());
   spdlog::info("mlpserve {} listening: gRPC on port {}{}, metrics on port {}", MLPSERVE_VERSION,
                (*grpc)->port(), flags.tls_cert.empty() ? "" : " (TLS)", (*http)->port());
 
@@ -198,12 +207,18 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
   }
   if (poll) controller.emplace(repository->get(), absl::Seconds(flags.repository_poll_secs));
   if (!signals.terminated()) {
-    service.SetReady(true);
-    (*grpc)->SetServing(true);
-    spdlog::info("ready: serving model repository '{}'", flags.model_repository);
+    if (readiness.Start()) {
+      spdlog::info("ready: serving model repository '{}'", flags.model_repository);
+    } else {
+      spdlog::warn(
+          "not ready: serving model repository '{}', but a model has no ready version "
+          "(--strict-readiness); `mlpserve-client models list` says which and why",
+          flags.model_repository);
+    }
   }
 
   const int signal = signals.Wait();
+  readiness.Stop();
   spdlog::info("received {}: draining for up to {}s", strsignal(signal), flags.shutdown_grace_secs);
   if (GracefulShutdown(service, **repository, controller ? &*controller : nullptr, **grpc,
                        absl::Seconds(flags.shutdown_grace_secs))) {

@@ -266,25 +266,29 @@ absl::Status ModelRepository::LoadModel(const std::string& name) {
     return absl::NotFoundError(
         absl::StrCat("model '", ClientText(name), "' is not in repository '", options_.root, "'"));
   }
-  absl::MutexLock control(&control_mu_);
-  {
-    absl::MutexLock lock(&mu_);
-    pending_loads_.insert(name);  // until Publish
-  }
-  ModelEntry entry = BuildEntry(name, CurrentEntry(name));
   absl::Status status = absl::OkStatus();
-  if (!entry.failures.empty()) {
-    status = absl::InvalidArgumentError(
-        absl::StrCat(entry.failures.front().reason,
-                     entry.ready.empty() ? "" : " (versions that were serving keep serving)"));
+  {
+    absl::MutexLock control(&control_mu_);
+    {
+      absl::MutexLock lock(&mu_);
+      pending_loads_.insert(name);  // until Publish
+    }
+    ModelEntry entry = BuildEntry(name, CurrentEntry(name));
+    if (!entry.failures.empty()) {
+      status = absl::InvalidArgumentError(
+          absl::StrCat(entry.failures.front().reason,
+                       entry.ready.empty() ? "" : " (versions that were serving keep serving)"));
+    }
+    std::set<int64_t> failed_versions;
+    for (const ModelVersionStatus& failure : entry.failures)
+      failed_versions.insert(failure.version);
+    Publish(name, entry, /*erase=*/false);
+    // Failed versions without a serving build export mlpserve_model_ready 0.
+    options_.metrics->SetLoadFailures(name, failed_versions);
+    // `entry` now holds the replaced versions: dropping them here retires
+    // those no request holds any more.
   }
-  std::set<int64_t> failed_versions;
-  for (const ModelVersionStatus& failure : entry.failures) failed_versions.insert(failure.version);
-  Publish(name, entry, /*erase=*/false);
-  // Failed versions without a serving build export mlpserve_model_ready 0.
-  options_.metrics->SetLoadFailures(name, failed_versions);
-  // `entry` now holds the replaced versions: dropping them here retires
-  // those no request holds any more.
+  if (options_.on_change) options_.on_change();
   return status;
 }
 
@@ -330,15 +334,19 @@ void ModelRepository::Drain() {
 }
 
 absl::Status ModelRepository::UnloadModel(const std::string& name) {
-  absl::MutexLock control(&control_mu_);
-  if (!HasModel(name)) {
-    return absl::NotFoundError(absl::StrCat("unknown model '", ClientText(name), "'"));
+  {
+    absl::MutexLock control(&control_mu_);
+    if (!HasModel(name)) {
+      return absl::NotFoundError(absl::StrCat("unknown model '", ClientText(name), "'"));
+    }
+    ModelEntry retired;
+    retired.failures.push_back({name, 0, ModelState::kUnavailable, "unloaded"});
+    retired.unloaded = true;
+    Publish(name, retired, /*erase=*/false);
+    options_.metrics->SetLoadFailures(name, {});
+    spdlog::info("model '{}' unloaded ({} version(s) retired)", name, retired.ready.size());
   }
-  ModelEntry retired;
-  retired.failures.push_back({name, 0, ModelState::kUnavailable, "unloaded"});
-  Publish(name, retired, /*erase=*/false);
-  options_.metrics->SetLoadFailures(name, {});
-  spdlog::info("model '{}' unloaded ({} version(s) retired)", name, retired.ready.size());
+  if (options_.on_change) options_.on_change();
   return absl::OkStatus();
 }
 
@@ -375,10 +383,13 @@ void ModelRepository::Poll() {
   }
   for (const std::string& name : vanished) {
     spdlog::info("model '{}' removed from the repository: unloading", name);
-    absl::MutexLock control(&control_mu_);
-    ModelEntry retired;
-    Publish(name, retired, /*erase=*/true);
-    options_.metrics->SetLoadFailures(name, {});
+    {
+      absl::MutexLock control(&control_mu_);
+      ModelEntry retired;
+      Publish(name, retired, /*erase=*/true);
+      options_.metrics->SetLoadFailures(name, {});
+    }
+    if (options_.on_change) options_.on_change();
   }
 }
 
@@ -448,12 +459,15 @@ absl::StatusOr<std::shared_ptr<const ServableModel>> ModelRepository::Get(
     return NotServingLocked(name, wanted, absl::StrCat("unknown model '", ClientText(name), "'"));
   }
   const auto& ready = it->second.ready;
-  // Whether the last load of `name` failed for `version` (0: for any version
-  // or before any was known). The reason is not given here: the index
-  // (behind the control token when there is one) and the log have it.
+  // Whether the last load of `name` failed for `version` (0: for any
+  // version), counting a failure of the whole model (version 0: a bad
+  // config.pbtxt, no version folder). An unloaded model did not fail. The
+  // reason is not given here: the index (behind the control token when
+  // there is one) and the log have it.
   auto failed = [&](int64_t version) {
+    if (it->second.unloaded) return false;
     for (const ModelVersionStatus& failure : it->second.failures) {
-      if (version == 0 || failure.version == version) return true;
+      if (version == 0 || failure.version == version || failure.version == 0) return true;
     }
     return false;
   };
@@ -464,7 +478,9 @@ absl::StatusOr<std::shared_ptr<const ServableModel>> ModelRepository::Get(
       return NotServingLocked(
           name, 0,
           failed(0) ? absl::StrCat("model '", name, "' has no ready version: its load failed", kWhy)
-                    : absl::StrCat("model '", name, "' has no ready version"));
+          : it->second.unloaded
+              ? absl::StrCat("model '", name, "' has no ready version: it was unloaded")
+              : absl::StrCat("model '", name, "' has no ready version"));
     }
     return ready.rbegin()->second.model;
   }
@@ -496,6 +512,18 @@ absl::Status ModelRepository::NotServingLocked(absl::string_view name, int64_t v
         absl::StrCat("model '", name, "' version ", version, " is loading"));
   }
   return absl::UnavailableError(absl::StrCat("model '", name, "' is loading"));
+}
+
+bool ModelRepository::AllModelsReady() const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, entry] : models_) {
+    if (!entry.unloaded && entry.ready.empty()) return false;
+  }
+  for (const std::string& name : pending_loads_) {
+    auto it = models_.find(name);
+    if (it == models_.end() || it->second.ready.empty()) return false;
+  }
+  return true;
 }
 
 bool ModelRepository::HasModel(absl::string_view name) const {

@@ -65,6 +65,11 @@ class ModelRepository {
     // reported as loading from then on), before its files are read. For
     // tests, which hold a load there; empty by default.
     std::function<void(const std::string& model, int64_t version)> on_version_load;
+    // Called after the versions of a model changed (a load or reload ended,
+    // whether it failed or not; an unload; a removal found by Poll), on the
+    // thread that changed them, outside the repository's locks; it may call
+    // the repository's const methods. Empty by default.
+    std::function<void()> on_change;
   };
 
   // NOT_FOUND when `root` does not exist or is not a directory;
@@ -134,6 +139,12 @@ class ModelRepository {
   // Ready versions of `name`, ascending; empty if none.
   std::vector<int64_t> ReadyVersions(absl::string_view name) const;
 
+  // Whether every model the repository was asked to serve has a ready
+  // version: each model loaded (at start, by LoadModel or by Poll) and not
+  // unloaded since, and each marked loading (MarkLoading) that has none yet
+  // counts. Vacuously true with no model. --strict-readiness's answer.
+  bool AllModelsReady() const;
+
   // Every model and version known, with its state, and every model folder
   // not loaded (UNAVAILABLE, "not loaded"); sorted by name, version.
   // LOADING: a version being built by a load in progress. UNLOADING: a
@@ -154,6 +165,7 @@ class ModelRepository {
     std::map<int64_t, LoadedVersion> ready;
     std::vector<ModelVersionStatus> failures;
     std::string fingerprint;  // of the whole model folder, for Poll
+    bool unloaded = false;    // by UnloadModel: not expected to serve
   };
 
   struct Retiring {

@@ -67,7 +67,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& opt
   builder.AddListeningPort(options.address, *credentials, &port);
   builder.RegisterService(options.service);
   // A request that does not parse gets INVALID_ARGUMENT, not gRPC's bare
-  // UNIMPLEMENTED; ModelInfer (raw) answers that itself.
+  // UNIMPLEMENTED; the raw methods (ModelInfer, ServerLive) answer that
+  // themselves.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(
       std::make_unique<UnparsableRequestInterceptorFactory>(std::set<std::string, std::less<>>{

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -16,10 +17,11 @@ using grpc::health::v1::HealthCheckResponse;
 // last status when the service shuts down, or on cancellation.
 class HealthService::WatchReactor final : public grpc::ServerWriteReactor<HealthCheckResponse> {
  public:
-  WatchReactor(HealthService* service, bool known) : service_(service), known_(known) {}
+  WatchReactor(HealthService* service, std::string name)
+      : service_(service), name_(std::move(name)) {}
 
-  // Whether the stream watches the server (""), not an unknown name.
-  bool known() const { return known_; }
+  // The service name the stream watches.
+  const std::string& name() const { return name_; }
 
   // Sends `status` unless it is the last one sent; with `finish`, then ends
   // the stream with UNAVAILABLE. Thread-safe.
@@ -82,7 +84,7 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
   }
 
   HealthService* const service_;
-  const bool known_;
+  const std::string name_;
   std::atomic<int> refs_{1};
   absl::Mutex mu_;
   HealthCheckResponse response_ ABSL_GUARDED_BY(mu_);  // the write in flight
@@ -93,8 +95,14 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
   HealthCheckResponse::ServingStatus last_sent_ ABSL_GUARDED_BY(mu_) = HealthCheckResponse::UNKNOWN;
 };
 
-HealthCheckResponse::ServingStatus HealthService::StatusLocked() const {
-  return serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+HealthCheckResponse::ServingStatus HealthService::StatusLocked(const std::string& service) const {
+  if (service.empty()) {
+    return serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+  }
+  if (service == kLiveness) {
+    return shut_down_ ? HealthCheckResponse::NOT_SERVING : HealthCheckResponse::SERVING;
+  }
+  return HealthCheckResponse::SERVICE_UNKNOWN;
 }
 
 void HealthService::SetServing(bool serving) {
@@ -104,7 +112,7 @@ void HealthService::SetServing(bool serving) {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return;
     serving_ = serving;
-    sends = PinWatchesLocked(/*all=*/false);
+    sends = PinWatchesLocked();
   }
   SendAndUnpin(sends, /*finish=*/false);
 }
@@ -117,19 +125,17 @@ void HealthService::Shutdown() {
     if (shut_down_) return;
     shut_down_ = true;
     serving_ = false;
-    sends = PinWatchesLocked(/*all=*/true);
+    sends = PinWatchesLocked();
   }
   SendAndUnpin(sends, /*finish=*/true);
 }
 
 std::vector<std::pair<HealthService::WatchReactor*, HealthCheckResponse::ServingStatus>>
-HealthService::PinWatchesLocked(bool all) {
+HealthService::PinWatchesLocked() {
   std::vector<std::pair<WatchReactor*, HealthCheckResponse::ServingStatus>> sends;
   for (WatchReactor* watch : watches_) {
-    if (!all && !watch->known()) continue;
     watch->Ref();
-    sends.emplace_back(watch,
-                       watch->known() ? StatusLocked() : HealthCheckResponse::SERVICE_UNKNOWN);
+    sends.emplace_back(watch, StatusLocked(watch->name()));
   }
   return sends;
 }
@@ -155,25 +161,26 @@ grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* cont
                                                const HealthCheckRequest* request,
                                                HealthCheckResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!request->service().empty()) {
+  HealthCheckResponse::ServingStatus status;
+  {
+    absl::MutexLock lock(&mu_);
+    status = StatusLocked(request->service());
+  }
+  if (status == HealthCheckResponse::SERVICE_UNKNOWN) {
     reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "service name unknown"));
     return reactor;
   }
-  {
-    absl::MutexLock lock(&mu_);
-    response->set_status(StatusLocked());
-  }
+  response->set_status(status);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
 grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(
     grpc::CallbackServerContext*, const HealthCheckRequest* request) {
-  const bool known = request->service().empty();
-  auto* reactor = new WatchReactor(this, known);
+  auto* reactor = new WatchReactor(this, request->service());
   absl::MutexLock lock(&mu_);
   watches_.insert(reactor);
-  reactor->Send(known ? StatusLocked() : HealthCheckResponse::SERVICE_UNKNOWN, shut_down_);
+  reactor->Send(StatusLocked(reactor->name()), shut_down_);
   return reactor;
 }
 

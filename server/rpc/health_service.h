@@ -1,6 +1,12 @@
-// grpc.health.v1.Health (Check and Watch) on gRPC's callback API, answering
-// for the server as a whole (service name ""); any other name is unknown
-// (Check: NOT_FOUND; Watch: SERVICE_UNKNOWN, as the protocol asks).
+// grpc.health.v1.Health (Check and Watch) on gRPC's callback API. Two
+// service names are known:
+//  - "" (the server as a whole): its readiness, as SetServing says
+//    (NOT_SERVING until then): what load balancers and readiness probes ask.
+//  - "liveness": SERVING from the start until Shutdown, whatever the models
+//    do: what a liveness probe asks, so that a model that cannot load (which
+//    a restart would not mend) does not get the process killed.
+// Any other name is unknown (Check: NOT_FOUND; Watch: SERVICE_UNKNOWN, as
+// the protocol asks).
 //
 // Why not gRPC's built-in service: in gRPC 1.51 its Shutdown() sends
 // NOT_SERVING on an open Watch stream but never ends it, so every open Watch
@@ -20,6 +26,7 @@
 #define MLPSERVE_SERVER_RPC_HEALTH_SERVICE_H_
 
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -35,13 +42,18 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
   HealthService(const HealthService&) = delete;
   HealthService& operator=(const HealthService&) = delete;
 
-  // The server's status: SERVING or NOT_SERVING (the initial one). Sent on
-  // every open Watch of "" whose last status differs. Ignored after Shutdown.
+  // The name a liveness probe asks for.
+  static constexpr char kLiveness[] = "liveness";
+
+  // The server's status (""): SERVING or NOT_SERVING (the initial one). Sent
+  // on every open Watch of "" whose last status differs. Ignored after
+  // Shutdown.
   void SetServing(bool serving);
 
-  // From now on the server is NOT_SERVING for good: every open Watch gets
-  // NOT_SERVING (if it had not) and then ends with UNAVAILABLE; a Watch that
-  // starts later does the same at once. Idempotent.
+  // From now on the server and "liveness" are NOT_SERVING for good: every
+  // open Watch gets NOT_SERVING (if it had not) and then ends with
+  // UNAVAILABLE; a Watch that starts later does the same at once.
+  // Idempotent.
   void Shutdown();
 
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
@@ -55,13 +67,15 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
   class WatchReactor;
   // Called by a reactor's OnDone.
   void Forget(WatchReactor* reactor) ABSL_LOCKS_EXCLUDED(mu_);
-  grpc::health::v1::HealthCheckResponse::ServingStatus StatusLocked() const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The open Watch streams (`all`: also those of unknown names), each
-  // pinned alive, with the status to send; SendAndUnpin sends it outside mu_
+  // The status of service name `service`; SERVICE_UNKNOWN for a name that
+  // is not known.
+  grpc::health::v1::HealthCheckResponse::ServingStatus StatusLocked(
+      const std::string& service) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The open Watch streams, each pinned alive, with the status to send;
+  // SendAndUnpin sends it outside mu_ (a stream skips a status it last sent)
   // and releases the pin.
   std::vector<std::pair<WatchReactor*, grpc::health::v1::HealthCheckResponse::ServingStatus>>
-  PinWatchesLocked(bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  PinWatchesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void SendAndUnpin(
       const std::vector<
           std::pair<WatchReactor*, grpc::health::v1::HealthCheckResponse::ServingStatus>>& sends,

@@ -9,10 +9,18 @@ namespace mlpserve {
 
 absl::Status ParseRawRequest(const grpc::ByteBuffer& bytes, absl::string_view rpc,
                              google::protobuf::Message* request) {
-  if (bytes.Valid()) {  // not a call without a message
-    // The reader only reads; it takes a mutable buffer for gRPC's C API.
-    grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&bytes));
-    if (reader.status().ok() && request->ParseFromZeroCopyStream(&reader)) {
+  // gRPC hands a raw handler its own (non-const) buffer as const.
+  auto* buffer = const_cast<grpc::ByteBuffer*>(&bytes);
+  if (buffer->Valid()) {  // not a call without a message
+    bool parsed = false;
+    {
+      grpc::ProtoBufferReader reader(buffer);
+      parsed = reader.status().ok() && request->ParseFromZeroCopyStream(&reader);
+    }
+    if (parsed) {
+      // As gRPC's typed path does: a request that waits in a queue holds
+      // its parsed copy only, not its wire bytes too.
+      buffer->Clear();
       return absl::OkStatus();
     }
   }

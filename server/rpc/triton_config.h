@@ -10,6 +10,9 @@
 //   dynamic_batching.max_queue_size   -> dynamic_batching.default_queue_policy
 //                                        .max_queue_size (Triton's is 32-bit:
 //                                        larger values report 4294967295)
+//   dynamic_batching.default_queue_policy {timeout_action,
+//   default_timeout_microseconds, allow_timeout_override}
+//                                     -> the same fields
 //   instance_count                    -> one instance_group {count, KIND_CPU}
 //   threads_per_instance, reject_non_finite, activation_stats.{enabled,
 //   sample_every, dead_window_rows}   -> parameters, as decimal or

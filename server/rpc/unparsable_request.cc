@@ -60,6 +60,8 @@ absl::Status UnparsableRequestError(absl::string_view rpc, absl::string_view req
 
 grpc::experimental::Interceptor* UnparsableRequestInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
+  using Type = grpc::experimental::ServerRpcInfo::Type;
+  if (info->type() != Type::UNARY && info->type() != Type::SERVER_STREAMING) return nullptr;
   if (skip_.count(absl::string_view(info->method())) > 0) return nullptr;
   return new UnparsableRequestInterceptor(info->method());
 }

@@ -37,7 +37,9 @@ class UnparsableRequestInterceptorFactory final
  public:
   // No interceptor for `skip` (full method names, "/package.Service/Method"):
   // the raw methods, which answer for themselves. On them an interceptor
-  // would never fire, yet costs every call (see raw_unary.h).
+  // would never fire, yet costs every call (see raw_unary.h). Nor for
+  // client- or bidi-streaming methods (reflection), where no message after
+  // POST_RECV_MESSAGE is the end of the stream, not a parse failure.
   explicit UnparsableRequestInterceptorFactory(std::set<std::string, std::less<>> skip)
       : skip_(std::move(skip)) {}
 

@@ -1,13 +1,16 @@
 // Model control through the real binaries: explicit mode with the CLI's
-// `models` commands (behind a token), and poll mode picking up a new model.
+// `models` commands (behind a token), poll mode picking up a new model, and
+// --strict-readiness following the loads and unloads.
 #include <filesystem>
 #include <fstream>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "proto/health.grpc.pb.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
@@ -118,6 +121,86 @@ TEST(ModelControlTest, PollModePicksUpAddedAndRemovedModels) {
   }
   EXPECT_EQ(states["prelu_mlp"], "READY") << server.log();
   EXPECT_EQ(states.count("leaky_mlp"), 0u) << server.log();
+  EXPECT_EQ(server.Stop(), std::optional<int>(0)) << server.log();
+  fs::remove_all(repo);
+}
+
+// The server's readiness as ServerReady and grpc.health.v1 "" answer it,
+// and the health service's "liveness".
+struct Health {
+  bool server_ready = false;
+  std::string ready;     // HealthCheckResponse status name, or the error code
+  std::string liveness;  // the same
+};
+
+Health AskHealth(const ServerProcess& server) {
+  Health health;
+  grpc::ClientContext context;
+  inference::ServerReadyResponse response;
+  EXPECT_TRUE(server.Stub()->ServerReady(&context, {}, &response).ok());
+  health.server_ready = response.ready();
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(server.url(), grpc::InsecureChannelCredentials()));
+  for (auto [name, out] : {std::pair{"", &health.ready}, std::pair{"liveness", &health.liveness}}) {
+    grpc::ClientContext check_context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(name);
+    grpc::health::v1::HealthCheckResponse answer;
+    const grpc::Status status = stub->Check(&check_context, request, &answer);
+    *out = status.ok() ? grpc::health::v1::HealthCheckResponse::ServingStatus_Name(answer.status())
+                       : "error " + std::to_string(status.error_code());
+  }
+  return health;
+}
+
+// --strict-readiness: ready only while every model asked for has a ready
+// version (a model that fails to load keeps the server out of a load
+// balancer's rotation until it is mended or unloaded); "liveness" stays
+// SERVING throughout, so that a liveness probe does not restart a server
+// that a restart would not mend.
+TEST(ModelControlTest, StrictReadinessFollowsTheModelsAndLivenessDoesNot) {
+  const std::string repo = MakeTempDir("strict");
+  CopyBundledModel("leaky_mlp", repo);
+  fs::create_directories(fs::path(repo) / "broken" / "1");
+  std::ofstream(fs::path(repo) / "broken" / "1" / "model.onnx") << "not an onnx file";
+  ServerProcess server(repo, {"--model-control-mode", "explicit", "--load-model", "leaky_mlp",
+                              "--load-model", "broken", "--strict-readiness"});
+  ASSERT_TRUE(server.ready()) << server.log();
+  EXPECT_THAT(server.log(), HasSubstr("not ready: serving model repository"));
+  Health health = AskHealth(server);
+  EXPECT_FALSE(health.server_ready);
+  EXPECT_EQ(health.ready, "NOT_SERVING");
+  EXPECT_EQ(health.liveness, "SERVING");
+  // The model that loaded serves all the same.
+  RunResult infer =
+      RunCommand({kClientBinary, "--url", server.url(), "infer", "leaky_mlp", "--random"});
+  EXPECT_EQ(infer.exit_code, 0) << infer.output;
+
+  // Mended and loaded: ready (the load's answer comes after readiness
+  // changed).
+  fs::copy_file(fs::path(repo) / "leaky_mlp" / "1" / "model.onnx",
+                fs::path(repo) / "broken" / "1" / "model.onnx",
+                fs::copy_options::overwrite_existing);
+  RunResult load = RunCommand({kClientBinary, "--url", server.url(), "models", "load", "broken"});
+  EXPECT_EQ(load.exit_code, 0) << load.output;
+  health = AskHealth(server);
+  EXPECT_TRUE(health.server_ready);
+  EXPECT_EQ(health.ready, "SERVING");
+  EXPECT_EQ(health.liveness, "SERVING");
+
+  // Broken again: a failed reload keeps the version that serves, so still
+  // ready; unloading a model does not make the server unready either.
+  std::ofstream(fs::path(repo) / "broken" / "1" / "model.onnx", std::ios::trunc) << "garbage";
+  load = RunCommand({kClientBinary, "--url", server.url(), "models", "load", "broken"});
+  EXPECT_EQ(load.exit_code, 1) << load.output;
+  EXPECT_TRUE(AskHealth(server).server_ready);
+  RunResult unload =
+      RunCommand({kClientBinary, "--url", server.url(), "models", "unload", "broken"});
+  EXPECT_EQ(unload.exit_code, 0) << unload.output;
+  health = AskHealth(server);
+  EXPECT_TRUE(health.server_ready);
+  EXPECT_EQ(health.ready, "SERVING");
+
   EXPECT_EQ(server.Stop(), std::optional<int>(0)) << server.log();
   fs::remove_all(repo);
 }

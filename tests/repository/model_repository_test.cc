@@ -143,6 +143,66 @@ TEST_F(ModelRepositoryTest, BrokenModelsAreUnavailableWithTheReasonAndOthersServ
   EXPECT_THAT(by_name["empty"].reason, HasSubstr("no version"));
 }
 
+// What a request to a model that does not serve hears, and whether the
+// repository counts as ready for --strict-readiness, through failures, a
+// repair, an unload and a removal; on_change fires after each.
+TEST_F(ModelRepositoryTest, NotServingErrorsAndAllModelsReadyFollowEachChange) {
+  AddVersion("good", 1);
+  AddVersion("bad_config", 1);
+  std::ofstream(fs::path(root_) / "bad_config" / "config.pbtxt") << "max_batch_size: -4";
+  int changes = 0;
+  ModelRepository::Options options;
+  options.root = root_;
+  options.metrics = metrics_.get();
+  options.on_change = [&changes] { ++changes; };
+  auto repo = *ModelRepository::Create(options);
+  EXPECT_TRUE(repo->AllModelsReady());  // nothing asked for yet
+  EXPECT_EQ(repo->LoadAll(), 1);
+  EXPECT_EQ(changes, 2);  // one per model loaded
+  EXPECT_FALSE(repo->AllModelsReady());
+
+  auto message = [&](const std::string& name, const std::string& version) {
+    const absl::Status status = repo->Get(name, version).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << name << ":" << version;
+    return std::string(status.message());
+  };
+  // A failure of the whole model (its config) counts for any version named.
+  EXPECT_THAT(message("bad_config", ""),
+              HasSubstr("model 'bad_config' has no ready version: its load failed "
+                        "(RepositoryIndex"));
+  EXPECT_THAT(message("bad_config", "1"), HasSubstr("model 'bad_config' version 1 failed to load"));
+  EXPECT_THAT(message("good", "2"), HasSubstr("model 'good' version 2 is not loaded"));
+  EXPECT_THAT(message("nope", ""), HasSubstr("unknown model 'nope'"));
+
+  // Repaired: ready.
+  std::ofstream(fs::path(root_) / "bad_config" / "config.pbtxt") << "max_batch_size: 4";
+  ASSERT_TRUE(repo->LoadModel("bad_config").ok());
+  EXPECT_EQ(changes, 3);
+  EXPECT_TRUE(repo->AllModelsReady());
+
+  // Unloaded: not a failure, and not expected to serve.
+  ASSERT_TRUE(repo->UnloadModel("good").ok());
+  EXPECT_EQ(changes, 4);
+  EXPECT_THAT(message("good", ""), HasSubstr("model 'good' has no ready version: it was unloaded"));
+  EXPECT_THAT(message("good", "1"), HasSubstr("model 'good' version 1 is not loaded"));
+  EXPECT_TRUE(repo->AllModelsReady());
+
+  // Broken again: a failed reload keeps the version that serves, so the
+  // model still counts as ready. (Poll also reloads the unloaded "good",
+  // whose folder is still there.)
+  std::ofstream(fs::path(root_) / "bad_config" / "config.pbtxt") << "max_batch_size: -1";
+  repo->Poll();
+  EXPECT_TRUE(repo->AllModelsReady());
+  EXPECT_TRUE(repo->Get("bad_config", "1").ok());
+  // Removed from the repository: Poll forgets it.
+  const int before_removal = changes;
+  fs::remove_all(fs::path(root_) / "bad_config");
+  repo->Poll();
+  EXPECT_EQ(changes, before_removal + 1);
+  EXPECT_TRUE(repo->AllModelsReady());
+  EXPECT_THAT(message("bad_config", ""), HasSubstr("unknown model 'bad_config'"));
+}
+
 // name:version -> state, as RepositoryIndex lists them.
 std::map<std::string, ModelState> States(const ModelRepository& repo) {
   std::map<std::string, ModelState> states;
