@@ -177,14 +177,18 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
       std::cerr << FormatProgress(label, p, last) << std::endl;
       last = p;
     };
-    const std::optional<inference::ModelStatisticsResponse> before = read_stats();
-    absl::StatusOr<LevelResult> result = (*runner)->RunLevel(level, progress);
+    std::optional<inference::ModelStatisticsResponse> before;
+    std::optional<inference::ModelStatisticsResponse> after;
+    PerfRunner::WindowHooks window;
+    window.start = [&] { before = read_stats(); };
+    window.end = [&] {
+      if (before.has_value()) after = read_stats();
+    };
+    absl::StatusOr<LevelResult> result = (*runner)->RunLevel(level, progress, window);
     if (!result.ok()) {
       spdlog::error("{}", std::string(result.status().message()));
       return 2;
     }
-    const std::optional<inference::ModelStatisticsResponse> after =
-        before.has_value() ? read_stats() : std::nullopt;
     if (after.has_value()) {
       absl::StatusOr<ServerSideStats> server = ServerSideDelta(*before, *after, f.model);
       // The server answered at least every request the client saw succeed,

@@ -288,12 +288,13 @@ PerfRunner::PerfRunner(Options options, const ChannelSecurity& security)
   }
 }
 
-absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
-                                                 const ProgressFn& progress) {
+absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec, const ProgressFn& progress,
+                                                 const WindowHooks& hooks) {
   if (absl::Status s = ValidateLevelSpec(spec); !s.ok()) return s;
   const bool open_loop = spec.request_rate > 0;
   // Runs one phase to completion; `measured` phases report progress.
   auto run = [&](const LevelSpec& s, bool measured, LevelResult* result) {
+    if (measured && hooks.start) hooks.start();
     Phase::Plan plan;
     plan.closed_loop = !open_loop;
     plan.max_requests = open_loop ? 0 : s.requests;
@@ -307,6 +308,13 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
       if (now < next_tick) return;
       next_tick = now + kTick;
       if (measured && progress) progress(phase->Progress());
+    };
+    // The window's end hook, once, at the first look past the window.
+    bool window_closed = false;
+    auto close_window = [&](Clock::time_point now) {
+      if (!measured || window_closed || now < end) return;
+      window_closed = true;
+      if (hooks.end) hooks.end();
     };
     if (!open_loop) {
       for (int i = 0; i < s.concurrency; ++i) phase->TryIssue(0);
@@ -344,7 +352,21 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec,
       result->not_sent = result->not_sent_max_in_flight + result->not_sent_late;
       phase->Stop();
     }
-    while (!phase->WaitFinished(absl::Milliseconds(50))) tick(Clock::now());
+    // Wakes at the window's end (for its hook) and every 50 ms (progress).
+    for (;;) {
+      const Clock::time_point now = Clock::now();
+      close_window(now);
+      tick(now);
+      const absl::Duration wait = window_closed
+                                      ? absl::Milliseconds(50)
+                                      : std::clamp(absl::FromChrono(end - now),
+                                                   absl::Milliseconds(1), absl::Milliseconds(50));
+      if (phase->WaitFinished(wait)) break;
+    }
+    if (measured && !window_closed) {  // --requests: the window is the whole run
+      window_closed = true;
+      if (hooks.end) hooks.end();
+    }
     phase->FillResult(options_.rows_per_request, result);
   };
 

@@ -117,10 +117,11 @@ struct LevelResult {
   // request, which on a machine it shares with the server is taken from the
   // server. Divide by `sent` for a per-request figure.
   double client_cpu_s = 0;
-  // The server's own figures over the level (warm-up and drain included),
-  // from ModelStatistics before and after it; set by the perf command, not
-  // by the runner, and absent for --rpc live or when the server's
-  // statistics could not be read.
+  // The server's own figures over the window (ModelStatistics read by the
+  // WindowHooks at its start and end; requests the server counted by then,
+  // so a few answered in the window's last moments may be counted here and
+  // in the client's drain); set by the perf command, not by the runner, and
+  // absent for --rpc live or when the server's statistics could not be read.
   std::optional<ServerSideStats> server;
 };
 
@@ -146,6 +147,17 @@ class PerfRunner {
     int connections = 1;                        // Separate channels (TCP connections), round-robin.
   };
   using ProgressFn = std::function<void(const PerfProgress&)>;
+  // Called on RunLevel's thread around the measured window, so that a
+  // caller can bracket it with the server's own figures (perf_analyzer's
+  // "Server:" section): `start` just before the measured run sends its first
+  // request (the warm-up has drained by then), `end` as soon as the window
+  // is over (--duration, --request-rate: within a millisecond of its end;
+  // --requests: its last request completed), before the drain. Either may
+  // be empty.
+  struct WindowHooks {
+    std::function<void()> start;
+    std::function<void()> end;
+  };
 
   // Validates the options and creates the channels (connected lazily).
   static absl::StatusOr<std::unique_ptr<PerfRunner>> Create(Options options);
@@ -154,7 +166,8 @@ class PerfRunner {
   // request it sent has completed (the drain included). Errors only on an
   // invalid spec (ValidateLevelSpec); failed requests are counted in the
   // result, not returned.
-  absl::StatusOr<LevelResult> RunLevel(const LevelSpec& spec, const ProgressFn& progress = nullptr);
+  absl::StatusOr<LevelResult> RunLevel(const LevelSpec& spec, const ProgressFn& progress = nullptr,
+                                       const WindowHooks& hooks = {});
 
  private:
   class Phase;

@@ -97,6 +97,53 @@ TEST(PerfRunnerTest, WarmupRequestsAreCountedApart) {
   EXPECT_EQ(server.infer_calls(), 40 + r->warmup_requests);
 }
 
+// The window hooks (where perf reads the server's statistics) bracket the
+// measured window: the start hook runs once the warm-up has drained and
+// before the first measured request, the end hook once, no earlier than the
+// window's end; with --requests, after the last request.
+TEST(PerfRunnerTest, WindowHooksBracketTheMeasuredWindow) {
+  FakeInferenceServer server;
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+  for (const bool by_duration : {true, false}) {
+    SCOPED_TRACE(by_duration ? "--duration" : "--requests");
+    LevelSpec spec;
+    spec.concurrency = 2;
+    spec.warmup = std::chrono::milliseconds(100);
+    if (by_duration) {
+      spec.duration = std::chrono::milliseconds(300);
+    } else {
+      spec.requests = 30;
+    }
+    const int64_t calls_before = server.infer_calls();
+    int starts = 0, ends = 0;
+    int64_t calls_at_start = -1, calls_at_end = -1;
+    std::chrono::steady_clock::time_point start_at, end_at;
+    PerfRunner::WindowHooks hooks;
+    hooks.start = [&] {
+      ++starts;
+      calls_at_start = server.infer_calls() - calls_before;
+      start_at = std::chrono::steady_clock::now();
+    };
+    hooks.end = [&] {
+      ++ends;
+      calls_at_end = server.infer_calls() - calls_before;
+      end_at = std::chrono::steady_clock::now();
+    };
+    absl::StatusOr<LevelResult> r = runner->RunLevel(spec, nullptr, hooks);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(starts, 1);
+    EXPECT_EQ(ends, 1);
+    EXPECT_GT(r->warmup_requests, 0);
+    EXPECT_EQ(calls_at_start, r->warmup_requests);
+    EXPECT_LE(calls_at_end, r->warmup_requests + r->sent);
+    if (by_duration) {
+      EXPECT_GE(end_at - start_at, std::chrono::milliseconds(300));
+    } else {
+      EXPECT_EQ(calls_at_end, r->warmup_requests + 30);
+    }
+  }
+}
+
 TEST(PerfRunnerTest, DurationBoundedClosedLoopEnds) {
   FakeInferenceServer server;
   auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
