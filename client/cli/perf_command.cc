@@ -156,8 +156,9 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
     spdlog::error("{}", std::string(runner.status().message()));
     return 2;
   }
-  // The server's side of each level (ModelStatistics before and after), as
-  // perf_analyzer reports it; a server that cannot say is warned about once.
+  // The server's side of each level (ModelStatistics at the start and the
+  // end of its measured window), as perf_analyzer reports it; a server that
+  // cannot say is warned about once.
   bool server_stats = f.rpc != "live";
   auto read_stats = [&]() -> std::optional<inference::ModelStatisticsResponse> {
     if (!server_stats) return std::nullopt;

@@ -357,10 +357,10 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec, const Pr
       const Clock::time_point now = Clock::now();
       close_window(now);
       tick(now);
-      const absl::Duration wait = window_closed
-                                      ? absl::Milliseconds(50)
-                                      : std::clamp(absl::FromChrono(end - now),
-                                                   absl::Milliseconds(1), absl::Milliseconds(50));
+      const absl::Duration wait = measured && !window_closed
+                                      ? std::clamp(absl::FromChrono(end - now),
+                                                   absl::Milliseconds(1), absl::Milliseconds(50))
+                                      : absl::Milliseconds(50);
       if (phase->WaitFinished(wait)) break;
     }
     if (measured && !window_closed) {  // --requests: the window is the whole run

@@ -115,7 +115,8 @@ struct LevelResult {
   // CPU time (user + system, every thread) this process spent during the
   // measured run, drain included: what the load generator itself costs per
   // request, which on a machine it shares with the server is taken from the
-  // server. Divide by `sent` for a per-request figure.
+  // server. Divide by `sent` for a per-request figure. Includes what the
+  // WindowHooks do (the perf command: two ModelStatistics calls).
   double client_cpu_s = 0;
   // The server's own figures over the window (ModelStatistics read by the
   // WindowHooks at its start and end; requests the server counted by then,

@@ -1,5 +1,6 @@
 // The server's side of a perf level, as perf_analyzer's "Server:" section:
-// the difference of two ModelStatistics answers taken around the level,
+// the difference of two ModelStatistics answers taken at the start and the
+// end of the level's measured window (PerfRunner::WindowHooks),
 // turned into per-request means of where the server spent each request's
 // time (queue, compute input, compute infer, compute output, and the rest of
 // its receipt-to-response time).
@@ -16,7 +17,8 @@ namespace mlpserve::client {
 
 struct ServerSideStats {
   // Between the two answers: successful requests (every request the server
-  // answered OK, the level's warm-up and drain included), rows computed and
+  // answered OK in the window; not the warm-up, and of the drain only what
+  // the server had answered when the window ended), rows computed and
   // batches executed.
   uint64_t requests = 0;
   uint64_t inferences = 0;

@@ -45,7 +45,8 @@ class GrpcServer {
   // The bound port.
   int port() const { return port_; }
 
-  // The health service's answer for the server ("") and every service name.
+  // The health service's answer for the server ("", readiness); its
+  // "liveness" does not follow it (see health_service.h).
   void SetServing(bool serving);
 
   // Ends every health Watch stream (NOT_SERVING, then UNAVAILABLE: they

@@ -58,8 +58,9 @@ class InferenceService final
 
   explicit InferenceService(const Options& options) : options_(options) {}
 
-  // ServerReady's answer; false until the repository has been loaded, and
-  // again once shutdown begins.
+  // ServerReady's answer, as Readiness decides it: false until the start-up
+  // load is over, with --strict-readiness whenever a model has no ready
+  // version, and for good once shutdown begins.
   void SetReady(bool ready) { ready_.store(ready, std::memory_order_release); }
 
   // Raw: `request` is the bytes of an inference.ServerLiveRequest; the

@@ -10,8 +10,12 @@
 // for good. Transitions after Start are logged. The health service's "liveness" is not
 // readiness's business (see health_service.h).
 //
-// Thread-safety: every method is thread-safe. Not owned: the repository,
-// service and server, which must outlive Stop.
+// Thread-safety: every method is thread-safe. Update holds its lock while it
+// sets the health service, whose Watch writes may run gRPC callbacks inline:
+// never call Update (or a repository load or unload, which calls it) from a
+// gRPC callback synchronously; the control RPCs hand loads to the
+// RepositoryController's thread. Not owned: the repository, service and
+// server, which must outlive Stop.
 #ifndef MLPSERVE_SERVER_RPC_READINESS_H_
 #define MLPSERVE_SERVER_RPC_READINESS_H_
 

@@ -68,6 +68,7 @@ grpc::Status FakeInferenceServer::ModelInfer(grpc::ServerContext*,
   const int64_t call = ++infer_calls_;
   if (call == hold_call_.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms_.load()));
+    held_done_.store(true);
   }
   const int every = fail_every_.load();
   if (every > 0 && call % every == 0) return {fail_code_.load(), "injected failure"};

@@ -37,9 +37,12 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
   // The `n`-th ModelInfer (n > 0; 0 disables) is answered only after `hold`
   // (the handler sleeps on its own server thread; other calls go on).
   void HoldCall(int64_t n, std::chrono::milliseconds hold) {
+    held_done_.store(false);
     hold_ms_.store(hold.count());
     hold_call_.store(n);
   }
+  // Whether the call HoldCall named has been held and is being answered.
+  bool held_call_done() const { return held_done_.load(); }
   // Every ServerLive is answered only after `hold` (0: at once).
   void HoldServerLive(std::chrono::milliseconds hold) { live_hold_ms_.store(hold.count()); }
   int64_t infer_calls() const { return infer_calls_.load(); }
@@ -61,6 +64,7 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
   std::atomic<int64_t> infer_calls_{0};
   std::atomic<int64_t> hold_call_{0};
   std::atomic<int64_t> hold_ms_{0};
+  std::atomic<bool> held_done_{false};
   std::atomic<int64_t> live_hold_ms_{0};
 };
 

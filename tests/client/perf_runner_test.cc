@@ -99,8 +99,10 @@ TEST(PerfRunnerTest, WarmupRequestsAreCountedApart) {
 
 // The window hooks (where perf reads the server's statistics) bracket the
 // measured window: the start hook runs once the warm-up has drained and
-// before the first measured request, the end hook once, no earlier than the
-// window's end; with --requests, after the last request.
+// before the first measured request, the end hook once, at the window's end
+// and before the drain: the window's first request, held by the server for
+// 1.5 s (5 times the window), is still unanswered then. With --requests the
+// end hook runs after the last request.
 TEST(PerfRunnerTest, WindowHooksBracketTheMeasuredWindow) {
   FakeInferenceServer server;
   auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
@@ -117,17 +119,17 @@ TEST(PerfRunnerTest, WindowHooksBracketTheMeasuredWindow) {
     const int64_t calls_before = server.infer_calls();
     int starts = 0, ends = 0;
     int64_t calls_at_start = -1, calls_at_end = -1;
-    std::chrono::steady_clock::time_point start_at, end_at;
+    bool held_done_at_end = false;
     PerfRunner::WindowHooks hooks;
     hooks.start = [&] {
       ++starts;
       calls_at_start = server.infer_calls() - calls_before;
-      start_at = std::chrono::steady_clock::now();
+      if (by_duration) server.HoldCall(server.infer_calls() + 1, std::chrono::milliseconds(1500));
     };
     hooks.end = [&] {
       ++ends;
       calls_at_end = server.infer_calls() - calls_before;
-      end_at = std::chrono::steady_clock::now();
+      held_done_at_end = server.held_call_done();
     };
     absl::StatusOr<LevelResult> r = runner->RunLevel(spec, nullptr, hooks);
     ASSERT_TRUE(r.ok()) << r.status();
@@ -135,9 +137,10 @@ TEST(PerfRunnerTest, WindowHooksBracketTheMeasuredWindow) {
     EXPECT_EQ(ends, 1);
     EXPECT_GT(r->warmup_requests, 0);
     EXPECT_EQ(calls_at_start, r->warmup_requests);
-    EXPECT_LE(calls_at_end, r->warmup_requests + r->sent);
     if (by_duration) {
-      EXPECT_GE(end_at - start_at, std::chrono::milliseconds(300));
+      EXPECT_FALSE(held_done_at_end) << "the end hook ran after the drain";
+      EXPECT_TRUE(server.held_call_done());
+      EXPECT_GE(r->drain.successes, 1);
     } else {
       EXPECT_EQ(calls_at_end, r->warmup_requests + 30);
     }

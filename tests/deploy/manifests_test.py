@@ -435,6 +435,16 @@ class KubernetesTest(DeployTestCase):
                 port = self.container[probe]["grpc"]["port"]
                 self.assertEqual(port, GRPC_PORT, probe)
 
+    def test_probes_ask_the_health_service_names_the_server_knows(self):
+        # Liveness asks "liveness" (SERVING whatever the models do, so a
+        # broken model never restarts the pod); readiness asks "" (the
+        # server's readiness). Both names as server/rpc/health_service.h
+        # serves them.
+        with open(os.path.join(REPO, "server", "rpc", "health_service.h")) as f:
+            self.assertIn('kLiveness[] = "liveness"', f.read())
+        self.assertEqual(self.container["livenessProbe"]["grpc"].get("service"), "liveness")
+        self.assertEqual(self.container["readinessProbe"]["grpc"].get("service", ""), "")
+
     def test_resources(self):
         resources = self.container["resources"]
         for kind in ("requests", "limits"):
