@@ -3,8 +3,11 @@
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
-GRPC_ADDRESS ?= 0.0.0.0:8001
-METRICS_ADDRESS ?= 0.0.0.0:8002
+# make run serves this machine only: plaintext gRPC and /metrics have no
+# authentication (README, "Security and limits"). To serve other machines:
+#   make run GRPC_ADDRESS=0.0.0.0:8001 METRICS_ADDRESS=0.0.0.0:8002
+GRPC_ADDRESS ?= 127.0.0.1:8001
+METRICS_ADDRESS ?= 127.0.0.1:8002
 # Keep make test within 2 cores' worth of memory and time.
 JOBS ?= $(shell nproc)
 

@@ -63,3 +63,11 @@ echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q >/dev/null
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+# The tests run Debian's prometheus binary themselves; its package also
+# enables and starts a system-wide daemon on *:9090 (no authentication, and
+# in the way of the compose stack's Prometheus). Stop and disable the daemon
+# this script's install started; one installed before is left alone.
+if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+  "${sudo[@]}" systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  echo "install-deps: disabled the prometheus.service the package started (the tests run their own)" >&2
+fi

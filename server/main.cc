@@ -2,6 +2,7 @@
 // Prometheus metrics on a second port. This file only parses flags and wires
 // the parts together; each part documents itself in its header.
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -36,6 +37,7 @@ struct Flags {
   std::string metrics_address = "0.0.0.0:8002";
   std::string log_level = "info";
   int shutdown_grace_secs = 30;
+  int max_connection_age_secs = 0;
   int max_request_bytes = 64 << 20;
   std::string tls_cert;
   std::string tls_key;
@@ -100,6 +102,12 @@ void AddFlags(CLI::App& app, Flags& flags) {
                "Ready (ServerReady, grpc.health.v1 \"\") only while every model has a ready "
                "version; without it, ready once the start-up load is over. grpc.health.v1 "
                "\"liveness\" is SERVING either way");
+  app.add_option("--max-connection-age-secs", flags.max_connection_age_secs,
+                 "Send clients a GOAWAY on connections older than this (+-10%), so that they "
+                 "reconnect and a load balancer spreads them over the servers there are now; "
+                 "calls in flight get --shutdown-grace-secs to finish. 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400 * 24));
   app.add_option("--shutdown-grace-secs", flags.shutdown_grace_secs,
                  "On SIGTERM/SIGINT, how long requests in flight may take to finish")
       ->capture_default_str()
@@ -191,6 +199,11 @@ int Serve(const Flags& flags, const MallocTuning& malloc_tuning) {
   grpc_options.tls_cert_file = flags.tls_cert;
   grpc_options.tls_key_file = flags.tls_key;
   grpc_options.tls_client_ca_file = flags.tls_client_ca;
+  if (flags.max_connection_age_secs > 0) {
+    grpc_options.max_connection_age = absl::Seconds(flags.max_connection_age_secs);
+    // At least a second: a grace of 0 would cut every call in flight.
+    grpc_options.max_connection_age_grace = absl::Seconds(std::max(flags.shutdown_grace_secs, 1));
+  }
   absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
   if (!grpc.ok()) {
     spdlog::critical("{}", std::string(grpc.status().message()));

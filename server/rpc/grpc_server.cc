@@ -1,5 +1,8 @@
 #include "server/rpc/grpc_server.h"
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -52,9 +55,23 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// A duration as a channel argument in milliseconds, which gRPC takes as an
+// int: INT_MAX ms (24.8 days) and beyond mean "never".
+int ChannelArgMs(absl::Duration d) {
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT_MAX));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& options) {
+  for (const auto& [value, what] :
+       {std::pair{options.max_connection_age, "maximum connection age"},
+        std::pair{options.max_connection_age_grace, "maximum connection age's grace"}}) {
+    if (value <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the ", what, " must be positive (or infinite), got ", absl::FormatDuration(value)));
+    }
+  }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -79,6 +96,14 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& opt
   // gRPC sets SO_REUSEPORT by default: a second server on a port in use would
   // start and silently share its connections. Refuse to bind instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options.max_connection_age != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               ChannelArgMs(options.max_connection_age));
+  }
+  if (options.max_connection_age_grace != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               ChannelArgMs(options.max_connection_age_grace));
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     // gRPC says why only on stderr; with TLS a certificate or key it could

@@ -34,11 +34,19 @@ class GrpcServer {
     std::string tls_cert_file;
     std::string tls_key_file;
     std::string tls_client_ca_file;
+    // A connection older than this is sent a GOAWAY (gRPC adds +-10% jitter),
+    // so clients reconnect, and through a load balancer spread over the
+    // servers that exist now; calls in flight on it may then take
+    // `max_connection_age_grace` to finish before it is closed. Infinite:
+    // connections live as long as their clients keep them.
+    absl::Duration max_connection_age = absl::InfiniteDuration();
+    absl::Duration max_connection_age_grace = absl::InfiniteDuration();
   };
 
   // UNAVAILABLE naming the address when it cannot be bound; NOT_FOUND
   // naming a TLS file that cannot be read; INVALID_ARGUMENT for a
-  // certificate without a key (or the reverse) or a client CA without both.
+  // certificate without a key (or the reverse) or a client CA without both,
+  // or a connection age (or its grace) that is not positive.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const Options& options);
   ~GrpcServer();
 

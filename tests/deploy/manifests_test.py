@@ -407,6 +407,7 @@ class KubernetesTest(DeployTestCase):
         kinds = {(doc["apiVersion"], doc["kind"]) for _, doc in Fixtures.k8s}
         for kind in (("apps/v1", "Deployment"), ("v1", "Service"),
                      ("autoscaling/v2", "HorizontalPodAutoscaler"),
+                     ("policy/v1", "PodDisruptionBudget"),
                      ("monitoring.coreos.com/v1", "PodMonitor"),
                      ("monitoring.coreos.com/v1", "PrometheusRule")):
             self.assertIn(kind, kinds)
@@ -508,6 +509,34 @@ class KubernetesTest(DeployTestCase):
         metrics = hpa["spec"]["metrics"]
         self.assertTrue(any(m["type"] == "Resource" and m["resource"]["name"] == "cpu"
                             for m in metrics))
+
+    def test_pdb_lets_drains_through_one_pod_at_a_time(self):
+        (pdb,) = Fixtures.kinds("PodDisruptionBudget")
+        self.assertTrue(selector_matches(pdb["spec"]["selector"]["matchLabels"], self.pod_labels))
+        (hpa,) = Fixtures.kinds("HorizontalPodAutoscaler")
+        # 0 (or minAvailable >= the fleet) would block every node drain.
+        self.assertEqual(pdb["spec"].get("maxUnavailable"), 1)
+        self.assertNotIn("minAvailable", pdb["spec"])
+        self.assertGreater(hpa["spec"]["minReplicas"], pdb["spec"]["maxUnavailable"])
+
+    def test_replicas_spread_over_nodes(self):
+        spread = self.pod["spec"].get("topologySpreadConstraints", [])
+        by_key = {c["topologyKey"]: c for c in spread}
+        self.assertIn("kubernetes.io/hostname", by_key)
+        for constraint in spread:
+            self.assertTrue(selector_matches(constraint["labelSelector"]["matchLabels"],
+                                             self.pod_labels), constraint["topologyKey"])
+            self.assertEqual(constraint["maxSkew"], 1)
+
+    def test_connections_age_and_requests_are_bounded(self):
+        args = parse_args(self.args)
+        # Long-lived gRPC clients must reach pods a scale-out adds.
+        self.assertGreater(int(args.get("--max-connection-age-secs", "0")), 0)
+        # A request gRPC buffers whole must stay far below the memory limit.
+        limit = self.container["resources"]["limits"]["memory"]
+        self.assertTrue(limit.endswith("Gi") or limit.endswith("Mi"), limit)
+        limit_bytes = int(limit[:-2]) << (30 if limit.endswith("Gi") else 20)
+        self.assertLessEqual(int(args.get("--max-request-bytes", 64 << 20)) * 64, limit_bytes)
 
     def test_podmonitor_scrapes_metrics_port(self):
         (monitor,) = Fixtures.kinds("PodMonitor")

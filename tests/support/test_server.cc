@@ -49,6 +49,8 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string&
   GrpcServer::Options grpc_options;
   grpc_options.address = "127.0.0.1:0";
   grpc_options.service = server->service_.get();
+  grpc_options.max_connection_age = options.max_connection_age;
+  grpc_options.max_connection_age_grace = options.max_connection_age_grace;
   absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(grpc_options);
   if (!grpc.ok()) return grpc.status();
   server->grpc_ = *std::move(grpc);
