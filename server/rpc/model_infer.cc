@@ -15,11 +15,6 @@
 namespace mlpserve {
 namespace {
 
-absl::Time ToAbslTime(std::chrono::system_clock::time_point deadline) {
-  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
-  return absl::FromChrono(deadline);
-}
-
 TensorContract ContractOf(const ServableModel& model) {
   const ModelConfig& config = model.config();
   TensorContract contract;
@@ -122,6 +117,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
                                                        grpc::ByteBuffer* response_bytes) {
   auto* reactor = new InferReactor();
   const absl::Time start = options_.clock->Now();
+  // gRPC's deadline is a wall time; the scheduler's clock is monotonic.
+  const absl::Time deadline =
+      FromWallDeadline(context->deadline(), start, std::chrono::system_clock::now());
   if (absl::Status auth = CheckInferenceAuth(*context, "ModelInfer"); !auth.ok()) {
     options_.metrics->RecordUnroutedRequest(auth.code());
     reactor->FinishWith(auth, response_bytes);
@@ -158,8 +156,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   auto infer = std::make_unique<InferRequest>();
   infer->rows = input->rows;
   infer->input = input->bytes;
-  infer->deadline = std::min(ToAbslTime(context->deadline()),
-                             start + QueueTimeout(servable.config(), input->timeout));
+  infer->deadline = std::min(deadline, start + QueueTimeout(servable.config(), input->timeout));
   // The reactor lives until OnDone, after the request is answered.
   infer->is_cancelled = [reactor, context] {
     return reactor->cancelled() || context->IsCancelled();

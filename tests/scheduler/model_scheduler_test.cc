@@ -386,7 +386,8 @@ TEST(ModelSchedulerTest, ExpiredAndCancelledRequestsAreAnsweredWithoutCompute) {
 
   Call expired;
   expired.rows = 1;
-  ASSERT_TRUE((*scheduler)->Submit(expired.MakeRequest(absl::Now() - absl::Seconds(1))).ok());
+  ASSERT_TRUE(
+      (*scheduler)->Submit(expired.MakeRequest(Clock::Real()->Now() - absl::Seconds(1))).ok());
   Call cancelled;
   cancelled.rows = 1;
   auto request = cancelled.MakeRequest();
@@ -494,7 +495,8 @@ TEST(ModelSchedulerTest, DeadlinePassingWhileQueuedIsAnsweredBeforeTheDelay) {
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   Call call;
   call.rows = 1;
-  ASSERT_TRUE((*scheduler)->Submit(call.MakeRequest(absl::Now() + absl::Milliseconds(20))).ok());
+  ASSERT_TRUE(
+      (*scheduler)->Submit(call.MakeRequest(Clock::Real()->Now() + absl::Milliseconds(20))).ok());
   // Bounded by kWait, far shorter than the 10 minute delay.
   ASSERT_TRUE(call.Wait());
   EXPECT_EQ(call.status.code(), absl::StatusCode::kDeadlineExceeded);
@@ -569,7 +571,9 @@ TEST(ModelSchedulerTest, FakeClockDrivesTheQueueDelay) {
   EXPECT_EQ(call.timing.queue, absl::Milliseconds(50));
 }
 
-TEST(ModelSchedulerTest, WallClockSteppedBackGivesZeroNotNegativeQueueTime) {
+// The real clock is monotonic, but an injected one may go back: durations
+// are clamped at zero rather than going negative.
+TEST(ModelSchedulerTest, ClockGoingBackGivesZeroNotNegativeQueueTime) {
   RunLog log;
   FakeClock clock;
   auto scheduler =
@@ -579,7 +583,7 @@ TEST(ModelSchedulerTest, WallClockSteppedBackGivesZeroNotNegativeQueueTime) {
   call.id = 3;
   call.rows = 2;
   ASSERT_TRUE((*scheduler)->Submit(call.MakeRequest()).ok());
-  clock.Advance(absl::Hours(-1));  // NTP steps the wall clock back
+  clock.Advance(absl::Hours(-1));
   (*scheduler)->Drain();
   ASSERT_TRUE(call.Wait());
   call.ExpectOwnRows();
