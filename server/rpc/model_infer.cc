@@ -88,7 +88,10 @@ struct PendingCall {
       record.now = clock->Now();
     }
     record.total = Elapsed(start, record.now);
-    model->metrics().RecordRequest(record.code, record.total, record.timing, admission);
+    // The queue histogram takes every admitted request's wait, also of those
+    // dropped from the queue (at their deadline, cancelled): the longest.
+    const InferTiming* queued = admission == ModelMetrics::Admission::kAdmitted ? &timing : nullptr;
+    model->metrics().RecordRequest(record.code, record.total, queued, admission);
     model->stats().RecordRequest(record);
     reactor->FinishWith(output.status(), response_bytes);
   }

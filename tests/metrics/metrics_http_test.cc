@@ -114,9 +114,12 @@ TEST_F(MetricsHttpTest, UnloadingRemovesTheModelsSeries) {
 }
 
 // Latency is that of the requests the scheduler took, whatever their end: a
-// request that timed out in the queue is in it, a refusal is not.
+// request that timed out in the queue is in it (and its wait in the queue
+// histogram), a refusal is not.
 TEST_F(MetricsHttpTest, LatencyCountsAdmittedRequestsOnly) {
-  model_->RecordRequest(absl::StatusCode::kDeadlineExceeded, absl::Seconds(2), nullptr,
+  InferTiming timed_out;
+  timed_out.queue = absl::Seconds(2);
+  model_->RecordRequest(absl::StatusCode::kDeadlineExceeded, absl::Seconds(2), &timed_out,
                         ModelMetrics::Admission::kAdmitted);
   model_->RecordRequest(absl::StatusCode::kResourceExhausted, absl::Microseconds(6), nullptr,
                         ModelMetrics::Admission::kRefused);
@@ -125,7 +128,8 @@ TEST_F(MetricsHttpTest, LatencyCountsAdmittedRequestsOnly) {
   EXPECT_NEAR(s[Series("mlpserve_request_duration_seconds_sum", kTiny)], 2.006, 1e-9);
   EXPECT_EQ(s[Series("mlpserve_request_duration_seconds_bucket", std::string(kTiny) + ",le=\"1\"")],
             2);
-  EXPECT_EQ(s[Series("mlpserve_queue_duration_seconds_count", kTiny)], 2);  // computed only
+  EXPECT_EQ(s[Series("mlpserve_queue_duration_seconds_count", kTiny)], 3);
+  EXPECT_NEAR(s[Series("mlpserve_queue_duration_seconds_sum", kTiny)], 2.001, 1e-9);
   EXPECT_EQ(
       s[Series("mlpserve_requests_total", std::string("code=\"RESOURCE_EXHAUSTED\",") + kTiny)], 1);
   EXPECT_EQ(
