@@ -131,16 +131,16 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   return decision;
 }
 
-std::vector<DroppedRequest> BatchQueue::RemoveCancelled(absl::Time now) {
-  std::vector<DroppedRequest> dropped = std::move(swept_);
-  swept_.clear();
-  // Expired first: gRPC cancels a call whose deadline passed too, and that
-  // request is answered DEADLINE_EXCEEDED, as Next() would have.
-  RemoveExpired(now, &dropped);
-  SweepCancelled();
-  for (DroppedRequest& entry : swept_) dropped.push_back(std::move(entry));
-  swept_.clear();
-  return dropped;
+std::optional<DroppedRequest> BatchQueue::Remove(uint64_t id, absl::Time now) {
+  if (id == 0) return std::nullopt;
+  auto it = std::find_if(queue_.begin(), queue_.end(),
+                         [id](const std::unique_ptr<InferRequest>& r) { return r->id == id; });
+  if (it == queue_.end()) return std::nullopt;
+  std::unique_ptr<InferRequest> request = std::move(*it);
+  queue_.erase(it);
+  ForgetDeadline(*request);
+  absl::Status status = request->deadline <= now ? Expired(*request, now) : CancelledWhileQueued();
+  return DroppedRequest{std::move(request), std::move(status)};
 }
 
 bool BatchQueue::IsCancelled(const InferRequest& request) {
@@ -182,11 +182,15 @@ void BatchQueue::RemoveExpired(absl::Time now, std::vector<DroppedRequest>* drop
   RemoveIf(
       [this, now](const InferRequest& request) -> std::optional<absl::Status> {
         if (request.deadline > now) return std::nullopt;
-        return absl::DeadlineExceededError(
-            absl::StrCat("model '", options_.name, "': deadline exceeded after ",
-                         absl::FormatDuration(now - request.enqueue_time), " in queue"));
+        return Expired(request, now);
       },
       dropped);
+}
+
+absl::Status BatchQueue::Expired(const InferRequest& request, absl::Time now) const {
+  return absl::DeadlineExceededError(
+      absl::StrCat("model '", options_.name, "': deadline exceeded after ",
+                   absl::FormatDuration(now - request.enqueue_time), " in queue"));
 }
 
 void BatchQueue::ForgetDeadline(const InferRequest& request) {
