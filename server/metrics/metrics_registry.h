@@ -30,7 +30,7 @@
 // observed a full window of dead_window_rows rows). `code` is the gRPC
 // status code name (OK, INVALID_ARGUMENT, ...); a code's series appears the
 // first time the code is recorded, OK's at model load. Duration buckets are
-// log-spaced, 1-2.5-5 per decade from 10 us to 10 s (19 buckets); batch-size
+// log-spaced, 1-2.5-5 per decade from 1 us to 10 s (22 buckets); batch-size
 // buckets are 1, 2, 4, ..., 65536 (the largest allowed max_batch_size).
 //
 // mlpserve_model_ready is 1 while an instance of the version is ready, 0 while

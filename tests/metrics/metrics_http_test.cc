@@ -63,6 +63,26 @@ TEST_F(MetricsHttpTest, ExportsRequestAndBatchMetrics) {
   EXPECT_EQ(s[Series("mlpserve_model_ready", kTiny)], 1);
 }
 
+// A small model computes in a few microseconds: the duration buckets start
+// at 1 us, so such a batch does not vanish into the lowest bucket.
+TEST_F(MetricsHttpTest, DurationBucketsResolveMicroseconds) {
+  BatchReport tiny;
+  tiny.rows = 1;
+  tiny.requests = 1;
+  tiny.compute = absl::Nanoseconds(2600);
+  model_->OnBatch(tiny);
+  std::map<std::string, double> s = ParseSamples(Scrape());
+  auto bucket = [&](const std::string& le) {
+    return s.at(Series("mlpserve_compute_duration_seconds_bucket",
+                       std::string(kTiny) + ",le=\"" + le + "\""));
+  };
+  EXPECT_EQ(bucket("1e-06"), 0);
+  EXPECT_EQ(bucket("2.5e-06"), 0);
+  EXPECT_EQ(bucket("5e-06"), 1);
+  EXPECT_EQ(bucket("1e-05"), 1);
+  EXPECT_EQ(bucket("10"), 1 + 2);  // and Feed()'s two batches
+}
+
 TEST_F(MetricsHttpTest, ExportsActivationMetrics) {
   std::map<std::string, double> s = ParseSamples(Scrape());
   const std::string l0 = std::string(kTiny) + ",layer=\"0\"";
