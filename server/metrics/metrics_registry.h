@@ -43,7 +43,10 @@
 // Reloading a model version while the old instance still drains is fine: both
 // instances share the version's series (removed when the last one goes), the
 // ready gauge is 1 while any instance is ready, and the activation view is
-// the newest instance's.
+// the newest ready instance's (the newest instance's while none is ready):
+// a reloaded instance takes over the activation series only once it is
+// ready, so a reload that fails leaves them with the old instance, never
+// dropping to a new instance's zeros and back.
 //
 // Thread-safety: every method is thread-safe.
 #ifndef MLPSERVE_SERVER_METRICS_METRICS_REGISTRY_H_

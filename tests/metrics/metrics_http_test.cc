@@ -180,6 +180,31 @@ TEST_F(MetricsHttpTest, ReloadedVersionSharesSeriesUntilTheLastInstanceGoes) {
   EXPECT_THAT(Scrape(), Not(HasSubstr("model=\"tiny\"")));
 }
 
+// A reloaded instance takes over the activation series once it is ready: a
+// reload still loading, or one that fails, leaves the ready instance's
+// totals in place (a counter dropping to 0 and back makes rate() spike).
+TEST_F(MetricsHttpTest, ActivationSeriesFollowTheNewestReadyInstance) {
+  const std::string values =
+      Series("mlpserve_activation_values_total", std::string(kTiny) + ",layer=\"0\"");
+  ActivationStats stats;
+  stats.set_enabled(true);
+  stats.set_dead_window_rows(4);
+  {
+    std::unique_ptr<ModelMetrics> failed = registry_->AddModel("tiny", 1, SmallMlp(), stats);
+    EXPECT_EQ(ParseSamples(Scrape()).at(values), 12);  // still loading
+  }                                                    // its load failed
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 12);
+
+  std::unique_ptr<ModelMetrics> reloaded = registry_->AddModel("tiny", 1, SmallMlp(), stats);
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 12);
+  reloaded->SetReady(true);
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 0);  // the new instance's, from now on
+  model_->SetReady(false);                          // the old one drains
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 0);
+  model_.reset();
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 0);
+}
+
 TEST_F(MetricsHttpTest, DisabledActivationStatsExportNoActivationSeries) {
   ActivationStats stats;
   stats.set_enabled(false);
