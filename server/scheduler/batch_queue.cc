@@ -1,6 +1,7 @@
 #include "server/scheduler/batch_queue.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <utility>
 
@@ -71,30 +72,31 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   swept_.clear();
   if (!deadlines_.empty() && *deadlines_.begin() <= now) RemoveExpired(now, &decision.dropped);
 
-  // Take the candidate batch off the head: the longest prefix of live
-  // requests that fits, dropping cancelled ones on the way.
-  std::vector<std::unique_ptr<InferRequest>> candidate;
+  // Measure the candidate batch in place: the longest prefix of live
+  // requests that fits, dropping cancelled ones on the way. Nothing else
+  // moves until the batch is known to start (a wake-up before the delay
+  // ends takes nothing off the queue).
+  size_t count = 0;  // requests in the candidate batch: queue_[0, count)
   int64_t rows = 0;
   size_t preferred_prefix = 0;  // requests in the longest preferred-size prefix
   int64_t preferred_rows = 0;
   bool full = false;
-  while (!queue_.empty()) {
-    std::unique_ptr<InferRequest>& head = queue_.front();
-    if (IsCancelled(*head)) {
-      ForgetDeadline(*head);
-      decision.dropped.push_back({std::move(head), CancelledWhileQueued()});
-      queue_.pop_front();
+  while (count < queue_.size()) {
+    std::unique_ptr<InferRequest>& request = queue_[count];
+    if (IsCancelled(*request)) {
+      ForgetDeadline(*request);
+      decision.dropped.push_back({std::move(request), CancelledWhileQueued()});
+      queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(count));
       continue;
     }
-    if (rows + head->rows > options_.max_batch_size) {
+    if (rows + request->rows > options_.max_batch_size) {
       full = true;
       break;
     }
-    rows += head->rows;
-    candidate.push_back(std::move(head));
-    queue_.pop_front();
+    rows += request->rows;
+    ++count;
     if (IsPreferred(rows)) {
-      preferred_prefix = candidate.size();
+      preferred_prefix = count;
       preferred_rows = rows;
     }
     if (!options_.dynamic_batching) break;
@@ -103,27 +105,28 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
       break;
     }
   }
-  if (candidate.empty()) {
+  if (count == 0) {
     decision.wake_at = EarliestDeadline();
     return decision;
   }
 
-  const absl::Time delay_end = candidate.front()->enqueue_time + options_.max_queue_delay;
+  const absl::Time delay_end = queue_.front()->enqueue_time + options_.max_queue_delay;
   size_t take = 0;
   if (!options_.dynamic_batching || full || flush || now >= delay_end) {
-    take = candidate.size();
+    take = count;
   } else if (preferred_prefix > 0) {
     take = preferred_prefix;
     rows = preferred_rows;
   }
-  // Whatever is not taken goes back to the head, in order.
-  for (size_t i = candidate.size(); i > take; --i) {
-    queue_.push_front(std::move(candidate[i - 1]));
-  }
-  candidate.resize(take);
   if (take == 0) {
     decision.wake_at = std::min(delay_end, EarliestDeadline());
     return decision;
+  }
+  std::vector<std::unique_ptr<InferRequest>> candidate;
+  candidate.reserve(take);
+  for (size_t i = 0; i < take; ++i) {
+    candidate.push_back(std::move(queue_.front()));
+    queue_.pop_front();
   }
   for (const auto& request : candidate) ForgetDeadline(*request);
   decision.batch = std::move(candidate);

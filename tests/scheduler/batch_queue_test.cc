@@ -257,6 +257,32 @@ TEST_F(BatchQueueTest, CancelledRequestsAreDropped) {
   EXPECT_TRUE(queue.empty());
 }
 
+// A wake-up before the delay ends starts nothing and leaves the live
+// requests where they were, in order, but still drops a cancelled one
+// inside the candidate batch.
+TEST_F(BatchQueueTest, EarlyWakeUpDropsCancelledAndKeepsTheRestInOrder) {
+  BatchQueue queue(Options(8, absl::Milliseconds(5)));
+  std::atomic<bool> cancelled{false};
+  const absl::Time start = clock_.Now();
+  Push(queue, "a", 2);
+  PushCancellable(queue, "b", &cancelled);
+  Push(queue, "c", 3);
+  cancelled = true;
+
+  BatchDecision early = queue.Next(clock_.Now(), /*flush=*/false);
+  EXPECT_THAT(Names(early), IsEmpty());
+  EXPECT_THAT(DroppedNames(early), ElementsAre("b"));
+  EXPECT_EQ(early.wake_at, start + absl::Milliseconds(5));
+  EXPECT_EQ(queue.size(), 2u);
+
+  clock_.Advance(absl::Milliseconds(5));
+  BatchDecision due = queue.Next(clock_.Now(), /*flush=*/false);
+  EXPECT_THAT(Names(due), ElementsAre("a", "c"));
+  EXPECT_EQ(due.rows, 5);
+  EXPECT_THAT(DroppedNames(due), IsEmpty());
+  EXPECT_TRUE(queue.empty());
+}
+
 TEST_F(BatchQueueTest, RemoveTakesOutExactlyTheRequestWithThatId) {
   // A 10 minute delay: Next() would start nothing, so nothing but Remove
   // looks at the requests.
