@@ -2,9 +2,19 @@
 // queue delay, request deadlines), so tests drive time by hand instead of
 // sleeping.
 //
+// The real clock is monotonic: an NTP step of the wall clock moves neither
+// queued requests' delays and deadlines nor measured durations. Its values
+// still read as wall times (the wall clock at its first use plus the steady
+// time elapsed since), close enough for timestamps such as ModelStatistics'
+// last_inference, but they drift from the wall clock by any step since.
+// Wall-clock times from outside (gRPC deadlines) enter this time line through
+// FromWallDeadline, once, when the request arrives.
+//
 // Thread-safety: every method of every implementation is thread-safe.
 #ifndef MLPSERVE_SERVER_COMMON_CLOCK_H_
 #define MLPSERVE_SERVER_COMMON_CLOCK_H_
+
+#include <chrono>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -17,13 +27,20 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual absl::Time Now() const = 0;
-  // The process-wide real clock; never destroyed.
+  // The process-wide real clock (monotonic, see above); never destroyed.
   static Clock* Real();
 };
 
-// The time from `from` to `to`, 0 when `to` is earlier: the real clock is
-// the wall clock (gRPC deadlines are wall times), and a wall clock stepped
-// back must not put negative durations into histograms and statistics.
+// `deadline`, a wall-clock time such as grpc::ServerContext::deadline(), on
+// the time line of a clock that reads `clock_now` while the wall clock reads
+// `wall_now`: clock_now + (deadline - wall_now). InfiniteFuture() for
+// time_point::max() (gRPC's "no deadline"); saturates instead of overflowing.
+absl::Time FromWallDeadline(std::chrono::system_clock::time_point deadline, absl::Time clock_now,
+                            std::chrono::system_clock::time_point wall_now);
+
+// The time from `from` to `to`, 0 when `to` is earlier: the real clock never
+// goes back, but an injected one may (FakeClock::Advance with a negative
+// duration), and no negative duration may reach histograms and statistics.
 inline absl::Duration Elapsed(absl::Time from, absl::Time to) {
   return to > from ? to - from : absl::ZeroDuration();
 }
@@ -36,7 +53,7 @@ class FakeClock : public Clock {
     absl::MutexLock lock(&mu_);
     return now_;
   }
-  // `d` may be negative: a wall clock stepped back.
+  // `d` may be negative: a clock going back (the real one never does).
   void Advance(absl::Duration d) {
     absl::MutexLock lock(&mu_);
     now_ += d;

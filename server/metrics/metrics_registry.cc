@@ -182,9 +182,15 @@ std::vector<ModelActivations> MetricsRegistry::ActivationViews() const {
   absl::MutexLock lock(&mu_);
   for (const auto& [key, entry] : models_) {
     if (entry->instances.empty()) continue;
-    const ModelMetricsImpl* newest = entry->instances.back().first;
-    if (!newest->activations_enabled()) continue;
-    views.push_back({key.first, key.second, newest->activations().Snapshot()});
+    const ModelMetricsImpl* shown = entry->instances.back().first;
+    for (auto it = entry->instances.rbegin(); it != entry->instances.rend(); ++it) {
+      if (it->second) {  // the newest ready one
+        shown = it->first;
+        break;
+      }
+    }
+    if (!shown->activations_enabled()) continue;
+    views.push_back({key.first, key.second, shown->activations().Snapshot()});
   }
   return views;
 }

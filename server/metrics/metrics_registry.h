@@ -30,7 +30,7 @@
 // observed a full window of dead_window_rows rows). `code` is the gRPC
 // status code name (OK, INVALID_ARGUMENT, ...); a code's series appears the
 // first time the code is recorded, OK's at model load. Duration buckets are
-// log-spaced, 1-2.5-5 per decade from 10 us to 10 s (19 buckets); batch-size
+// log-spaced, 1-2.5-5 per decade from 1 us to 10 s (22 buckets); batch-size
 // buckets are 1, 2, 4, ..., 65536 (the largest allowed max_batch_size).
 //
 // mlpserve_model_ready is 1 while an instance of the version is ready, 0 while
@@ -43,7 +43,10 @@
 // Reloading a model version while the old instance still drains is fine: both
 // instances share the version's series (removed when the last one goes), the
 // ready gauge is 1 while any instance is ready, and the activation view is
-// the newest instance's.
+// the newest ready instance's (the newest instance's while none is ready):
+// a reloaded instance takes over the activation series only once it is
+// ready, so a reload that fails leaves them with the old instance, never
+// dropping to a new instance's zeros and back.
 //
 // Thread-safety: every method is thread-safe.
 #ifndef MLPSERVE_SERVER_METRICS_METRICS_REGISTRY_H_

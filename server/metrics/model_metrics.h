@@ -15,8 +15,9 @@
 //                 drains its old instance, both queues count).
 //   RecordRequest requests_total{code}; for an admitted request (whatever
 //                 its code: a request that timed out in the queue is among
-//                 the slowest) also request_duration_seconds (total); with
-//                 `timing`, queue_duration_seconds (timing->queue). Refused
+//                 the slowest) also request_duration_seconds (total) and,
+//                 with `timing`, queue_duration_seconds (timing->queue, also
+//                 of a request dropped from the queue). Refused
 //                 requests stay out of the latency histogram: under overload
 //                 the refusals (microseconds each) would otherwise pull the
 //                 quantiles down while admitted requests wait longer.
@@ -50,7 +51,8 @@ class ModelMetrics : public BatchObserver {
     kAdmitted,  // taken by the scheduler: computed, or dropped from its queue
   };
   // One ModelInfer finished with `code` after `total` (receipt to response).
-  // `timing` is non-null when the request was computed (OK).
+  // `timing` is non-null when the scheduler answered the request (admitted,
+  // whatever its code); its `queue` is the time it waited in the queue.
   virtual void RecordRequest(absl::StatusCode code, absl::Duration total, const InferTiming* timing,
                              Admission admission) = 0;
   // mlpserve_model_ready{model,version}.

@@ -9,14 +9,15 @@
 namespace mlpserve::metrics_internal {
 namespace {
 
-// Log-spaced, three per decade (1, 2.5, 5): 10 us to 10 s, 19 buckets.
+// Log-spaced, three per decade (1, 2.5, 5): 1 us to 10 s, 22 buckets (a
+// small model's compute takes a few microseconds).
 // Parsed from decimal text so each bound is the double nearest its decimal
 // value and prints as a short `le` label (0.00025, not 0.00025000000000000001;
 // powers of two times 10 us would print as 8.000000000000001e-05).
 const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
   static const prometheus::Histogram::BucketBoundaries* const kBuckets = [] {
     auto* buckets = new prometheus::Histogram::BucketBoundaries();
-    for (int exponent = -5; exponent <= 1; ++exponent) {
+    for (int exponent = -6; exponent <= 1; ++exponent) {
       for (const char* mantissa : {"1", "2.5", "5"}) {
         if (exponent == 1 && mantissa[0] != '1') break;
         double seconds = 0;

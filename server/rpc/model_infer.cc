@@ -15,11 +15,6 @@
 namespace mlpserve {
 namespace {
 
-absl::Time ToAbslTime(std::chrono::system_clock::time_point deadline) {
-  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
-  return absl::FromChrono(deadline);
-}
-
 TensorContract ContractOf(const ServableModel& model) {
   const ModelConfig& config = model.config();
   TensorContract contract;
@@ -35,7 +30,8 @@ TensorContract ContractOf(const ServableModel& model) {
 
 // ModelInfer's reactor: the call's messages on its arena (ArenaUnaryReactor),
 // and OnCancel: a client that gives up on a queued request gets its request
-// taken out of the queue and answered at once (ModelScheduler::CancelQueued),
+// taken out of the queue and answered at once (ModelScheduler::CancelQueued
+// with the request's id; no other queued request is looked at),
 // instead of holding its place and its request message (up to the message
 // size limit) until the queue delay ends. FinishWith is called exactly once,
 // by the handler or by whoever answers the request; gRPC calls OnCancel (if
@@ -43,14 +39,18 @@ TensorContract ContractOf(const ServableModel& model) {
 class InferReactor final
     : public ArenaUnaryReactor<inference::ModelInferRequest, inference::ModelInferResponse> {
  public:
-  // The model whose scheduler holds the request; set by the handler before
-  // it submits the request, never after it returned the reactor.
-  void set_model(std::shared_ptr<const ServableModel> model) { model_ = std::move(model); }
+  // The model whose scheduler holds the request, and the request's
+  // InferRequest::id; set by the handler before it submits the request,
+  // never after it returned the reactor.
+  void set_queued(std::shared_ptr<const ServableModel> model, uint64_t request_id) {
+    model_ = std::move(model);
+    request_id_ = request_id;
+  }
   bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
 
   void OnCancel() override {
     cancelled_.store(true, std::memory_order_release);
-    if (model_ != nullptr) model_->scheduler().CancelQueued();
+    if (model_ != nullptr) model_->scheduler().CancelQueued(request_id_);
   }
   // OnCancel (a short lock, answering requests that cannot be computed any
   // more) and OnDone never block, so gRPC may run them on the thread that
@@ -61,8 +61,12 @@ class InferReactor final
 
  private:
   std::shared_ptr<const ServableModel> model_;
+  uint64_t request_id_ = 0;
   std::atomic<bool> cancelled_{false};
 };
+
+// InferRequest::id of the next request: unique in the process, never reused.
+std::atomic<uint64_t> next_request_id{1};
 
 // What the executor needs to answer one call; owned by the request's `done`.
 // Holding the model keeps its names, metrics and stats alive until the
@@ -93,7 +97,10 @@ struct PendingCall {
       record.now = clock->Now();
     }
     record.total = Elapsed(start, record.now);
-    model->metrics().RecordRequest(record.code, record.total, record.timing, admission);
+    // The queue histogram takes every admitted request's wait, also of those
+    // dropped from the queue (at their deadline, cancelled): the longest.
+    const InferTiming* queued = admission == ModelMetrics::Admission::kAdmitted ? &timing : nullptr;
+    model->metrics().RecordRequest(record.code, record.total, queued, admission);
     model->stats().RecordRequest(record);
     reactor->FinishWith(output.status(), response_bytes);
   }
@@ -122,6 +129,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
                                                        grpc::ByteBuffer* response_bytes) {
   auto* reactor = new InferReactor();
   const absl::Time start = options_.clock->Now();
+  // gRPC's deadline is a wall time; the scheduler's clock is monotonic.
+  const absl::Time deadline =
+      FromWallDeadline(context->deadline(), start, std::chrono::system_clock::now());
   if (absl::Status auth = CheckInferenceAuth(*context, "ModelInfer"); !auth.ok()) {
     options_.metrics->RecordUnroutedRequest(auth.code());
     reactor->FinishWith(auth, response_bytes);
@@ -158,8 +168,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   auto infer = std::make_unique<InferRequest>();
   infer->rows = input->rows;
   infer->input = input->bytes;
-  infer->deadline = std::min(ToAbslTime(context->deadline()),
-                             start + QueueTimeout(servable.config(), input->timeout));
+  infer->deadline = std::min(deadline, start + QueueTimeout(servable.config(), input->timeout));
   // The reactor lives until OnDone, after the request is answered.
   infer->is_cancelled = [reactor, context] {
     return reactor->cancelled() || context->IsCancelled();
@@ -167,7 +176,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   infer->done = [call](absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
     call->Answer(std::move(output), timing, ModelMetrics::Admission::kAdmitted);
   };
-  reactor->set_model(*model);
+  infer->id = next_request_id.fetch_add(1, std::memory_order_relaxed);
+  reactor->set_queued(*model, infer->id);
   // After a successful Submit the call may already be finished: touch nothing
   // of it here (OnDone waits until this handler has returned, though).
   if (absl::Status status = servable.scheduler().Submit(std::move(infer)); !status.ok()) {

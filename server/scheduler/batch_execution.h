@@ -1,8 +1,9 @@
 // Running one formed batch and answering its requests: the part of an
 // executor's loop that happens outside the scheduler's lock.
 //
-// Thread-safety: the functions touch only their arguments; call them on the
-// executor thread that owns `runner`.
+// Thread-safety: the functions touch only their arguments; call ExecuteBatch
+// on the one thread using `runner` at the time (an executor, or the
+// submitting thread for an inline request, see model_scheduler.h).
 #ifndef MLPSERVE_SERVER_SCHEDULER_BATCH_EXECUTION_H_
 #define MLPSERVE_SERVER_SCHEDULER_BATCH_EXECUTION_H_
 

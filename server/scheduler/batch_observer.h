@@ -1,7 +1,8 @@
 // Hook through which the scheduler reports each executed batch (metrics and
-// activation statistics subscribe to it). Called on executor threads, after
-// the batch's requests were answered; implementations must be thread-safe
-// and must not block.
+// activation statistics subscribe to it). Called after the batch's requests
+// were answered, on executor threads and, for a request run inline (see
+// SchedulerOptions::inline_max_rows), on the thread that submitted it (a
+// gRPC thread); implementations must be thread-safe and must not block.
 #ifndef MLPSERVE_SERVER_SCHEDULER_BATCH_OBSERVER_H_
 #define MLPSERVE_SERVER_SCHEDULER_BATCH_OBSERVER_H_
 

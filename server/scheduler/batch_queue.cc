@@ -1,6 +1,7 @@
 #include "server/scheduler/batch_queue.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <utility>
 
@@ -71,30 +72,31 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   swept_.clear();
   if (!deadlines_.empty() && *deadlines_.begin() <= now) RemoveExpired(now, &decision.dropped);
 
-  // Take the candidate batch off the head: the longest prefix of live
-  // requests that fits, dropping cancelled ones on the way.
-  std::vector<std::unique_ptr<InferRequest>> candidate;
+  // Measure the candidate batch in place: the longest prefix of live
+  // requests that fits, dropping cancelled ones on the way. Nothing else
+  // moves until the batch is known to start (a wake-up before the delay
+  // ends takes nothing off the queue).
+  size_t count = 0;  // requests in the candidate batch: queue_[0, count)
   int64_t rows = 0;
   size_t preferred_prefix = 0;  // requests in the longest preferred-size prefix
   int64_t preferred_rows = 0;
   bool full = false;
-  while (!queue_.empty()) {
-    std::unique_ptr<InferRequest>& head = queue_.front();
-    if (IsCancelled(*head)) {
-      ForgetDeadline(*head);
-      decision.dropped.push_back({std::move(head), CancelledWhileQueued()});
-      queue_.pop_front();
+  while (count < queue_.size()) {
+    std::unique_ptr<InferRequest>& request = queue_[count];
+    if (IsCancelled(*request)) {
+      ForgetDeadline(*request);
+      decision.dropped.push_back({std::move(request), CancelledWhileQueued()});
+      queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(count));
       continue;
     }
-    if (rows + head->rows > options_.max_batch_size) {
+    if (rows + request->rows > options_.max_batch_size) {
       full = true;
       break;
     }
-    rows += head->rows;
-    candidate.push_back(std::move(head));
-    queue_.pop_front();
+    rows += request->rows;
+    ++count;
     if (IsPreferred(rows)) {
-      preferred_prefix = candidate.size();
+      preferred_prefix = count;
       preferred_rows = rows;
     }
     if (!options_.dynamic_batching) break;
@@ -103,27 +105,28 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
       break;
     }
   }
-  if (candidate.empty()) {
+  if (count == 0) {
     decision.wake_at = EarliestDeadline();
     return decision;
   }
 
-  const absl::Time delay_end = candidate.front()->enqueue_time + options_.max_queue_delay;
+  const absl::Time delay_end = queue_.front()->enqueue_time + options_.max_queue_delay;
   size_t take = 0;
   if (!options_.dynamic_batching || full || flush || now >= delay_end) {
-    take = candidate.size();
+    take = count;
   } else if (preferred_prefix > 0) {
     take = preferred_prefix;
     rows = preferred_rows;
   }
-  // Whatever is not taken goes back to the head, in order.
-  for (size_t i = candidate.size(); i > take; --i) {
-    queue_.push_front(std::move(candidate[i - 1]));
-  }
-  candidate.resize(take);
   if (take == 0) {
     decision.wake_at = std::min(delay_end, EarliestDeadline());
     return decision;
+  }
+  std::vector<std::unique_ptr<InferRequest>> candidate;
+  candidate.reserve(take);
+  for (size_t i = 0; i < take; ++i) {
+    candidate.push_back(std::move(queue_.front()));
+    queue_.pop_front();
   }
   for (const auto& request : candidate) ForgetDeadline(*request);
   decision.batch = std::move(candidate);
@@ -131,16 +134,16 @@ BatchDecision BatchQueue::Next(absl::Time now, bool flush) {
   return decision;
 }
 
-std::vector<DroppedRequest> BatchQueue::RemoveCancelled(absl::Time now) {
-  std::vector<DroppedRequest> dropped = std::move(swept_);
-  swept_.clear();
-  // Expired first: gRPC cancels a call whose deadline passed too, and that
-  // request is answered DEADLINE_EXCEEDED, as Next() would have.
-  RemoveExpired(now, &dropped);
-  SweepCancelled();
-  for (DroppedRequest& entry : swept_) dropped.push_back(std::move(entry));
-  swept_.clear();
-  return dropped;
+std::optional<DroppedRequest> BatchQueue::Remove(uint64_t id, absl::Time now) {
+  if (id == 0) return std::nullopt;
+  auto it = std::find_if(queue_.begin(), queue_.end(),
+                         [id](const std::unique_ptr<InferRequest>& r) { return r->id == id; });
+  if (it == queue_.end()) return std::nullopt;
+  std::unique_ptr<InferRequest> request = std::move(*it);
+  queue_.erase(it);
+  ForgetDeadline(*request);
+  absl::Status status = request->deadline <= now ? Expired(*request, now) : CancelledWhileQueued();
+  return DroppedRequest{std::move(request), std::move(status)};
 }
 
 bool BatchQueue::IsCancelled(const InferRequest& request) {
@@ -182,11 +185,15 @@ void BatchQueue::RemoveExpired(absl::Time now, std::vector<DroppedRequest>* drop
   RemoveIf(
       [this, now](const InferRequest& request) -> std::optional<absl::Status> {
         if (request.deadline > now) return std::nullopt;
-        return absl::DeadlineExceededError(
-            absl::StrCat("model '", options_.name, "': deadline exceeded after ",
-                         absl::FormatDuration(now - request.enqueue_time), " in queue"));
+        return Expired(request, now);
       },
       dropped);
+}
+
+absl::Status BatchQueue::Expired(const InferRequest& request, absl::Time now) const {
+  return absl::DeadlineExceededError(
+      absl::StrCat("model '", options_.name, "': deadline exceeded after ",
+                   absl::FormatDuration(now - request.enqueue_time), " in queue"));
 }
 
 void BatchQueue::ForgetDeadline(const InferRequest& request) {

@@ -27,13 +27,13 @@
 //    wherever they are (at most once per kCancelledSweepInterval), so that
 //    callers who gave up do not keep live ones out; the next Next() returns
 //    them as dropped with CANCELLED.
-//  * RemoveCancelled() takes every cancelled request out at once, wherever
-//    it is (the owner calls it when it learns of a cancellation), and every
-//    expired one with DEADLINE_EXCEEDED (gRPC cancels those calls too).
+//  * Remove(id) takes out the one request with that InferRequest::id,
+//    wherever it is (the owner calls it when it learns that the request's
+//    call was cancelled), comparing ids only: no is_cancelled() call.
 //
 // Thread-safety: none. The owner (ModelScheduler) serializes every call
-// under its own mutex; is_cancelled() is called from Next(),
-// RemoveCancelled() and, when the queue is full, from Push().
+// under its own mutex; is_cancelled() is called from Next() and, when the
+// queue is full, from Push().
 #ifndef MLPSERVE_SERVER_SCHEDULER_BATCH_QUEUE_H_
 #define MLPSERVE_SERVER_SCHEDULER_BATCH_QUEUE_H_
 
@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -109,10 +110,12 @@ class BatchQueue {
   // batch from whatever is queued, without waiting.
   BatchDecision Next(absl::Time now, bool flush);
 
-  // Removes every queued request whose deadline is at or before `now`
-  // (DEADLINE_EXCEEDED) or whose is_cancelled() answers true (CANCELLED),
-  // wherever it is, and returns them (also those Push swept out).
-  std::vector<DroppedRequest> RemoveCancelled(absl::Time now);
+  // Removes the queued request whose InferRequest::id is `id` (non-zero)
+  // and returns it with DEADLINE_EXCEEDED when its deadline is at or before
+  // `now` (gRPC cancels a call whose deadline passed, too), else CANCELLED;
+  // nullopt when no queued request has that id. O(queue size) id
+  // comparisons.
+  std::optional<DroppedRequest> Remove(uint64_t id, absl::Time now);
 
   // Requests queued.
   size_t size() const { return queue_.size(); }
@@ -129,6 +132,7 @@ class BatchQueue {
   void SweepCancelled();
   // Moves every request with deadline <= now to `dropped`.
   void RemoveExpired(absl::Time now, std::vector<DroppedRequest>* dropped);
+  absl::Status Expired(const InferRequest& request, absl::Time now) const;
   void ForgetDeadline(const InferRequest& request);
   bool IsPreferred(int64_t rows) const;
   absl::Time EarliestDeadline() const;

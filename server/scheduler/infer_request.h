@@ -3,8 +3,9 @@
 // Ownership: the rpc layer creates it and hands it to ModelScheduler::Submit
 // as a unique_ptr; from then on the scheduler owns it and calls `done`
 // exactly once, on an executor thread or, for a small request run inline,
-// inside Submit (if Submit fails, never: Submit returns the error instead). The input bytes are a
-// view on the gRPC request message, which the rpc layer keeps alive until `done` has run.
+// inside Submit (if Submit fails, never: Submit returns the error instead).
+// The input bytes are a view on the gRPC request message, which the rpc layer
+// keeps alive until `done` has run.
 #ifndef MLPSERVE_SERVER_SCHEDULER_INFER_REQUEST_H_
 #define MLPSERVE_SERVER_SCHEDULER_INFER_REQUEST_H_
 
@@ -21,7 +22,7 @@ namespace mlpserve {
 
 // What the scheduler reports back with a successful result.
 struct InferTiming {
-  absl::Duration queue;    // enqueue -> batch start
+  absl::Duration queue;    // enqueue -> batch start, or -> dropped from the queue
   absl::Duration compute;  // the batch's engine run
   int64_t batch_rows = 0;  // rows in the batch this request ran in
 };
@@ -33,10 +34,15 @@ struct InferRequest {
   absl::string_view input;
   // When the client stops waiting; absl::InfiniteFuture() if never.
   absl::Time deadline = absl::InfiniteFuture();
-  // Polled before the request is put into a batch and by
-  // ModelScheduler::CancelQueued (which the rpc layer calls from the call's
-  // OnCancel); true drops it with CANCELLED. May be empty.
+  // Polled before the request is put into a batch or run inline, and for
+  // every queued request when Push finds the queue full; true drops it with
+  // CANCELLED. May be empty.
   std::function<bool()> is_cancelled;
+  // Names the request to ModelScheduler::CancelQueued (which the rpc layer
+  // calls from the call's OnCancel). Non-zero ids must be unique among the
+  // requests of a scheduler and never reused (the rpc layer takes them from
+  // a process-wide counter); 0: not cancellable by id.
+  uint64_t id = 0;
   // Called exactly once with the request's [rows, output_features] result
   // (valid only during the call) or with the error that ended it:
   // DEADLINE_EXCEEDED, CANCELLED, UNAVAILABLE (scheduler shut down), or an

@@ -4,6 +4,7 @@
 #include <sys/prctl.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -124,14 +125,15 @@ class SchedulerImpl final : public ModelScheduler {
     work_cv_.SignalAll();
   }
 
-  void CancelQueued() override {
+  void CancelQueued(uint64_t id) override {
     std::vector<DroppedRequest> dropped;
     absl::Time now;
     {
       absl::MutexLock lock(&mu_);
       now = options_.clock->Now();
-      dropped = queue_.RemoveCancelled(now);
-      if (dropped.empty()) return;
+      std::optional<DroppedRequest> removed = queue_.Remove(id, now);
+      if (!removed.has_value()) return;
+      dropped.push_back(*std::move(removed));
       PublishDepthLocked();
     }
     AnswerDropped(std::move(dropped), now);
@@ -187,10 +189,21 @@ class SchedulerImpl final : public ModelScheduler {
            (!batching.dynamic_batching || batching.max_queue_delay == absl::ZeroDuration());
   }
 
-  // Computes and answers `request` on the calling thread with `spare`, then
-  // returns the runner to the spares.
+  // Computes and answers `request` on the calling thread with `spare` (or,
+  // when it reports cancellation, answers it CANCELLED without computing),
+  // then returns the runner to the spares.
   void RunInline(std::unique_ptr<InferRequest> request, std::unique_ptr<InlineRunner> spare,
                  bool sample) {
+    if (request->is_cancelled && request->is_cancelled()) {  // its client already gave up
+      std::vector<DroppedRequest> dropped;
+      dropped.push_back({std::move(request),
+                         absl::CancelledError(absl::StrCat("model '", options_.batching.name,
+                                                           "': request cancelled before it ran"))});
+      AnswerDropped(std::move(dropped), options_.clock->Now());
+      absl::MutexLock lock(&mu_);
+      spare_runners_.push_back(std::move(spare));
+      return;
+    }
     const int64_t rows = request->rows;
     std::vector<std::unique_ptr<InferRequest>> batch;
     batch.push_back(std::move(request));

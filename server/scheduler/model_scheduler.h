@@ -85,14 +85,17 @@ class ModelScheduler {
   // goes on; idempotent.
   virtual void Drain() = 0;
 
-  // A request's is_cancelled() now answers true (its client cancelled, or
-  // its deadline passed): every queued request that reports cancellation is
-  // taken out of the queue and answered CANCELLED (DEADLINE_EXCEEDED when
-  // its deadline has passed) now, on the calling thread, without
-  // waiting for the queue delay or a free executor. Requests already in a
-  // batch are not affected. Thread-safe; does not wait for a batch; call it
-  // without holding anything a request's `done` takes (gRPC's OnCancel).
-  virtual void CancelQueued() = 0;
+  // The call of the request with InferRequest::id `id` (non-zero) was
+  // cancelled (its client gave up, or its deadline passed): if that request
+  // is still queued, it is taken out and answered CANCELLED
+  // (DEADLINE_EXCEEDED when its deadline has passed) now, on the calling
+  // thread, without waiting for the queue delay or a free executor. No
+  // other request is looked at beyond comparing ids (no is_cancelled()
+  // call), so a storm of cancellations costs no callbacks. A request
+  // already in a batch, answered, or never queued is not affected.
+  // Thread-safe; does not wait for a batch; call it without holding
+  // anything a request's `done` takes (gRPC's OnCancel).
+  virtual void CancelQueued(uint64_t id) = 0;
 
   // Requests waiting for a batch (not counting those computing).
   virtual size_t queue_depth() const = 0;

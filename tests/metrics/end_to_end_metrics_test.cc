@@ -33,6 +33,7 @@ namespace fs = std::filesystem;
 
 constexpr char kProbe[] = "probe";            // dynamic batching, window below
 constexpr char kWindowed[] = "probe_window";  // no batching, window of 8 rows
+constexpr char kHeld[] = "probe_held";        // a 10 minute queue delay
 // kProbe's window: exactly the rows ActivationAndRequestMetricsMatchTheRequestsSent
 // sends, so the window fills with its last request and holds every row.
 constexpr int64_t kProbeWindowRows = 203;
@@ -124,10 +125,14 @@ class EndToEndMetricsTest : public ::testing::Test {
              "max_batch_size: 8\n"
              "activation_stats { enabled: true sample_every: 1 dead_window_rows: " +
                  std::to_string(kWindowRows) + " }\n");
+    AddModel(kHeld,
+             "max_batch_size: 8\n"
+             "dynamic_batching { max_queue_delay_microseconds: 600000000 }\n");
     absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(root_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     ASSERT_THAT(server_->repository().ReadyVersions(kProbe), ::testing::ElementsAre(1));
+    ASSERT_THAT(server_->repository().ReadyVersions(kHeld), ::testing::ElementsAre(1));
     ASSERT_THAT(server_->repository().ReadyVersions(kWindowed), ::testing::ElementsAre(1));
   }
   void TearDown() override {
@@ -322,6 +327,32 @@ TEST_F(EndToEndMetricsTest, ActivationAndRequestMetricsMatchTheRequestsSent) {
   ExpectActivations(kProbe, s, reference, reference, kProbeWindowRows);
   EXPECT_EQ(ValueOr(s, LayerSeries("mlpserve_dead_neurons", kProbe, 0)), k[0]);
   EXPECT_EQ(ValueOr(s, LayerSeries("mlpserve_dead_neurons", kProbe, 1)), k[1]);
+}
+
+// A request dropped from the queue at its deadline waited there longest of
+// all: its wait is in the queue histogram, not only the computed requests'.
+TEST_F(EndToEndMetricsTest, QueueDurationIncludesRequestsDroppedFromTheQueue) {
+  const std::vector<float> row(kProbeFeatures, 0.5f);
+  // kHeld waits 10 minutes to fill a batch: the request's 1 ms queue
+  // timeout (the "timeout" parameter) ends it in the queue.
+  inference::ModelInferRequest request = MakeRequest(kHeld, "1", row.data(), 1, kProbeFeatures);
+  (*request.mutable_parameters())["timeout"].set_int64_param(1000);
+  auto stub = server_->NewStub();
+  inference::ModelInferResponse response;
+  const grpc::Status status = Infer(*stub, request, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+
+  const std::string held = ModelLabels(kHeld);
+  // Recorded before the answer was sent; the scrape needs no retry, but a
+  // bounded one costs nothing.
+  const Samples s = ScrapeUntil(server_->metrics_port(), [&](const Samples& samples) {
+    return ValueOr(samples, Series("mlpserve_queue_duration_seconds_count", held)) >= 1;
+  });
+  EXPECT_EQ(ValueOr(s, Series("mlpserve_queue_duration_seconds_count", held)), 1);
+  EXPECT_GT(ValueOr(s, Series("mlpserve_queue_duration_seconds_sum", held)), 0);
+  EXPECT_EQ(ValueOr(s, Series("mlpserve_request_duration_seconds_count", held)), 1);
+  EXPECT_EQ(ValueOr(s, Series("mlpserve_requests_total", "code=\"DEADLINE_EXCEEDED\"," + held)), 1);
+  EXPECT_EQ(ValueOr(s, Series("mlpserve_inferences_total", held)), 0);
 }
 
 // Where the window starts (rows before it) after `batches` were observed in

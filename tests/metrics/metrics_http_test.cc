@@ -63,6 +63,26 @@ TEST_F(MetricsHttpTest, ExportsRequestAndBatchMetrics) {
   EXPECT_EQ(s[Series("mlpserve_model_ready", kTiny)], 1);
 }
 
+// A small model computes in a few microseconds: the duration buckets start
+// at 1 us, so such a batch does not vanish into the lowest bucket.
+TEST_F(MetricsHttpTest, DurationBucketsResolveMicroseconds) {
+  BatchReport tiny;
+  tiny.rows = 1;
+  tiny.requests = 1;
+  tiny.compute = absl::Nanoseconds(2600);
+  model_->OnBatch(tiny);
+  std::map<std::string, double> s = ParseSamples(Scrape());
+  auto bucket = [&](const std::string& le) {
+    return s.at(Series("mlpserve_compute_duration_seconds_bucket",
+                       std::string(kTiny) + ",le=\"" + le + "\""));
+  };
+  EXPECT_EQ(bucket("1e-06"), 0);
+  EXPECT_EQ(bucket("2.5e-06"), 0);
+  EXPECT_EQ(bucket("5e-06"), 1);
+  EXPECT_EQ(bucket("1e-05"), 1);
+  EXPECT_EQ(bucket("10"), 1 + 2);  // and Feed()'s two batches
+}
+
 TEST_F(MetricsHttpTest, ExportsActivationMetrics) {
   std::map<std::string, double> s = ParseSamples(Scrape());
   const std::string l0 = std::string(kTiny) + ",layer=\"0\"";
@@ -114,9 +134,12 @@ TEST_F(MetricsHttpTest, UnloadingRemovesTheModelsSeries) {
 }
 
 // Latency is that of the requests the scheduler took, whatever their end: a
-// request that timed out in the queue is in it, a refusal is not.
+// request that timed out in the queue is in it (and its wait in the queue
+// histogram), a refusal is not.
 TEST_F(MetricsHttpTest, LatencyCountsAdmittedRequestsOnly) {
-  model_->RecordRequest(absl::StatusCode::kDeadlineExceeded, absl::Seconds(2), nullptr,
+  InferTiming timed_out;
+  timed_out.queue = absl::Seconds(2);
+  model_->RecordRequest(absl::StatusCode::kDeadlineExceeded, absl::Seconds(2), &timed_out,
                         ModelMetrics::Admission::kAdmitted);
   model_->RecordRequest(absl::StatusCode::kResourceExhausted, absl::Microseconds(6), nullptr,
                         ModelMetrics::Admission::kRefused);
@@ -125,7 +148,8 @@ TEST_F(MetricsHttpTest, LatencyCountsAdmittedRequestsOnly) {
   EXPECT_NEAR(s[Series("mlpserve_request_duration_seconds_sum", kTiny)], 2.006, 1e-9);
   EXPECT_EQ(s[Series("mlpserve_request_duration_seconds_bucket", std::string(kTiny) + ",le=\"1\"")],
             2);
-  EXPECT_EQ(s[Series("mlpserve_queue_duration_seconds_count", kTiny)], 2);  // computed only
+  EXPECT_EQ(s[Series("mlpserve_queue_duration_seconds_count", kTiny)], 3);
+  EXPECT_NEAR(s[Series("mlpserve_queue_duration_seconds_sum", kTiny)], 2.001, 1e-9);
   EXPECT_EQ(
       s[Series("mlpserve_requests_total", std::string("code=\"RESOURCE_EXHAUSTED\",") + kTiny)], 1);
   EXPECT_EQ(
@@ -154,6 +178,31 @@ TEST_F(MetricsHttpTest, ReloadedVersionSharesSeriesUntilTheLastInstanceGoes) {
   EXPECT_EQ(s[Series("mlpserve_requests_total", std::string("code=\"OK\",") + kTiny)], 3);
   reloaded.reset();
   EXPECT_THAT(Scrape(), Not(HasSubstr("model=\"tiny\"")));
+}
+
+// A reloaded instance takes over the activation series once it is ready: a
+// reload still loading, or one that fails, leaves the ready instance's
+// totals in place (a counter dropping to 0 and back makes rate() spike).
+TEST_F(MetricsHttpTest, ActivationSeriesFollowTheNewestReadyInstance) {
+  const std::string values =
+      Series("mlpserve_activation_values_total", std::string(kTiny) + ",layer=\"0\"");
+  ActivationStats stats;
+  stats.set_enabled(true);
+  stats.set_dead_window_rows(4);
+  {
+    std::unique_ptr<ModelMetrics> failed = registry_->AddModel("tiny", 1, SmallMlp(), stats);
+    EXPECT_EQ(ParseSamples(Scrape()).at(values), 12);  // still loading
+  }                                                    // its load failed
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 12);
+
+  std::unique_ptr<ModelMetrics> reloaded = registry_->AddModel("tiny", 1, SmallMlp(), stats);
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 12);
+  reloaded->SetReady(true);
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 0);  // the new instance's, from now on
+  model_->SetReady(false);                          // the old one drains
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 0);
+  model_.reset();
+  EXPECT_EQ(ParseSamples(Scrape()).at(values), 0);
 }
 
 TEST_F(MetricsHttpTest, DisabledActivationStatsExportNoActivationSeries) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -256,46 +257,93 @@ TEST_F(BatchQueueTest, CancelledRequestsAreDropped) {
   EXPECT_TRUE(queue.empty());
 }
 
-TEST_F(BatchQueueTest, RemoveCancelledTakesThemFromAnywhereAtOnce) {
-  // A 10 minute delay: Next() would start nothing, so nothing but
-  // RemoveCancelled looks at the requests.
-  BatchQueue queue(Options(8, absl::Minutes(10)));
+// A wake-up before the delay ends starts nothing and leaves the live
+// requests where they were, in order, but still drops a cancelled one
+// inside the candidate batch.
+TEST_F(BatchQueueTest, EarlyWakeUpDropsCancelledAndKeepsTheRestInOrder) {
+  BatchQueue queue(Options(8, absl::Milliseconds(5)));
   std::atomic<bool> cancelled{false};
-  Push(queue, "a", 1);
+  const absl::Time start = clock_.Now();
+  Push(queue, "a", 2);
   PushCancellable(queue, "b", &cancelled);
-  Push(queue, "c", 1);
-  EXPECT_TRUE(queue.RemoveCancelled(clock_.Now()).empty());  // none cancelled yet
+  Push(queue, "c", 3);
   cancelled = true;
 
-  std::vector<DroppedRequest> dropped = queue.RemoveCancelled(clock_.Now());
-  ASSERT_EQ(dropped.size(), 1u);
-  EXPECT_EQ(dropped[0].status.code(), absl::StatusCode::kCancelled);
+  BatchDecision early = queue.Next(clock_.Now(), /*flush=*/false);
+  EXPECT_THAT(Names(early), IsEmpty());
+  EXPECT_THAT(DroppedNames(early), ElementsAre("b"));
+  EXPECT_EQ(early.wake_at, start + absl::Milliseconds(5));
   EXPECT_EQ(queue.size(), 2u);
+
+  clock_.Advance(absl::Milliseconds(5));
+  BatchDecision due = queue.Next(clock_.Now(), /*flush=*/false);
+  EXPECT_THAT(Names(due), ElementsAre("a", "c"));
+  EXPECT_EQ(due.rows, 5);
+  EXPECT_THAT(DroppedNames(due), IsEmpty());
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST_F(BatchQueueTest, RemoveTakesOutExactlyTheRequestWithThatId) {
+  // A 10 minute delay: Next() would start nothing, so nothing but Remove
+  // looks at the requests.
+  BatchQueue queue(Options(8, absl::Minutes(10)));
+  // Every request reports cancellation and counts the polls: Remove must
+  // neither ask them nor take out any but the one named.
+  std::atomic<int> polls{0};
+  const std::vector<std::string> names = {"a", "b", "c", "d"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto request = Request(names[i], 1);
+    request->id = 100 + i;
+    request->is_cancelled = [&polls] {
+      ++polls;
+      return true;
+    };
+    ASSERT_TRUE(queue.Push(std::move(request), clock_.Now()).ok());
+  }
+  EXPECT_FALSE(queue.Remove(7, clock_.Now()).has_value());  // no such request
+  EXPECT_FALSE(queue.Remove(0, clock_.Now()).has_value());  // 0 names none
+
+  std::optional<DroppedRequest> dropped = queue.Remove(102, clock_.Now());
+  ASSERT_TRUE(dropped.has_value());
+  EXPECT_EQ(dropped->request->input, "c");
+  EXPECT_EQ(dropped->status.code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(dropped->status.message(), HasSubstr("m:1"));
+  EXPECT_EQ(queue.size(), 3u);
+  EXPECT_EQ(polls.load(), 0);
+  EXPECT_FALSE(queue.Remove(102, clock_.Now()).has_value());  // not twice
+
+  // The others are still queued, in order (Next drops them now: they report
+  // cancellation), and "c" is not answered twice.
   BatchDecision decision = queue.Next(clock_.Now(), /*flush=*/true);
-  EXPECT_THAT(Names(decision), ElementsAre("a", "c"));  // order kept
-  EXPECT_TRUE(decision.dropped.empty());                // not answered twice
+  EXPECT_THAT(DroppedNames(decision), ElementsAre("a", "b", "d"));
+  EXPECT_TRUE(queue.empty());
 }
 
 // gRPC also cancels a call whose deadline passed (OnCancel): that request
 // is answered DEADLINE_EXCEEDED, not CANCELLED, whichever looks first.
-TEST_F(BatchQueueTest, RemoveCancelledAnswersAnExpiredRequestDeadlineExceeded) {
+TEST_F(BatchQueueTest, RemoveAnswersAnExpiredRequestDeadlineExceeded) {
   BatchQueue queue(Options(8, absl::Minutes(10)));
-  auto expired = Request("expired", 1, clock_.Now() + absl::Milliseconds(5));
-  expired->is_cancelled = [] { return true; };  // gRPC's view once the deadline passed
+  const absl::Time start = clock_.Now();
+  auto expired = Request("expired", 1, start + absl::Milliseconds(5));
+  expired->id = 1;
   ASSERT_TRUE(queue.Push(std::move(expired), clock_.Now()).ok());
   auto cancelled = Request("cancelled", 1, clock_.Now() + absl::Minutes(1));
-  cancelled->is_cancelled = [] { return true; };
+  cancelled->id = 2;
   ASSERT_TRUE(queue.Push(std::move(cancelled), clock_.Now()).ok());
   Push(queue, "live", 1, clock_.Now() + absl::Minutes(1));
   clock_.Advance(absl::Milliseconds(5));
 
-  std::vector<DroppedRequest> dropped = queue.RemoveCancelled(clock_.Now());
-  ASSERT_EQ(dropped.size(), 2u);
-  EXPECT_EQ(dropped[0].request->input, "expired");
-  EXPECT_EQ(dropped[0].status.code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(dropped[1].request->input, "cancelled");
-  EXPECT_EQ(dropped[1].status.code(), absl::StatusCode::kCancelled);
+  std::optional<DroppedRequest> dropped = queue.Remove(1, clock_.Now());
+  ASSERT_TRUE(dropped.has_value());
+  EXPECT_EQ(dropped->request->input, "expired");
+  EXPECT_EQ(dropped->status.code(), absl::StatusCode::kDeadlineExceeded);
+  dropped = queue.Remove(2, clock_.Now());
+  ASSERT_TRUE(dropped.has_value());
+  EXPECT_EQ(dropped->request->input, "cancelled");
+  EXPECT_EQ(dropped->status.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(queue.size(), 1u);
+  // The removed deadlines no longer wake the executor: only "live"'s does.
+  EXPECT_EQ(queue.Next(clock_.Now(), false).wake_at, start + absl::Minutes(1));
 }
 
 TEST_F(BatchQueueTest, FifoOrderKeptAcrossBatches) {

@@ -386,7 +386,8 @@ TEST(ModelSchedulerTest, ExpiredAndCancelledRequestsAreAnsweredWithoutCompute) {
 
   Call expired;
   expired.rows = 1;
-  ASSERT_TRUE((*scheduler)->Submit(expired.MakeRequest(absl::Now() - absl::Seconds(1))).ok());
+  ASSERT_TRUE(
+      (*scheduler)->Submit(expired.MakeRequest(Clock::Real()->Now() - absl::Seconds(1))).ok());
   Call cancelled;
   cancelled.rows = 1;
   auto request = cancelled.MakeRequest();
@@ -438,9 +439,8 @@ TEST(ModelSchedulerTest, CancelQueuedAnswersACancelledRequestAtOnce) {
       },
       options);
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
-  // Outlive the scheduler: it answers the calls and asks `cancelled`.
+  // Outlive the scheduler: it answers the calls.
   Call busy, live, gave_up;
-  std::atomic<bool> cancelled{false};
   absl::Cleanup stop = [&] {
     if (!release.HasBeenNotified()) release.Notify();
     scheduler->reset();  // answers whatever is still queued
@@ -455,14 +455,15 @@ TEST(ModelSchedulerTest, CancelQueuedAnswersACancelledRequestAtOnce) {
   live.rows = 2;
   gave_up.id = 3;
   gave_up.rows = 2;
+  auto live_request = live.MakeRequest();
+  live_request->id = 20;
   auto request = gave_up.MakeRequest();
-  request->is_cancelled = [&cancelled] { return cancelled.load(); };
-  ASSERT_TRUE((*scheduler)->Submit(live.MakeRequest()).ok());
+  request->id = 30;
+  ASSERT_TRUE((*scheduler)->Submit(std::move(live_request)).ok());
   ASSERT_TRUE((*scheduler)->Submit(std::move(request)).ok());
   EXPECT_EQ((*scheduler)->queue_depth(), 2u);
 
-  cancelled = true;
-  (*scheduler)->CancelQueued();
+  (*scheduler)->CancelQueued(30);
   // Answered on this thread before CancelQueued returned, not at the end of
   // the delay and not by the (busy) executor.
   ASSERT_TRUE(gave_up.answered.HasBeenNotified());
@@ -471,7 +472,8 @@ TEST(ModelSchedulerTest, CancelQueuedAnswersACancelledRequestAtOnce) {
   EXPECT_EQ((*scheduler)->queue_depth(), 1u);
   EXPECT_EQ(observer.last_depth(), 1);
   EXPECT_FALSE(live.answered.HasBeenNotified());
-  (*scheduler)->CancelQueued();  // nothing else is cancelled: no change
+  (*scheduler)->CancelQueued(30);  // already answered: no change
+  (*scheduler)->CancelQueued(99);  // no such request: no change
   EXPECT_EQ((*scheduler)->queue_depth(), 1u);
 
   release.Notify();
@@ -494,7 +496,8 @@ TEST(ModelSchedulerTest, DeadlinePassingWhileQueuedIsAnsweredBeforeTheDelay) {
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
   Call call;
   call.rows = 1;
-  ASSERT_TRUE((*scheduler)->Submit(call.MakeRequest(absl::Now() + absl::Milliseconds(20))).ok());
+  ASSERT_TRUE(
+      (*scheduler)->Submit(call.MakeRequest(Clock::Real()->Now() + absl::Milliseconds(20))).ok());
   // Bounded by kWait, far shorter than the 10 minute delay.
   ASSERT_TRUE(call.Wait());
   EXPECT_EQ(call.status.code(), absl::StatusCode::kDeadlineExceeded);
@@ -569,7 +572,9 @@ TEST(ModelSchedulerTest, FakeClockDrivesTheQueueDelay) {
   EXPECT_EQ(call.timing.queue, absl::Milliseconds(50));
 }
 
-TEST(ModelSchedulerTest, WallClockSteppedBackGivesZeroNotNegativeQueueTime) {
+// The real clock is monotonic, but an injected one may go back: durations
+// are clamped at zero rather than going negative.
+TEST(ModelSchedulerTest, ClockGoingBackGivesZeroNotNegativeQueueTime) {
   RunLog log;
   FakeClock clock;
   auto scheduler =
@@ -579,7 +584,7 @@ TEST(ModelSchedulerTest, WallClockSteppedBackGivesZeroNotNegativeQueueTime) {
   call.id = 3;
   call.rows = 2;
   ASSERT_TRUE((*scheduler)->Submit(call.MakeRequest()).ok());
-  clock.Advance(absl::Hours(-1));  // NTP steps the wall clock back
+  clock.Advance(absl::Hours(-1));
   (*scheduler)->Drain();
   ASSERT_TRUE(call.Wait());
   call.ExpectOwnRows();
@@ -708,6 +713,47 @@ TEST(ModelSchedulerTest, SmallRequestsRunInlineOnlyWhenTheModelDoesNotWaitToBatc
   waits.ExpectOwnRows();
   absl::MutexLock lock(&mu);
   EXPECT_NE(threads.back(), std::this_thread::get_id());
+}
+
+// A request whose client already gave up is not computed inline: it is
+// answered CANCELLED on the submitting thread, and its runner is free again.
+TEST(ModelSchedulerTest, CancelledInlineRequestIsAnsweredWithoutRunning) {
+  RunLog log;
+  FakeClock clock;
+  SchedulerOptions options;
+  options.clock = &clock;
+  options.batching.name = "inline:1";
+  options.batching.max_batch_size = 8;
+  options.inline_max_rows = 2;
+  options.inline_runners = 1;
+  auto scheduler = ModelScheduler::Create(Factory(&log), options);
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+
+  Call gave_up;
+  gave_up.id = 1;
+  gave_up.rows = 2;
+  auto request = gave_up.MakeRequest();
+  request->is_cancelled = [] { return true; };
+  ASSERT_TRUE((*scheduler)->Submit(std::move(request)).ok());
+  ASSERT_TRUE(gave_up.answered.HasBeenNotified());  // inline: before Submit returned
+  EXPECT_EQ(gave_up.status.code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(gave_up.status.message(), HasSubstr("inline:1"));
+  {
+    absl::MutexLock lock(&log.mu);
+    EXPECT_TRUE(log.batch_rows.empty());
+  }
+  // The one inline runner went back to the spares: the next request runs
+  // inline too.
+  Call next;
+  next.id = 2;
+  next.rows = 1;
+  ASSERT_TRUE((*scheduler)->Submit(next.MakeRequest()).ok());
+  ASSERT_TRUE(next.answered.HasBeenNotified());
+  next.ExpectOwnRows();
+  scheduler->reset();
+  EXPECT_EQ(gave_up.calls.load(), 1);
+  absl::MutexLock lock(&log.mu);
+  EXPECT_EQ(log.batch_rows, (std::vector<int64_t>{1}));
 }
 
 TEST(ModelSchedulerTest, InvalidInlineOptionsFailCreate) {
