@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "gmock/gmock.h"
@@ -259,6 +261,32 @@ TEST_F(CliTest, InvalidUtf8FromTheServerIsReplacedNotFatal) {
   nlohmann::json j = nlohmann::json::parse(run.out);
   EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("bad \xEF\xBF\xBD byte"));
   EXPECT_TRUE(j["live"].is_null());
+}
+
+// A server that goes away mid-run aborts perf (it spun at 100% CPU on
+// instantly failing UNAVAILABLE calls for the rest of every level): exit
+// 1, the levels so far printed and written to --json, later ones not run.
+TEST(CliServerGoneTest, PerfAbortsWhenTheServerGoesAwayAndKeepsTheFigures) {
+  const std::string dir = mlpserve::testing::MakeTempDir("cli_perf_gone");
+  ASSERT_FALSE(dir.empty());
+  const std::string json_path = dir + "/perf.json";
+  auto server = std::make_unique<FakeInferenceServer>();
+  const std::string command = std::string(MLPSERVE_CLIENT_BIN) + " --url " + server->address() +
+                              " --timeout 5 perf double --concurrency 2,4 --duration 20s " +
+                              "--warmup 0 --json " + json_path + " 2>&1";
+  CommandRun run;
+  std::thread client([&] { run = RunCommand(command); });
+  while (server->infer_calls() < 50) std::this_thread::yield();
+  server.reset();
+  client.join();
+  EXPECT_EQ(run.exit_code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("is unreachable"));
+  EXPECT_THAT(run.out, HasSubstr("aborted at 2: the server was unreachable"));
+  std::ifstream in(json_path);
+  nlohmann::json j = nlohmann::json::parse(in);
+  ASSERT_EQ(j["levels"].size(), 1u);  // concurrency 4 never ran
+  EXPECT_EQ(j["levels"][0]["unreachable"], true);
+  EXPECT_GT(j["levels"][0]["successes"], 0);
 }
 
 // --concurrency and --request-rate are two modes, and --max-inflight
