@@ -29,15 +29,16 @@ struct InferFlags {
   bool pretty = false;
 };
 
-int RunHealth(const GlobalFlags& flags) {
+int RunHealth(const GlobalFlags& flags, const std::string& service) {
   std::unique_ptr<InferenceClient> client = MakeClient(flags);
   if (!client) return 2;
   nlohmann::json out;
   absl::StatusOr<bool> live = client->ServerLive();
   absl::StatusOr<bool> ready = client->ServerReady();
-  absl::StatusOr<std::string> health = client->Health();
+  absl::StatusOr<std::string> health = client->Health(service);
   out["live"] = live.ok() ? nlohmann::json(*live) : nlohmann::json(nullptr);
   out["ready"] = ready.ok() ? nlohmann::json(*ready) : nlohmann::json(nullptr);
+  out["service"] = service;
   out["health"] = health.ok() ? *health : std::string("UNREACHABLE");
   for (const absl::Status& s : {live.status(), ready.status(), health.status()}) {
     if (!s.ok()) {
@@ -45,7 +46,7 @@ int RunHealth(const GlobalFlags& flags) {
       break;
     }
   }
-  std::cout << out.dump(2) << std::endl;
+  std::cout << DumpJson(out, 2) << std::endl;
   return health.ok() && *health == "SERVING" ? 0 : 1;
 }
 
@@ -57,7 +58,7 @@ int RunMetadata(const GlobalFlags& flags, const std::string& model, const std::s
     spdlog::error("{}", std::string(metadata.status().message()));
     return 1;
   }
-  std::cout << MetadataToJson(*metadata).dump(2) << std::endl;
+  std::cout << DumpJson(MetadataToJson(*metadata), 2) << std::endl;
   return 0;
 }
 
@@ -111,7 +112,7 @@ int RunInfer(const GlobalFlags& flags, const InferFlags& f) {
     spdlog::error("{}", std::string(result.status().message()));
     return 1;
   }
-  std::cout << InferResultToJson(*result).dump(f.pretty ? 2 : -1) << std::endl;
+  std::cout << DumpJson(InferResultToJson(*result), f.pretty ? 2 : -1) << std::endl;
   return 0;
 }
 
@@ -171,7 +172,11 @@ std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags) {
 void AddHealthCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
   CLI::App* sub = app->add_subcommand(
       "health", "Liveness, readiness and grpc.health.v1 status as JSON; exit 0 iff SERVING");
-  sub->callback([flags, exit_code] { *exit_code = RunHealth(*flags); });
+  auto service = std::make_shared<std::string>();
+  sub->add_option("--service", *service,
+                  "grpc.health.v1 service to check: \"\" (default) readiness, \"liveness\" "
+                  "whether the process should be restarted");
+  sub->callback([=] { *exit_code = RunHealth(*flags, *service); });
 }
 
 void AddMetadataCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {

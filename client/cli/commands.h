@@ -42,7 +42,9 @@ absl::StatusOr<InferenceClient::Options> ClientOptions(const GlobalFlags& flags)
 // many calls it makes. Logs and returns null on bad flags (exit 2).
 std::unique_ptr<InferenceClient> MakeClient(const GlobalFlags& flags);
 
-// `health`: {"live", "ready", "health"} as JSON; exit 0 only when SERVING.
+// `health [--service NAME]`: {"live", "ready", "service", "health"} as JSON,
+// "health" being grpc.health.v1's status of NAME ("" by default: readiness;
+// mlpserve also serves "liveness"); exit 0 only when SERVING.
 void AddHealthCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
 // `metadata MODEL [--version V]`: the model's metadata as JSON.
 void AddMetadataCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
@@ -50,7 +52,7 @@ void AddMetadataCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code)
 void AddInferCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
 // `perf MODEL ...`: the load generator (perf_command.cc).
 void AddPerfCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
-// `models list | load NAME | unload NAME` (models_command.cc).
+// `models list | load NAME | unload NAME | stats [NAME]` (models_command.cc).
 void AddModelsCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code);
 
 }  // namespace mlpserve::client::cli

@@ -1,9 +1,11 @@
-// `models list | load NAME | unload NAME`: the model repository extension.
+// `models list | load NAME | unload NAME | stats [NAME]`: the model
+// repository and statistics extensions.
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "client/cli/commands.h"
+#include "client/lib/tensor_json.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
 
@@ -25,7 +27,7 @@ int RunList(const GlobalFlags& flags, bool ready_only) {
                       {"state", model.state()},
                       {"reason", model.reason()}});
   }
-  std::cout << nlohmann::json{{"models", models}}.dump(2) << std::endl;
+  std::cout << DumpJson(nlohmann::json{{"models", models}}, 2) << std::endl;
   return 0;
 }
 
@@ -37,7 +39,7 @@ int RunControl(const GlobalFlags& flags, const std::string& model, bool load) {
     spdlog::error("{}", std::string(status.message()));
     return 1;
   }
-  std::cout << nlohmann::json{{"model", model}, {load ? "loaded" : "unloaded", true}}.dump()
+  std::cout << DumpJson(nlohmann::json{{"model", model}, {load ? "loaded" : "unloaded", true}})
             << std::endl;
   return 0;
 }
@@ -77,7 +79,7 @@ int RunStats(const GlobalFlags& flags, const std::string& model) {
                    {"compute_output", Duration(s.compute_output())},
                    {"batch_stats", batches}});
   }
-  std::cout << nlohmann::json{{"model_stats", out}}.dump(2) << std::endl;
+  std::cout << DumpJson(nlohmann::json{{"model_stats", out}}, 2) << std::endl;
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "client/lib/infer_codec.h"
 #include "client/lib/perf_report.h"
 #include "client/lib/perf_runner.h"
+#include "client/lib/tensor_json.h"
 #include "spdlog/spdlog.h"
 
 namespace mlpserve::client::cli {
@@ -104,20 +105,25 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
       return 2;
     }
   }
-  // The token is read once (--token-file may be a pipe), for the client and
-  // the runner alike; bad TLS files are usage errors too.
+  // The token and the TLS files are read once (--token-file and --tls-ca
+  // may be pipes), for the client and the runner alike; bad TLS files are
+  // usage errors too.
   absl::StatusOr<InferenceClient::Options> client_options = ClientOptions(flags);
   if (!client_options.ok()) {
     spdlog::error("{}", std::string(client_options.status().message()));
     return 2;
   }
+  absl::StatusOr<ChannelSecurity> security = MakeChannelSecurity(flags.tls);
+  if (!security.ok()) {
+    spdlog::error("{}", std::string(security.status().message()));
+    return 2;
+  }
   absl::StatusOr<std::unique_ptr<InferenceClient>> client =
-      InferenceClient::Create(*client_options);
+      InferenceClient::Create(*client_options, *security);
   if (!client.ok()) {
     spdlog::error("{}", std::string(client.status().message()));
     return 2;
   }
-  options.tls = flags.tls;
   options.token = client_options->token;
   options.deadline = client_options->timeout;
   options.connections = f.connections;
@@ -151,7 +157,8 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
     context.model = f.model;
     context.batch = f.batch;
   }
-  absl::StatusOr<std::unique_ptr<PerfRunner>> runner = PerfRunner::Create(std::move(options));
+  absl::StatusOr<std::unique_ptr<PerfRunner>> runner =
+      PerfRunner::Create(std::move(options), *security);
   if (!runner.ok()) {
     spdlog::error("{}", std::string(runner.status().message()));
     return 2;
@@ -194,10 +201,14 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
       absl::StatusOr<ServerSideStats> server = ServerSideDelta(*before, *after, f.model);
       // The server answered at least every request the client saw succeed,
       // unless the version restarted its counters (a reload) during the level.
+      // With --connections N behind a load balancer, the statistics may be
+      // another backend's than the calls': the figures need one server.
       if (server.ok() && server->requests < static_cast<uint64_t>(result->successes)) {
-        server = absl::InvalidArgumentError(absl::StrCat(
-            "the server counted ", server->requests, " OK requests for the client's ",
-            result->successes, ": model '", f.model, "' was reloaded during the level"));
+        server = absl::InvalidArgumentError(
+            absl::StrCat("the server counted ", server->requests, " OK requests for the client's ",
+                         result->successes, ": model '", f.model,
+                         "' was reloaded during the level, or the target is load-balanced "
+                         "across servers"));
       }
       if (server.ok()) {
         result->server = *server;
@@ -206,11 +217,25 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
                      std::string(server.status().message()));
       }
     }
+    if (result->sent > 0 && result->sent_late * 10 > result->sent) {
+      spdlog::warn(
+          "perf: at {}, {} of {} requests were sent more than 1 ms after they were due (up to "
+          "{:.3f} ms): this client cannot keep the rate; their latency counts from the due time",
+          label, result->sent_late, result->sent, result->max_send_lag_ms);
+    }
+    const bool unreachable = result->unreachable;
     results.push_back(std::move(*result));
+    if (unreachable) {
+      spdlog::error(
+          "perf: the server at {} is unreachable: every call failed UNAVAILABLE for a second at "
+          "{}; run aborted (the figures so far follow)",
+          context.target, label);
+      break;
+    }
   }
   std::cout << FormatPerfTable(context, results) << std::flush;
   if (!f.json_path.empty()) {
-    json_out << PerfReportJson(context, results).dump(2) << "\n";
+    json_out << DumpJson(PerfReportJson(context, results), 2) << "\n";
     json_out.close();
     if (!json_out) {
       spdlog::error("--json: cannot write '{}'", f.json_path);
@@ -218,14 +243,25 @@ int RunPerf(const GlobalFlags& flags, const PerfFlags& f) {
     }
   }
   // Exit 1 when a request failed in some level (inside its window or after
-  // it), as perf_analyzer fails a run with failed requests, or when a level
-  // had no successful request at all: a script must not take figures that
-  // include failures, or measure nothing, for a clean run. Requests the open
-  // loop did not send are reported, not failures.
+  // it), as perf_analyzer fails a run with failed requests, or when a
+  // level's window had no successful request (its figures measure nothing,
+  // even if some completed in the drain): a script must not take such
+  // figures for a clean run. Requests the open loop did not send are
+  // reported, not failures.
+  int exit_code = 0;
   for (const LevelResult& r : results) {
-    if (r.errors + r.drain.errors > 0 || r.successes + r.drain.successes == 0) return 1;
+    if (r.unreachable) exit_code = 1;
+    if (r.successes == 0) {
+      spdlog::error(
+          "perf: no request succeeded inside the measured window at {}: no latency "
+          "or throughput was measured",
+          r.spec.request_rate > 0 ? absl::StrCat("rate ", r.spec.request_rate, "/s")
+                                  : absl::StrCat("concurrency ", r.spec.concurrency));
+      exit_code = 1;
+    }
+    if (r.errors + r.drain.errors > 0) exit_code = 1;
   }
-  return 0;
+  return exit_code;
 }
 
 }  // namespace
@@ -239,10 +275,11 @@ void AddPerfCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
   sub->add_option("--rpc", f->rpc, "RPC to load: infer (ModelInfer) or live (ServerLive)")
       ->capture_default_str()
       ->check(CLI::IsMember({"infer", "live"}));
-  sub->add_option("--concurrency", f->concurrency, "Closed-loop levels: requests in flight")
-      ->delimiter(',')
-      ->capture_default_str()
-      ->check(Positive());
+  auto* concurrency =
+      sub->add_option("--concurrency", f->concurrency, "Closed-loop levels: requests in flight")
+          ->delimiter(',')
+          ->capture_default_str()
+          ->check(Positive());
   auto* duration = sub->add_option("--duration", f->duration, "Time per level (10s, 500ms, 2m)")
                        ->capture_default_str();
   auto* requests =
@@ -251,11 +288,15 @@ void AddPerfCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
   sub->add_option("--batch", f->batch, "Rows per request")
       ->capture_default_str()
       ->check(Positive());
-  sub->add_option("--request-rate", f->request_rate, "Open loop at R requests/s")
-      ->check(Positive());
+  auto* request_rate =
+      sub->add_option("--request-rate", f->request_rate, "Open loop at R requests/s")
+          ->check(Positive());
   sub->add_option("--max-inflight", f->max_in_flight, "Open loop: cap on outstanding requests")
       ->capture_default_str()
-      ->check(Positive());
+      ->check(Positive())
+      ->needs(request_rate);
+  // The closed loop's levels and the open loop's rate are two modes.
+  concurrency->excludes(request_rate);
   sub->add_option("--warmup", f->warmup, "Uncounted warm-up per level")->capture_default_str();
   sub->add_option("--json", f->json_path, "Also write the report as JSON to this file");
   sub->add_option("--connections", f->connections, "gRPC channels (TCP connections)")

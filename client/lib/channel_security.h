@@ -31,7 +31,10 @@ struct TlsFiles {
   }
 };
 
-// Credentials and channel arguments for `tls`; the files are read once, here.
+// Credentials and channel arguments for `tls`. Reads the files on every
+// call: a caller that opens several channels with one set of files (perf's
+// InferenceClient and PerfRunner) calls it once and shares the result, as a
+// file may be a pipe that reads only once (`--tls-ca <(...)`).
 // Errors: NOT_FOUND for a file that cannot be read, INVALID_ARGUMENT for a
 // certificate without its key (or the reverse), an empty file, or one
 // without the PEM armour its flag takes ("-----BEGIN CERTIFICATE-----" for

@@ -60,14 +60,23 @@ absl::StatusOr<std::string> InferenceClient::TargetFromUrl(const std::string& ur
 }
 
 absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(const Options& options) {
+  // The url first: a bad url is reported before the TLS files are read.
+  if (absl::StatusOr<std::string> target = TargetFromUrl(options.url); !target.ok()) {
+    return target.status();
+  }
+  absl::StatusOr<ChannelSecurity> security = MakeChannelSecurity(options.tls);
+  if (!security.ok()) return security.status();
+  return Create(options, *security);
+}
+
+absl::StatusOr<std::unique_ptr<InferenceClient>> InferenceClient::Create(
+    const Options& options, const ChannelSecurity& security) {
   absl::StatusOr<std::string> target = TargetFromUrl(options.url);
   if (!target.ok()) return target.status();
   if (options.timeout.count() <= 0) {
     return absl::InvalidArgumentError("client: timeout must be positive");
   }
-  absl::StatusOr<ChannelSecurity> security = MakeChannelSecurity(options.tls);
-  if (!security.ok()) return security.status();
-  std::shared_ptr<grpc::Channel> channel = CreateChannel(*target, *security);
+  std::shared_ptr<grpc::Channel> channel = CreateChannel(*target, security);
   return std::unique_ptr<InferenceClient>(new InferenceClient(options, std::move(channel)));
 }
 

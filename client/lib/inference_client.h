@@ -45,6 +45,10 @@ class InferenceClient {
   // a timeout <= 0, and unreadable or mismatched TLS files
   // (MakeChannelSecurity).
   static absl::StatusOr<std::unique_ptr<InferenceClient>> Create(const Options& options);
+  // The same with `security` made already (MakeChannelSecurity);
+  // options.tls is then unused and no file is read.
+  static absl::StatusOr<std::unique_ptr<InferenceClient>> Create(const Options& options,
+                                                                 const ChannelSecurity& security);
 
   absl::StatusOr<bool> ServerLive();
   absl::StatusOr<bool> ServerReady();

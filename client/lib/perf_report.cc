@@ -16,6 +16,16 @@ std::string LevelLabel(const LevelSpec& spec) {
   return absl::StrCat(spec.concurrency);
 }
 
+// A latency for the table: milliseconds, or "-" when there was no sample.
+std::string Ms(const LatencySummary& l, double ms) {
+  return l.count > 0 ? absl::StrFormat("%.3f", ms) : "-";
+}
+
+// A latency for --json: null when there was no sample.
+nlohmann::json MsJson(const LatencySummary& l, double ms) {
+  return l.count > 0 ? nlohmann::json(ms) : nlohmann::json(nullptr);
+}
+
 }  // namespace
 
 absl::StatusOr<std::chrono::nanoseconds> ParseDurationFlag(absl::string_view text,
@@ -45,9 +55,10 @@ std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelR
                         "errors");
   for (const LevelResult& r : levels) {
     const LatencySummary& l = r.latency;
-    absl::StrAppendFormat(&out, "%-12s %10.1f %11.1f %8.3f %8.3f %8.3f %9.3f %8.3f %9d %7d\n",
-                          LevelLabel(r.spec), r.requests_per_s, r.rows_per_s, l.p50_ms, l.p90_ms,
-                          l.p99_ms, l.p999_ms, l.max_ms, r.successes, r.errors);
+    absl::StrAppendFormat(&out, "%-12s %10.1f %11.1f %8s %8s %8s %9s %8s %9d %7d\n",
+                          LevelLabel(r.spec), r.requests_per_s, r.rows_per_s, Ms(l, l.p50_ms),
+                          Ms(l, l.p90_ms), Ms(l, l.p99_ms), Ms(l, l.p999_ms), Ms(l, l.max_ms),
+                          r.successes, r.errors);
   }
   for (const LevelResult& r : levels) {
     if (!r.server.has_value()) continue;
@@ -78,6 +89,18 @@ std::string FormatPerfTable(const PerfContext& context, const std::vector<LevelR
       parts.push_back(absl::StrCat("NOT_SENT(pacer behind)=", r.not_sent_late));
     }
     absl::StrAppend(&out, "errors at ", LevelLabel(r.spec), ": ", absl::StrJoin(parts, " "), "\n");
+  }
+  for (const LevelResult& r : levels) {
+    if (r.sent_late == 0) continue;
+    absl::StrAppendFormat(&out,
+                          "late at %s: %d of %d requests sent more than 1 ms after they were due, "
+                          "up to %.3f ms (their latency counts from the due time)\n",
+                          LevelLabel(r.spec), r.sent_late, r.sent, r.max_send_lag_ms);
+  }
+  for (const LevelResult& r : levels) {
+    if (!r.unreachable) continue;
+    absl::StrAppend(&out, "aborted at ", LevelLabel(r.spec),
+                    ": the server was unreachable (only UNAVAILABLE for a second)\n");
   }
   for (const LevelResult& r : levels) {
     const DrainResult& d = r.drain;
@@ -120,19 +143,22 @@ nlohmann::json PerfReportJson(const PerfContext& context, const std::vector<Leve
         {"not_sent", r.not_sent},
         {"not_sent_max_in_flight", r.not_sent_max_in_flight},
         {"not_sent_late", r.not_sent_late},
+        {"sent_late", r.sent_late},
+        {"max_send_lag_ms", r.max_send_lag_ms},
+        {"unreachable", r.unreachable},
         {"elapsed_s", r.elapsed_s},
         {"requests_per_s", r.requests_per_s},
         {"rows_per_s", r.rows_per_s},
         {"warmup_requests", r.warmup_requests},
         {"client_cpu_s", r.client_cpu_s},
         {"latency_ms",
-         {{"mean", l.mean_ms},
-          {"p50", l.p50_ms},
-          {"p90", l.p90_ms},
-          {"p99", l.p99_ms},
-          {"p99.9", l.p999_ms},
-          {"min", l.min_ms},
-          {"max", l.max_ms}}},
+         {{"mean", MsJson(l, l.mean_ms)},
+          {"p50", MsJson(l, l.p50_ms)},
+          {"p90", MsJson(l, l.p90_ms)},
+          {"p99", MsJson(l, l.p99_ms)},
+          {"p99.9", MsJson(l, l.p999_ms)},
+          {"min", MsJson(l, l.min_ms)},
+          {"max", MsJson(l, l.max_ms)}}},
         {"drain",
          {{"successes", r.drain.successes},
           {"errors", r.drain.errors},

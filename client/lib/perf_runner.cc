@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -20,6 +21,11 @@
 namespace mlpserve::client {
 
 using Clock = std::chrono::steady_clock;
+
+// An open-loop request sent more than this after its due time is late.
+constexpr auto kLateSend = std::chrono::milliseconds(1);
+// Only UNAVAILABLE completions for this long: the server is unreachable.
+constexpr auto kUnreachableAfter = std::chrono::seconds(1);
 
 // One measured (or warm-up) run: the requests in flight and their outcomes.
 // Shared by the calls it launched (each holds a shared_ptr), so it outlives
@@ -52,15 +58,24 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
 
   // Starts one request unless the phase is stopped, out of requests, past
   // its window's end, or (cap > 0) already has cap requests in flight.
-  Issue TryIssue(int cap) {
+  // `due`: when the open loop's schedule wanted it sent; its latency counts
+  // from then (not from the send), and a send more than kLateSend after it
+  // is counted late. Closed loop: nullopt, the send itself.
+  Issue TryIssue(int cap, std::optional<Clock::time_point> due = std::nullopt) {
+    const Clock::time_point now = Clock::now();
     {
       absl::MutexLock lock(&mu_);
-      if (!CanSendLocked(Clock::now())) return Issue::kStopped;
+      if (!CanSendLocked(now)) return Issue::kStopped;
       if (cap > 0 && in_flight_ >= cap) return Issue::kFull;
       ++sent_;
       ++in_flight_;
+      if (due.has_value()) {
+        const Clock::duration lag = now - *due;
+        if (lag > kLateSend) ++sent_late_;
+        max_send_lag_ = std::max(max_send_lag_, lag);
+      }
     }
-    Launch();
+    Launch(due.value_or(now));
     return Issue::kSent;
   }
 
@@ -111,6 +126,9 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
       r->rows_per_s = r->requests_per_s * rows_per_request;
     }
     r->latency = stats_.Summarize();
+    r->sent_late = sent_late_;
+    r->max_send_lag_ms = std::chrono::duration<double, std::milli>(max_send_lag_).count();
+    r->unreachable = unreachable_;
   }
 
  private:
@@ -132,11 +150,12 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
     return now < window_end_;
   }
 
-  // Starts one call; in_flight_ already counts it.
-  void Launch() {
+  // Starts one call; in_flight_ already counts it. Its latency counts from
+  // `start`.
+  void Launch(Clock::time_point start) {
     const Options& opt = runner_->options_;
     auto* call = new Call;
-    call->start = Clock::now();
+    call->start = start;
     call->context.set_deadline(std::chrono::system_clock::now() + opt.deadline);
     if (!opt.token.empty()) call->context.AddMetadata("authorization", "Bearer " + opt.token);
     const size_t index = next_stub_.fetch_add(1, std::memory_order_relaxed);
@@ -175,6 +194,7 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
         ++counts.errors_by_code[StatusCodeName(status.error_code())];
       }
       last_done_ = std::max(last_done_, now);
+      NoteUnreachableLocked(status, now);
       again = closed_loop_ && CanSendLocked(now);
       if (again) {
         ++sent_;  // The slot stays in flight: in_flight_ unchanged.
@@ -182,7 +202,24 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
         --in_flight_;
       }
     }
-    if (again) Launch();
+    if (again) Launch(Clock::now());
+  }
+
+  // A server that is gone (shut down, crashed, unreachable) fails every call
+  // at once with UNAVAILABLE: the closed loop would spin re-issuing them for
+  // the rest of the level. Stops the phase once every call completing for
+  // kUnreachableAfter was UNAVAILABLE.
+  void NoteUnreachableLocked(const grpc::Status& status, Clock::time_point now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+      unavailable_since_.reset();
+      return;
+    }
+    if (!unavailable_since_.has_value()) unavailable_since_ = now;
+    if (now - *unavailable_since_ >= kUnreachableAfter) {
+      unreachable_ = true;
+      stopped_ = true;
+    }
   }
 
   const PerfRunner* const runner_;
@@ -202,6 +239,11 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
   LatencyStats stats_ ABSL_GUARDED_BY(mu_);  // Successes inside the window.
   int64_t drain_max_nanos_ ABSL_GUARDED_BY(mu_) = 0;
   Clock::time_point last_done_ ABSL_GUARDED_BY(mu_);
+  int64_t sent_late_ ABSL_GUARDED_BY(mu_) = 0;
+  Clock::duration max_send_lag_ ABSL_GUARDED_BY(mu_) = Clock::duration::zero();
+  // Since when every completion was UNAVAILABLE; empty after any other.
+  std::optional<Clock::time_point> unavailable_since_ ABSL_GUARDED_BY(mu_);
+  bool unreachable_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 namespace {
@@ -263,6 +305,13 @@ absl::Status ValidateLevelSpec(const LevelSpec& spec) {
 }
 
 absl::StatusOr<std::unique_ptr<PerfRunner>> PerfRunner::Create(Options options) {
+  absl::StatusOr<ChannelSecurity> security = MakeChannelSecurity(options.tls);
+  if (!security.ok()) return security.status();
+  return Create(std::move(options), *security);
+}
+
+absl::StatusOr<std::unique_ptr<PerfRunner>> PerfRunner::Create(Options options,
+                                                               const ChannelSecurity& security) {
   if (options.target.empty()) return absl::InvalidArgumentError("perf: empty target");
   if (options.connections < 1) return absl::InvalidArgumentError("perf: connections < 1");
   if (options.deadline.count() <= 0) {
@@ -271,9 +320,7 @@ absl::StatusOr<std::unique_ptr<PerfRunner>> PerfRunner::Create(Options options) 
   if (options.rpc == PerfRpc::kInfer && options.request.model_name().empty()) {
     return absl::InvalidArgumentError("perf: infer request has no model name");
   }
-  absl::StatusOr<ChannelSecurity> security = MakeChannelSecurity(options.tls);
-  if (!security.ok()) return security.status();
-  return std::unique_ptr<PerfRunner>(new PerfRunner(std::move(options), *security));
+  return std::unique_ptr<PerfRunner>(new PerfRunner(std::move(options), security));
 }
 
 PerfRunner::PerfRunner(Options options, const ChannelSecurity& security)
@@ -334,7 +381,10 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec, const Pr
         const int64_t due = std::min(total, static_cast<int64_t>(since * s.request_rate) + 1);
         bool window_over = false;
         for (; scheduled < due; ++scheduled) {
-          const Phase::Issue issue = phase->TryIssue(s.max_in_flight);
+          const Clock::time_point due_at =
+              start + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(scheduled / s.request_rate));
+          const Phase::Issue issue = phase->TryIssue(s.max_in_flight, due_at);
           if (issue == Phase::Issue::kStopped) {
             window_over = true;
             break;
@@ -380,6 +430,10 @@ absl::StatusOr<LevelResult> PerfRunner::RunLevel(const LevelSpec& spec, const Pr
     run(warm, /*measured=*/false, &warm_result);
     result.warmup_requests = warm_result.successes + warm_result.errors +
                              warm_result.drain.successes + warm_result.drain.errors;
+    if (warm_result.unreachable) {  // No measured run against a server gone.
+      result.unreachable = true;
+      return result;
+    }
   }
   const double cpu_before = ProcessCpuSeconds();
   run(spec, /*measured=*/true, &result);

@@ -11,7 +11,8 @@
 //    request due while that many are out is counted in
 //    `not_sent_max_in_flight`; every request the pacer has not sent by the
 //    end of the window (it fell behind the schedule) in `not_sent_late`.
-//    Nothing is sent once the window is over.
+//    Nothing is sent once the window is over. A request's latency counts
+//    from its due time, not from its send (sent_late, max_send_lag_ms).
 //
 // A level is bounded by `requests` or else by `duration`; every request
 // carries Options::deadline, so a level always ends. Throughput and latency
@@ -34,6 +35,11 @@
 //    for --duration N / R.
 //
 // Warm-up requests are sent first and not counted.
+//
+// A phase (warm-up or measured run) stops early when every call completing
+// for a second failed UNAVAILABLE (LevelResult::unreachable): a server that
+// is gone fails calls at once, and the closed loop would spin re-issuing
+// them. An unreachable warm-up skips the measured run.
 //
 // Thread-safety: RunLevel blocks the calling thread and may not be called
 // concurrently on one runner. The progress callback runs on that thread.
@@ -106,12 +112,22 @@ struct LevelResult {
   int64_t not_sent = 0;
   int64_t not_sent_max_in_flight = 0;  // Due while max_in_flight were out.
   int64_t not_sent_late = 0;           // Not sent by the window's end: the pacer fell behind.
-  double elapsed_s = 0;                // The window: D, N / R, or first send to last completion.
-  double requests_per_s = 0;           // successes / elapsed_s.
-  double rows_per_s = 0;               // Successes x rows_per_request per second.
-  LatencySummary latency;              // Of successful requests inside the window only.
-  DrainResult drain;                   // Completed after the window.
-  int64_t warmup_requests = 0;         // Completed in the uncounted warm-up before the level.
+  // Open loop only: requests sent more than 1 ms after they were due (the
+  // pacer fell behind, then sent them in a burst), and the largest such lag.
+  // Their latency counts from the due time, as wrk2 does, so that the wait
+  // is not hidden (coordinated omission).
+  int64_t sent_late = 0;
+  double max_send_lag_ms = 0;
+  // The run was cut short: every call completing for a second failed
+  // UNAVAILABLE (the server is gone or unreachable). The figures cover what
+  // ran until then; the rest of an open loop's schedule is in not_sent_late.
+  bool unreachable = false;
+  double elapsed_s = 0;         // The window: D, N / R, or first send to last completion.
+  double requests_per_s = 0;    // successes / elapsed_s.
+  double rows_per_s = 0;        // Successes x rows_per_request per second.
+  LatencySummary latency;       // Of successful requests inside the window only.
+  DrainResult drain;            // Completed after the window.
+  int64_t warmup_requests = 0;  // Completed in the uncounted warm-up before the level.
   // CPU time (user + system, every thread) this process spent during the
   // measured run, drain included: what the load generator itself costs per
   // request, which on a machine it shares with the server is taken from the
@@ -137,8 +153,9 @@ struct PerfProgress {
 class PerfRunner {
  public:
   struct Options {
-    std::string target = "localhost:8001";  // host:port
-    TlsFiles tls;                           // plaintext unless set
+    // host:port or a gRPC target URI (InferenceClient::TargetFromUrl's output).
+    std::string target = "localhost:8001";
+    TlsFiles tls;       // plaintext unless set; unused by Create(options, security)
     std::string token;  // sent as `authorization: Bearer <token>` when non-empty
     PerfRpc rpc = PerfRpc::kInfer;
     // The request every kInfer call sends (built once, shared read-only).
@@ -151,22 +168,32 @@ class PerfRunner {
   // Called on RunLevel's thread around the measured window, so that a
   // caller can bracket it with the server's own figures (perf_analyzer's
   // "Server:" section): `start` just before the measured run sends its first
-  // request (the warm-up has drained by then), `end` as soon as the window
-  // is over (--duration, --request-rate: within a millisecond of its end;
-  // --requests: its last request completed), before the drain. Either may
-  // be empty.
+  // request (the warm-up has drained by then); `end` once, at the first
+  // wake-up past the window's end (--duration, --request-rate: about a
+  // millisecond after it, later if the progress callback is slow), or as
+  // soon as every request sent has completed and no more will be: the last
+  // one of --requests in the closed loop, an open loop whose last request
+  // completed before the window's end, a run stopped as unreachable.
+  // Requests still in flight at the window's end (the drain) go on
+  // completing while `end` runs. Either may be empty.
   struct WindowHooks {
     std::function<void()> start;
     std::function<void()> end;
   };
 
-  // Validates the options and creates the channels (connected lazily).
+  // Validates the options and creates the channels (connected lazily),
+  // reading options.tls (MakeChannelSecurity).
   static absl::StatusOr<std::unique_ptr<PerfRunner>> Create(Options options);
+  // The same with `security` made already: no TLS file is read (one may be
+  // a pipe another client has read already).
+  static absl::StatusOr<std::unique_ptr<PerfRunner>> Create(Options options,
+                                                            const ChannelSecurity& security);
 
   // Runs one level (warm-up, then the measured run) and blocks until every
   // request it sent has completed (the drain included). Errors only on an
   // invalid spec (ValidateLevelSpec); failed requests are counted in the
-  // result, not returned.
+  // result, not returned, and an unreachable server cuts the level short
+  // (LevelResult::unreachable).
   absl::StatusOr<LevelResult> RunLevel(const LevelSpec& spec, const ProgressFn& progress = nullptr,
                                        const WindowHooks& hooks = {});
 

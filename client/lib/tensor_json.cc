@@ -26,7 +26,7 @@ absl::StatusOr<float> ToFloat(const json& value, absl::string_view source,
   const double d = value.get<double>();
   // Values that round to FLT_MAX (3.4028235e38, as FLT_MAX prints) are fine.
   if (!std::isfinite(static_cast<float>(d))) {
-    return Bad(source, absl::StrCat(where, " (", value.dump(),
+    return Bad(source, absl::StrCat(where, " (", DumpJson(value),
                                     ") is beyond FP32's range (|x| <= 3.4028235e38)"));
   }
   return static_cast<float>(d);
@@ -107,6 +107,10 @@ json TensorMetaToJson(const inference::ModelMetadataResponse::TensorMetadata& t)
 }
 
 }  // namespace
+
+std::string DumpJson(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
 
 absl::StatusOr<Tensor> ParseInputJson(absl::string_view text, absl::string_view source) {
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);

@@ -19,6 +19,13 @@
 
 namespace mlpserve::client {
 
+// `j` as text, indented by `indent` spaces (-1: one line). Strings that are
+// not valid UTF-8 (a server's message, a model name, a request id; nlohmann's
+// dump() would throw type_error 316 and terminate the CLI) are printed with
+// U+FFFD in place of each invalid byte. Every JSON the CLI prints or writes
+// goes through here.
+std::string DumpJson(const nlohmann::json& j, int indent = -1);
+
 // Parses the input format above into an unnamed FP32 tensor of shape [N, F].
 // `source` (e.g. the file name) prefixes every error message, which also
 // says where the problem is ("row 2, column 1 is not a number").

@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "gmock/gmock.h"
@@ -222,6 +224,93 @@ TEST_F(CliTest, PerfWritesTableAndJson) {
   CommandRun live = Client("perf --rpc live --concurrency 2 --requests 20 --warmup 0 2>/dev/null");
   EXPECT_EQ(live.exit_code, 0);
   EXPECT_THAT(live.out, HasSubstr("live"));
+}
+
+// A level whose window saw no successful request measured nothing: exit 1
+// with a message, "-" for its latencies in the table and null in --json
+// (it exited 0 and printed 0.000 ms when its one request, held by the
+// server past the window, succeeded in the drain).
+TEST_F(CliTest, PerfFailsWhenTheWindowHasNoSuccess) {
+  const std::string dir = mlpserve::testing::MakeTempDir("cli_perf_empty");
+  ASSERT_FALSE(dir.empty());
+  const std::string json_path = dir + "/perf.json";
+  server_.HoldCall(1, std::chrono::milliseconds(600));
+  CommandRun run = Client("perf double --concurrency 1 --duration 200ms --warmup 0 --json " +
+                          json_path + " 2>&1");
+  EXPECT_EQ(run.exit_code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("no request succeeded inside the measured window at "
+                                 "concurrency 1"));
+  EXPECT_THAT(run.out, HasSubstr("        -        -        -         -        -         0"));
+  EXPECT_THAT(run.out, ::testing::Not(HasSubstr("0.000")));
+  std::ifstream in(json_path);
+  nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["levels"][0]["successes"], 0);
+  EXPECT_EQ(j["levels"][0]["drain"]["successes"], 1);
+  for (const char* key : {"mean", "p50", "p90", "p99", "p99.9", "min", "max"}) {
+    EXPECT_TRUE(j["levels"][0]["latency_ms"][key].is_null()) << key;
+  }
+}
+
+// A server's error message that is not UTF-8 is printed with U+FFFD in
+// `health`'s JSON; nlohmann's dump() threw type_error 316 and the CLI died
+// in std::terminate.
+TEST_F(CliTest, InvalidUtf8FromTheServerIsReplacedNotFatal) {
+  server_.FailServerLive("bad \xff byte");
+  CommandRun run = Client("health");
+  EXPECT_EQ(run.exit_code, 0) << run.out;  // grpc.health.v1 still says SERVING
+  nlohmann::json j = nlohmann::json::parse(run.out);
+  EXPECT_THAT(j["error"].get<std::string>(), HasSubstr("bad \xEF\xBF\xBD byte"));
+  EXPECT_TRUE(j["live"].is_null());
+}
+
+// A server that goes away mid-run aborts perf (it spun at 100% CPU on
+// instantly failing UNAVAILABLE calls for the rest of every level): exit
+// 1, the levels so far printed and written to --json, later ones not run.
+TEST(CliServerGoneTest, PerfAbortsWhenTheServerGoesAwayAndKeepsTheFigures) {
+  const std::string dir = mlpserve::testing::MakeTempDir("cli_perf_gone");
+  ASSERT_FALSE(dir.empty());
+  const std::string json_path = dir + "/perf.json";
+  auto server = std::make_unique<FakeInferenceServer>();
+  const std::string command = std::string(MLPSERVE_CLIENT_BIN) + " --url " + server->address() +
+                              " --timeout 5 perf double --concurrency 2,4 --duration 20s " +
+                              "--warmup 0 --json " + json_path + " 2>&1";
+  CommandRun run;
+  std::thread client([&] { run = RunCommand(command); });
+  while (server->infer_calls() < 50) std::this_thread::yield();
+  server.reset();
+  client.join();
+  EXPECT_EQ(run.exit_code, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("is unreachable"));
+  EXPECT_THAT(run.out, HasSubstr("aborted at 2: the server was unreachable"));
+  std::ifstream in(json_path);
+  nlohmann::json j = nlohmann::json::parse(in);
+  ASSERT_EQ(j["levels"].size(), 1u);  // concurrency 4 never ran
+  EXPECT_EQ(j["levels"][0]["unreachable"], true);
+  EXPECT_GT(j["levels"][0]["successes"], 0);
+}
+
+// --concurrency and --request-rate are two modes, and --max-inflight
+// belongs to the open loop: mixing them is a usage error (both were
+// silently ignored).
+TEST(CliNoServerTest, PerfModeFlagConflictsAreUsageErrors) {
+  struct Case {
+    const char* flags;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"perf m --concurrency 4 --request-rate 100", "excludes --request-rate"},
+           Case{"perf m --max-inflight 8", "--max-inflight requires --request-rate"},
+       }) {
+    CommandRun run =
+        RunCommand(std::string(MLPSERVE_CLIENT_BIN) + " --url 127.0.0.1:1 " + c.flags + " 2>&1");
+    EXPECT_EQ(run.exit_code, 2) << c.flags << ": " << run.out;
+    EXPECT_THAT(run.out, HasSubstr(c.message)) << c.flags;
+    EXPECT_THAT(run.out, ::testing::Not(HasSubstr("UNAVAILABLE"))) << c.flags;
+  }
+  CommandRun ok = RunCommand(std::string(MLPSERVE_CLIENT_BIN) +
+                             " --url 127.0.0.1:1 perf m --request-rate 10 --max-inflight 8 "
+                             "--requests 1 2>&1");
+  EXPECT_EQ(ok.exit_code, 1) << ok.out;  // flags fine; the server is not there
 }
 
 // --token-file may be a pipe: perf read it twice (once for the runner,

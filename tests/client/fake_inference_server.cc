@@ -32,6 +32,10 @@ grpc::Status FakeInferenceServer::ServerLive(grpc::ServerContext*,
                                              const inference::ServerLiveRequest*,
                                              inference::ServerLiveResponse* response) {
   std::this_thread::sleep_for(std::chrono::milliseconds(live_hold_ms_.load()));
+  {
+    absl::MutexLock lock(&mu_);
+    if (!live_error_.empty()) return {grpc::StatusCode::INTERNAL, live_error_};
+  }
   response->set_live(true);
   return grpc::Status::OK;
 }

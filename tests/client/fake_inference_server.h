@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
 #include "proto/inference.grpc.pb.h"
 
@@ -45,6 +47,11 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
   bool held_call_done() const { return held_done_.load(); }
   // Every ServerLive is answered only after `hold` (0: at once).
   void HoldServerLive(std::chrono::milliseconds hold) { live_hold_ms_.store(hold.count()); }
+  // Every ServerLive fails INTERNAL with `message` (any bytes; empty: OK).
+  void FailServerLive(const std::string& message) {
+    absl::MutexLock lock(&mu_);
+    live_error_ = message;
+  }
   int64_t infer_calls() const { return infer_calls_.load(); }
 
   grpc::Status ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
@@ -66,6 +73,8 @@ class FakeInferenceServer final : public inference::GRPCInferenceService::Servic
   std::atomic<int64_t> hold_ms_{0};
   std::atomic<bool> held_done_{false};
   std::atomic<int64_t> live_hold_ms_{0};
+  absl::Mutex mu_;
+  std::string live_error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mlpserve::client::testing

@@ -1,5 +1,8 @@
 #include "client/lib/perf_runner.h"
 
+#include <memory>
+#include <thread>
+
 #include "client/lib/infer_codec.h"
 #include "client/lib/perf_report.h"
 #include "gmock/gmock.h"
@@ -269,6 +272,77 @@ TEST(PerfRunnerTest, OpenLoopCountsThePacerFallingBehindApart) {
   const std::string table = FormatPerfTable({"t", "infer", "double", 8}, {*r});
   EXPECT_THAT(table, HasSubstr("NOT_SENT(pacer behind)="));
   EXPECT_THAT(table, ::testing::Not(HasSubstr("max in-flight")));
+}
+
+// Coordinated omission: the progress callback (on the pacer's thread)
+// blocks the pacer for 300 ms one second into an open loop at 200/s; the
+// ~60 requests due meanwhile leave in a burst once it returns. Their
+// latency counts from when they were due, so the slowest is >= ~295 ms
+// though the fake server answers at once (measured from the send it was a
+// few ms), and they are reported as sent late.
+TEST(PerfRunnerTest, OpenLoopTimesLatencyFromTheDueTime) {
+  FakeInferenceServer server;
+  auto runner = MakeRunner(server.address(), PerfRpc::kInfer);
+  LevelSpec spec;
+  spec.request_rate = 200;
+  spec.duration = std::chrono::milliseconds(2000);
+  bool blocked = false;
+  absl::StatusOr<LevelResult> r = runner->RunLevel(spec, [&](const PerfProgress&) {
+    if (blocked) return;
+    blocked = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the pacer falls behind
+  });
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(blocked);
+  EXPECT_GE(r->sent_late, 40);
+  EXPECT_LT(r->sent_late, r->sent);
+  EXPECT_GE(r->max_send_lag_ms, 250);
+  EXPECT_GE(r->latency.max_ms, 250);
+  EXPECT_GE(r->latency.max_ms, r->max_send_lag_ms);
+  EXPECT_THAT(FormatPerfTable({"t", "infer", "double", 8}, {*r}),
+              HasSubstr("late at rate 200/s: "));
+  const nlohmann::json j = PerfReportJson({"t", "infer", "double", 8}, {*r});
+  EXPECT_EQ(j["levels"][0]["sent_late"], r->sent_late);
+  EXPECT_EQ(j["levels"][0]["max_send_lag_ms"], r->max_send_lag_ms);
+}
+
+// A closed loop against a server that goes away mid-level stops about a
+// second after every call started failing UNAVAILABLE, reporting what ran,
+// instead of spinning on instantly failing calls for the whole 20 s.
+TEST(PerfRunnerTest, ClosedLoopStopsWhenTheServerGoesAway) {
+  auto server = std::make_unique<FakeInferenceServer>();
+  auto runner = MakeRunner(server->address(), PerfRpc::kInfer);
+  LevelSpec spec;
+  spec.concurrency = 2;
+  spec.duration = std::chrono::seconds(20);
+  std::thread stopper([&] {
+    while (server->infer_calls() < 50) std::this_thread::yield();
+    server.reset();  // Shutdown: the port closes, every later call is UNAVAILABLE.
+  });
+  absl::StatusOr<LevelResult> r = runner->RunLevel(spec);
+  stopper.join();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->unreachable);
+  EXPECT_GE(r->successes, 48);
+  EXPECT_GT(r->errors_by_code["UNAVAILABLE"], 0);
+  EXPECT_EQ(r->sent, r->successes + r->errors + r->drain.successes + r->drain.errors);
+  EXPECT_THAT(FormatPerfTable({"t", "infer", "double", 8}, {*r}),
+              HasSubstr("aborted at 2: the server was unreachable"));
+  EXPECT_EQ(PerfReportJson({"t", "infer", "double", 8}, {*r})["levels"][0]["unreachable"], true);
+}
+
+// No successful request in the window: "-" in the table, null in JSON.
+TEST(PerfReportTest, NoSamplesPrintNoLatency) {
+  LevelResult r;
+  r.spec.concurrency = 2;
+  r.errors = 3;
+  const std::string table = FormatPerfTable({"t", "infer", "m", 1}, {r});
+  EXPECT_THAT(table, HasSubstr("       -        -        -         -        -         0       3"));
+  EXPECT_THAT(table, ::testing::Not(HasSubstr("0.000")));
+  const nlohmann::json j = PerfReportJson({"t", "infer", "m", 1}, {r});
+  EXPECT_TRUE(j["levels"][0]["latency_ms"]["p50"].is_null());
+  EXPECT_TRUE(j["levels"][0]["latency_ms"]["mean"].is_null());
+  EXPECT_TRUE(j["levels"][0]["latency_ms"]["max"].is_null());
 }
 
 // --requests N open loop: N requests due at k / R, the window is N / R.

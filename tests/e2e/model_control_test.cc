@@ -171,6 +171,19 @@ TEST(ModelControlTest, StrictReadinessFollowsTheModelsAndLivenessDoesNot) {
   EXPECT_FALSE(health.server_ready);
   EXPECT_EQ(health.ready, "NOT_SERVING");
   EXPECT_EQ(health.liveness, "SERVING");
+  // `mlpserve-client health` checks readiness ("") unless --service names
+  // another: a liveness probe (a HEALTHCHECK) asks for "liveness".
+  RunResult cli_ready = RunCommand({kClientBinary, "--url", server.url(), "health"});
+  EXPECT_EQ(cli_ready.exit_code, 1) << cli_ready.output;
+  EXPECT_THAT(cli_ready.output, HasSubstr("\"health\": \"NOT_SERVING\""));
+  RunResult cli_live =
+      RunCommand({kClientBinary, "--url", server.url(), "health", "--service", "liveness"});
+  EXPECT_EQ(cli_live.exit_code, 0) << cli_live.output;
+  EXPECT_THAT(cli_live.output, HasSubstr("\"health\": \"SERVING\""));
+  EXPECT_THAT(cli_live.output, HasSubstr("\"service\": \"liveness\""));
+  RunResult cli_unknown =
+      RunCommand({kClientBinary, "--url", server.url(), "health", "--service", "no-such"});
+  EXPECT_EQ(cli_unknown.exit_code, 1) << cli_unknown.output;
   // The model that loaded serves all the same.
   RunResult infer =
       RunCommand({kClientBinary, "--url", server.url(), "infer", "leaky_mlp", "--random"});

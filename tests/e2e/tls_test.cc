@@ -143,6 +143,25 @@ TEST_F(TlsTest, ClientCliSpeaksTlsAndMutualTls) {
   EXPECT_THAT(cert_without_key.output, HasSubstr("--tls-cert and --tls-key go together"));
 }
 
+// perf made its TLS credentials twice (for its metadata client and for its
+// load channels), reading every file twice: `--tls-ca <(...)` then failed
+// at the second read. Each is read once now, as --token-file is.
+TEST_F(TlsTest, PerfReadsTheTlsFilesOnce) {
+  const std::string port = Start({"--tls-cert", dir_ + "/server.pem", "--tls-key",
+                                  dir_ + "/server.key", "--tls-client-ca", dir_ + "/ca.pem"});
+  ASSERT_FALSE(port.empty()) << log();
+  for (const char* rpc : {"leaky_mlp", "--rpc live"}) {
+    const std::string command = std::string(kClientBinary) + " --url localhost:" + port +
+                                " --timeout 5" + " --tls-ca <(cat " + dir_ +
+                                "/ca.pem) --tls-cert <(cat " + dir_ +
+                                "/client.pem) --tls-key <(cat " + dir_ + "/client.key) perf " +
+                                rpc + " --concurrency 1 --requests 3 --warmup 0s";
+    RunResult perf = RunCommand({"/bin/bash", "-c", command});
+    EXPECT_EQ(perf.exit_code, 0) << rpc << ": " << perf.output;
+    EXPECT_THAT(perf.output, Not(HasSubstr("--tls-"))) << rpc;
+  }
+}
+
 TEST_F(TlsTest, KeyWithoutCertificateIsRefusedAtStart) {
   RunResult result = RunCommand({kServerBinary, "--model-repository", kBundledModels,
                                  "--grpc-address", "127.0.0.1:0", "--metrics-address",
