@@ -257,15 +257,15 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::strin
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
                                             absl::string_view model_name) {
   const std::string path = model_dir + "/config.pbtxt";
-  absl::StatusOr<std::string> text = ReadRegularFile(path);
+  absl::StatusOr<std::string> text = ReadRegularFile(path, kMaxConfigFileBytes);
   if (absl::IsNotFound(text.status())) {
     ModelConfig config;
     config.set_name(std::string(model_name));
     return config;
   }
   if (!text.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": cannot be read: ", text.status().message()));
+    return absl::Status(text.status().code(),
+                        absl::StrCat(path, ": cannot be read: ", text.status().message()));
   }
   return ParseModelConfig(*text, path, model_name);
 }

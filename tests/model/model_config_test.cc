@@ -5,10 +5,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
@@ -428,6 +430,35 @@ TEST_F(ReadModelConfigTest, ADirectoryIsNotAnEmptyConfig) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(c.status().message()),
               HasSubstr(dir_ + "/config.pbtxt: cannot be read: a directory, not a regular file"));
+}
+
+// A dangling symbolic link is a config.pbtxt the operator put there: it
+// used to read as "no file" and the model loaded with the defaults.
+TEST_F(ReadModelConfigTest, ADanglingSymbolicLinkIsNotAMissingConfig) {
+  std::filesystem::create_symlink(dir_ + "/gone.pbtxt", dir_ + "/config.pbtxt");
+  absl::StatusOr<ModelConfig> c = ReadModelConfig(dir_, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr(dir_ + "/config.pbtxt: cannot be read: a symbolic link to '" + dir_ +
+                        "/gone.pbtxt', which does not exist"));
+}
+
+// The size is checked before anything is allocated: a sparse file costs no
+// disk, and reading it whole used to throw std::bad_alloc.
+TEST_F(ReadModelConfigTest, AConfigLargerThanTheLimitIsRefusedWithItsSize) {
+  const std::string path = dir_ + "/config.pbtxt";
+  std::ofstream(path) << "max_batch_size: 8\n";
+  std::filesystem::resize_file(path, uintmax_t{1} << 40);  // 1 TiB, sparse
+  absl::StatusOr<ModelConfig> c = ReadModelConfig(dir_, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr(path + ": cannot be read: its size is 1099511627776 bytes; the limit is "
+                               "1048576 bytes"));
+  std::filesystem::resize_file(path, kMaxConfigFileBytes);  // at the limit: read
+  c = ReadModelConfig(dir_, "m");
+  EXPECT_FALSE(absl::StrContains(c.status().message(), "limit")) << c.status();
 }
 
 }  // namespace
