@@ -288,6 +288,13 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& m
     return s;
   }
 
+  // Triton takes preferred sizes in any order; the batcher wants them
+  // ascending and distinct.
+  if (config.dynamic_batching().preferred_batch_size_size() > 1) {
+    auto* preferred = config.mutable_dynamic_batching()->mutable_preferred_batch_size();
+    std::sort(preferred->begin(), preferred->end());
+    preferred->erase(std::unique(preferred->begin(), preferred->end()), preferred->end());
+  }
   if (config.has_dynamic_batching() && config.dynamic_batching().max_queue_size() == 0) {
     config.mutable_dynamic_batching()->set_max_queue_size(kDefaultMaxQueueSize);
   }

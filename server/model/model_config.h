@@ -62,7 +62,9 @@ absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
 absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::string_view source,
                                              absl::string_view model_name);
 
-// Returns `config` with every default and graph-derived field filled in.
+// Returns `config` with every default and graph-derived field filled in;
+// dynamic_batching.preferred_batch_size sorted and without duplicates (Triton
+// takes them in any order).
 // INVALID_ARGUMENT when an input/output name or dims disagree with `mlp`.
 absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& mlp);
 

@@ -123,6 +123,29 @@ TEST(ModelConfigTest, DynamicBatchingQueueSizeDefault) {
   EXPECT_EQ(c->dynamic_batching().max_queue_size(), kDefaultMaxQueueSize);
 }
 
+// Triton takes preferred sizes in any order; the batcher refused [64, 32]
+// at load with a message naming neither the file nor the field.
+TEST(ModelConfigTest, PreferredBatchSizesAreSortedWithoutDuplicates) {
+  absl::StatusOr<ModelConfig> parsed = ParseModelConfig(
+      "dynamic_batching { preferred_batch_size: [64, 8, 32, 8, 64] }", kSource, "m");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(c->dynamic_batching().preferred_batch_size(), ElementsAre(8, 32, 64));
+}
+
+// Triton configs name their backend; mlpserve takes it as information, as
+// it takes platform.
+TEST(ModelConfigTest, TritonBackendIsAccepted) {
+  absl::StatusOr<ModelConfig> c =
+      ParseModelConfig("backend: \"onnxruntime\"\nmax_batch_size: 8", kSource, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->backend(), "onnxruntime");
+  absl::StatusOr<ModelConfig> complete = CompleteModelConfig(*c, SmallMlp());
+  ASSERT_TRUE(complete.ok()) << complete.status();
+  EXPECT_EQ(complete->backend(), "onnxruntime");
+}
+
 TEST(ModelConfigTest, PartialTensorIsCompleted) {
   absl::StatusOr<ModelConfig> parsed = ParseModelConfig("input { name: \"x\" }", kSource, "m");
   ASSERT_TRUE(parsed.ok());
