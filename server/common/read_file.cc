@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -30,18 +31,28 @@ const char* KindName(fs::file_type type) {
 }
 
 // What is at `path` (symbolic links followed): NOT_FOUND when nothing is,
-// UNAVAILABLE when it cannot be looked at.
+// INVALID_ARGUMENT for a symbolic link to nothing (a file the operator put
+// there, which must not read as "no file"), UNAVAILABLE when it cannot be
+// looked at.
 absl::StatusOr<fs::file_status> StatusOf(const std::string& path) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
-  if (status.type() == fs::file_type::not_found) return absl::NotFoundError("no such file");
+  if (status.type() == fs::file_type::not_found) {
+    std::error_code link_ec;
+    if (fs::is_symlink(fs::symlink_status(path, link_ec))) {
+      const fs::path target = fs::read_symlink(path, link_ec);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a symbolic link to '", link_ec ? "?" : target.string(), "', which does not exist"));
+    }
+    return absl::NotFoundError("no such file");
+  }
   if (ec) return absl::UnavailableError(ec.message());
   return status;
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uintmax_t max_bytes) {
   absl::StatusOr<fs::file_status> status = StatusOf(path);
   if (!status.ok()) return status.status();
   if (!fs::is_regular_file(*status)) {
@@ -51,9 +62,18 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
   std::error_code ec;
   const uintmax_t size = fs::file_size(path, ec);
   if (ec) return absl::UnavailableError(ec.message());
+  if (size > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("its size is ", size, " bytes; the limit is ", max_bytes, " bytes"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::UnavailableError(std::strerror(errno));
-  std::string bytes(static_cast<size_t>(size), '\0');
+  std::string bytes;
+  try {
+    bytes.resize(static_cast<size_t>(size));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat("out of memory for its ", size, " bytes"));
+  }
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (static_cast<uintmax_t>(in.gcount()) != size) {
     return absl::UnavailableError(absl::StrCat("read ", in.gcount(), " of ", size, " bytes"));

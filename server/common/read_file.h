@@ -2,26 +2,33 @@
 #ifndef MLPSERVE_SERVER_COMMON_READ_FILE_H_
 #define MLPSERVE_SERVER_COMMON_READ_FILE_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
 
 namespace mlpserve {
 
-// The bytes of the regular file at `path` (symbolic links followed).
-// NOT_FOUND when nothing is there; INVALID_ARGUMENT when it is something
-// other than a regular file (a directory would otherwise read as empty, a
-// FIFO would block the caller until a writer comes); UNAVAILABLE when it
-// cannot be opened or is read short (permissions, I/O errors, a file
-// truncated while read). Messages say what went wrong without the path: the
-// caller names the path and what the file is for.
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path);
+// The bytes of the regular file at `path` (symbolic links followed), at
+// most `max_bytes` of them. NOT_FOUND when nothing is there (a symbolic link
+// to nothing is not "nothing": INVALID_ARGUMENT naming its target);
+// INVALID_ARGUMENT when it is something other than a regular file (a
+// directory would otherwise read as empty, a FIFO would block the caller
+// until a writer comes) or when its size exceeds `max_bytes` (checked before
+// any allocation: a sparse `truncate -s 1T` file costs nothing to make);
+// RESOURCE_EXHAUSTED when the buffer cannot be allocated; UNAVAILABLE when
+// it cannot be opened or is read short (permissions, I/O errors, a file
+// truncated while read). Messages say what went wrong (with the size and
+// the limit) without the path: the caller names the path and what the file
+// is for.
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uintmax_t max_bytes);
 
 // The bytes of whatever `path` opens to, up to its end: a regular file, a
 // FIFO or a shell's process substitution (`<(pass show token)`), a device
 // such as /dev/stdin. For secrets read once at start-up, where a pipe is the
 // safer way to hand them over. NOT_FOUND when nothing is there,
-// INVALID_ARGUMENT for a directory, UNAVAILABLE when it cannot be read.
+// INVALID_ARGUMENT for a directory or a symbolic link to nothing,
+// UNAVAILABLE when it cannot be read.
 absl::StatusOr<std::string> ReadFileOrPipe(const std::string& path);
 
 }  // namespace mlpserve

@@ -29,6 +29,13 @@ std::string PrintableName(absl::string_view text);
 inline constexpr size_t kClientTextBytes = 128;
 std::string ClientText(absl::string_view text);
 
+// A longer text (an error message that quotes names from a file) made safe
+// for a protobuf string: its valid UTF-8 characters as they are, each byte
+// that is not part of one and each control character C-escaped ("\xff",
+// "\n"); cut after about `max_bytes` bytes of `text` (at a character
+// boundary), then "... (N bytes)".
+std::string PrintableText(absl::string_view text, size_t max_bytes);
+
 }  // namespace mlpserve
 
 #endif  // MLPSERVE_SERVER_COMMON_UTF8_H_

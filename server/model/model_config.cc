@@ -257,15 +257,15 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::strin
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
                                             absl::string_view model_name) {
   const std::string path = model_dir + "/config.pbtxt";
-  absl::StatusOr<std::string> text = ReadRegularFile(path);
+  absl::StatusOr<std::string> text = ReadRegularFile(path, kMaxConfigFileBytes);
   if (absl::IsNotFound(text.status())) {
     ModelConfig config;
     config.set_name(std::string(model_name));
     return config;
   }
   if (!text.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": cannot be read: ", text.status().message()));
+    return absl::Status(text.status().code(),
+                        absl::StrCat(path, ": cannot be read: ", text.status().message()));
   }
   return ParseModelConfig(*text, path, model_name);
 }
@@ -288,6 +288,13 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& m
     return s;
   }
 
+  // Triton takes preferred sizes in any order; the batcher wants them
+  // ascending and distinct.
+  if (config.dynamic_batching().preferred_batch_size_size() > 1) {
+    auto* preferred = config.mutable_dynamic_batching()->mutable_preferred_batch_size();
+    std::sort(preferred->begin(), preferred->end());
+    preferred->erase(std::unique(preferred->begin(), preferred->end()), preferred->end());
+  }
   if (config.has_dynamic_batching() && config.dynamic_batching().max_queue_size() == 0) {
     config.mutable_dynamic_batching()->set_max_queue_size(kDefaultMaxQueueSize);
   }

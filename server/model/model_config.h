@@ -21,6 +21,7 @@
 #ifndef MLPSERVE_SERVER_MODEL_MODEL_CONFIG_H_
 #define MLPSERVE_SERVER_MODEL_MODEL_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -40,12 +41,20 @@ inline constexpr uint64_t kDefaultDeadWindowRows = 1000;
 inline constexpr int32_t kMaxMaxBatchSize = 65536;
 inline constexpr uint64_t kMaxDeadWindowRows = uint64_t{1} << 37;
 
+// Largest config.pbtxt read, checked before it is read: a Triton config of
+// a large ensemble is a few KiB, so 1 MiB is far beyond any real one.
+inline constexpr uintmax_t kMaxConfigFileBytes = uintmax_t{1} << 20;
+
 // Reads <model_dir>/config.pbtxt; a missing file yields an empty config with
-// `name` set to `model_name`. INVALID_ARGUMENT (naming the file and, where
+// `name` set to `model_name` (a symbolic link to nothing is no missing file:
+// it is an error). Errors name the file: INVALID_ARGUMENT (with, where
 // protobuf says it, line and column) for a config.pbtxt that is not a
-// readable regular file (a directory, a FIFO), text that does not parse, a
-// name that differs from `model_name`, out-of-range values (max_batch_size
-// 0 or negative among them), or a data_type other than TYPE_FP32.
+// regular file (a directory, a FIFO, a dangling symbolic link), is larger
+// than kMaxConfigFileBytes, has text that does not parse, a name that
+// differs from `model_name`, out-of-range values (max_batch_size 0 or
+// negative among them), or a data_type other than TYPE_FP32; UNAVAILABLE or
+// RESOURCE_EXHAUSTED when it cannot be read now (permissions, I/O errors,
+// memory; see ReadRegularFile), which a later attempt may overcome.
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
                                             absl::string_view model_name);
 
@@ -53,7 +62,9 @@ absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& model_dir,
 absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::string_view source,
                                              absl::string_view model_name);
 
-// Returns `config` with every default and graph-derived field filled in.
+// Returns `config` with every default and graph-derived field filled in;
+// dynamic_batching.preferred_batch_size sorted and without duplicates (Triton
+// takes them in any order).
 // INVALID_ARGUMENT when an input/output name or dims disagree with `mlp`.
 absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& mlp);
 

@@ -30,7 +30,7 @@ absl::StatusOr<Mlp> ImportOnnxBytes(absl::string_view bytes, absl::string_view s
 }
 
 absl::StatusOr<Mlp> ImportOnnxFile(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadRegularFile(path);
+  absl::StatusOr<std::string> bytes = ReadRegularFile(path, kMaxOnnxFileBytes);
   if (!bytes.ok()) {
     return absl::Status(
         bytes.status().code(),

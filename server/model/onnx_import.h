@@ -14,6 +14,8 @@
 #ifndef MLPSERVE_SERVER_MODEL_ONNX_IMPORT_H_
 #define MLPSERVE_SERVER_MODEL_ONNX_IMPORT_H_
 
+#include <climits>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,9 +28,15 @@ class ModelProto;
 
 namespace mlpserve {
 
-// Reads and imports the file at `path`. NOT_FOUND when it is missing,
-// INVALID_ARGUMENT when it is not a regular file (a directory, a FIFO) or not
-// a servable MLP, UNAVAILABLE when it cannot be read (ReadRegularFile).
+// Largest model.onnx read: protobuf parses at most 2 GiB - 1 bytes. Checked
+// from the file's size before a byte is allocated.
+inline constexpr uintmax_t kMaxOnnxFileBytes = INT_MAX;
+
+// Reads and imports the file at `path`; errors name it. NOT_FOUND when it is
+// missing, INVALID_ARGUMENT when it is not a regular file (a directory, a
+// FIFO, a symbolic link to nothing), is larger than kMaxOnnxFileBytes (with
+// its size and the limit) or is not a servable MLP, UNAVAILABLE or
+// RESOURCE_EXHAUSTED when it cannot be read now (ReadRegularFile).
 absl::StatusOr<Mlp> ImportOnnxFile(const std::string& path);
 
 // Imports serialized ModelProto bytes; `source` names them in errors.

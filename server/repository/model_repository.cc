@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <new>
 #include <set>
 #include <system_error>
 
@@ -78,14 +79,26 @@ absl::StatusOr<std::vector<std::string>> SubfolderNames(const fs::path& dir) {
   return names;
 }
 
-// Positive integer folder names under `model_dir`, ascending.
-absl::StatusOr<std::vector<int64_t>> ListVersions(const fs::path& model_dir) {
+// Longest load-error reason kept for the index; the rest is cut, with the
+// full length said. The log has the whole message.
+constexpr size_t kMaxReasonBytes = 1024;
+
+// Positive integer folder names under `model_dir`, ascending. Only canonical
+// decimal names ("7", not "07", "+7" or " 7"), since paths are rebuilt from
+// the number: the other folders (and non-numeric ones, as in Triton) are no
+// versions; with `ignored`, their names are added there.
+absl::StatusOr<std::vector<int64_t>> ListVersions(const fs::path& model_dir,
+                                                  std::vector<std::string>* ignored = nullptr) {
   absl::StatusOr<std::vector<std::string>> names = SubfolderNames(model_dir);
   if (!names.ok()) return names.status();
   std::vector<int64_t> versions;
   for (const std::string& name : *names) {
     int64_t v = 0;
-    if (absl::SimpleAtoi(name, &v) && v > 0) versions.push_back(v);
+    if (absl::SimpleAtoi(name, &v) && v > 0 && std::to_string(v) == name) {
+      versions.push_back(v);
+    } else if (ignored != nullptr) {
+      ignored->push_back(name);
+    }
   }
   std::sort(versions.begin(), versions.end());
   return versions;
@@ -101,9 +114,20 @@ std::string FileStamp(const fs::path& path) {
                       st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec);
 }
 
-std::string VersionStamp(const fs::path& model_dir, int64_t version) {
-  return absl::StrCat(FileStamp(model_dir / "config.pbtxt"), "|",
+// `config_stamp`: FileStamp of config.pbtxt taken before it was read, so an
+// edit made while the model loads is seen as a change by the next poll.
+std::string VersionStamp(const std::string& config_stamp, const fs::path& model_dir,
+                         int64_t version) {
+  return absl::StrCat(config_stamp, "|",
                       FileStamp(model_dir / std::to_string(version) / "model.onnx"));
+}
+
+// Whether a load that failed with `status` may succeed unchanged later (an
+// I/O error, memory, oneDNN failing to create a primitive): Poll retries
+// those. A bad file (INVALID_ARGUMENT, NOT_FOUND) waits for a change.
+bool IsTransient(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsResourceExhausted(status) ||
+         absl::IsInternal(status);
 }
 
 absl::StatusOr<std::string> FolderStamp(const fs::path& model_dir) {
@@ -153,12 +177,33 @@ ModelRepository::~ModelRepository() {
   reaper_->Stop();  // ...has destroyed every version (queues answered) when this returns
 }
 
+namespace {
+
+// ServableModel::Load, with running out of memory (a huge graph, oneDNN's
+// scratchpads) a load error of that version rather than the end of the
+// server.
+absl::StatusOr<std::shared_ptr<ServableModel>> LoadVersion(const ServableModel::Options& options) {
+  try {
+    return ServableModel::Load(options);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat(options.model_dir, "/", options.version,
+                                                     "/model.onnx: out of memory while "
+                                                     "loading model '",
+                                                     options.name, "' version ", options.version));
+  }
+}
+
+}  // namespace
+
 ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
                                                         const ModelEntry& current) {
   ModelEntry entry;
   const fs::path model_dir = fs::path(options_.root) / name;
-  // Empty when the folder cannot be listed: the next poll tries again.
+  // Taken before any file is read: a file changed during the load differs
+  // from its stamp, so the next poll reloads it. Empty when the folder
+  // cannot be listed: the next poll tries again.
   entry.fingerprint = FolderStamp(model_dir).value_or("");
+  const std::string config_stamp = FileStamp(model_dir / "config.pbtxt");
   auto fail = [&](int64_t version, const absl::Status& status) {
     if (version > 0) {
       spdlog::error("model '{}' version {} failed to load: {}", name, version,
@@ -166,8 +211,12 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
     } else {
       spdlog::error("model '{}' failed to load: {}", name, std::string(status.message()));
     }
-    entry.failures.push_back(
-        {name, version, ModelState::kUnavailable, std::string(status.message())});
+    // Names from config.pbtxt and the ONNX file may hold any bytes: the
+    // reason goes into RepositoryIndex, whose strings must be UTF-8.
+    entry.failures.push_back({name, version, ModelState::kUnavailable,
+                              PrintableText(status.message(), kMaxReasonBytes)});
+    // No stamp for a failure that may pass by itself: the next poll retries.
+    if (IsTransient(status)) entry.fingerprint.clear();
   };
   // A version that cannot be rebuilt keeps serving as it was.
   auto keep_old = [&](int64_t version) {
@@ -181,7 +230,12 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
     for (const auto& [version, loaded] : current.ready) keep_old(version);
     return entry;
   }
-  absl::StatusOr<std::vector<int64_t>> listed = ListVersions(model_dir);
+  std::vector<std::string> ignored;
+  absl::StatusOr<std::vector<int64_t>> listed = ListVersions(model_dir, &ignored);
+  for (const std::string& folder : ignored) {
+    spdlog::warn("model '{}': folder '{}' is not a version (versions are named 1, 2, ...)", name,
+                 PrintableName(folder));
+  }
   if (!listed.ok()) {
     fail(0, listed.status());
     for (const auto& [version, loaded] : current.ready) keep_old(version);
@@ -199,7 +253,7 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
                 absl::StrJoin(available, ", "))));
   }
   for (int64_t version : versions) {
-    const std::string stamp = VersionStamp(model_dir, version);
+    const std::string stamp = VersionStamp(config_stamp, model_dir, version);
     auto old = current.ready.find(version);
     if (old != current.ready.end() && old->second.fingerprint == stamp) {
       entry.ready[version] = old->second;  // unchanged: keeps serving untouched
@@ -217,7 +271,7 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
       loading_.insert({name, version});
     }
     if (options_.on_version_load) options_.on_version_load(name, version);
-    absl::StatusOr<std::shared_ptr<ServableModel>> model = ServableModel::Load(options);
+    absl::StatusOr<std::shared_ptr<ServableModel>> model = LoadVersion(options);
     if (model.ok()) {
       entry.ready[version] = {reaper_->Adopt(*std::move(model)), stamp};
     } else {
@@ -378,6 +432,11 @@ void ModelRepository::Poll() {
     if (CurrentEntry(name).fingerprint != *stamp) changed.push_back(name);
   }
   for (const std::string& name : changed) {
+    if (stop_loading_.load(std::memory_order_relaxed)) {
+      spdlog::warn("model repository '{}': shutting down; changed model '{}' not reloaded",
+                   options_.root, name);
+      continue;
+    }
     spdlog::info("model '{}' changed on disk: reloading", name);
     LoadModel(name).IgnoreError();  // failures are logged and indexed
   }
@@ -497,7 +556,11 @@ absl::StatusOr<std::shared_ptr<const ServableModel>> ModelRepository::Get(
 
 absl::Status ModelRepository::NotServingLocked(absl::string_view name, int64_t version,
                                                std::string not_found) const {
-  const bool pending = pending_loads_.find(name) != pending_loads_.end();
+  // A model with an entry that is being reloaded knows its versions: a
+  // version it is not building is not the one loading. Before its first
+  // entry, any version may be.
+  const bool pending = pending_loads_.find(name) != pending_loads_.end() &&
+                       (version == 0 || models_.find(name) == models_.end());
   const std::string key(name);
   bool building = false;  // a version of the model is being built
   if (version > 0) {

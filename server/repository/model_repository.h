@@ -2,11 +2,16 @@
 // one a request names.
 //
 // Layout on disk: <root>/<model>/config.pbtxt (optional) and
-// <root>/<model>/<version>/model.onnx, versions positive integers. The
+// <root>/<model>/<version>/model.onnx, versions positive integers named in
+// canonical decimal ("3"; folders such as "03", "+3" or "v3" are no versions,
+// logged when the model loads). The
 // version policy of config.pbtxt (default: latest 1) picks the versions that
 // are loaded. A version that fails to load is logged with the reason and
-// reported UNAVAILABLE; every other model and version still serves, and a
+// reported UNAVAILABLE (the index's reason: printable, at most about 1 KiB;
+// the log has it whole); every other model and version still serves, and a
 // version that was already serving keeps serving when its replacement fails.
+// Running out of memory while building a version is a load error of that
+// version (RESOURCE_EXHAUSTED), not the end of the server.
 //
 // Zero-downtime reload: a new or changed version is built completely
 // (ONNX import, oneDNN primitives, executors) before it is published, by
@@ -94,8 +99,8 @@ class ModelRepository {
   // load ends. Returns how many versions are ready.
   int LoadAll(const std::vector<std::string>& only = {});
 
-  // Shutdown during start-up: a LoadAll under way finishes the model it is
-  // loading and skips the rest (logged). Thread-safe; does not block.
+  // Shutdown: a LoadAll or Poll under way finishes the model it is loading
+  // and skips the rest (logged). Thread-safe; does not block.
   void StopLoading() { stop_loading_.store(true, std::memory_order_relaxed); }
 
   // Loads or reloads `name`: versions the policy now selects are loaded,
@@ -111,7 +116,11 @@ class ModelRepository {
 
   // Compares <root> with what is loaded: new model folders are loaded,
   // vanished ones unloaded and forgotten, changed ones (version folders,
-  // model.onnx or config.pbtxt size, mtime or ctime) reloaded. When root
+  // model.onnx or config.pbtxt size, mtime or ctime, stamped before they
+  // are read) reloaded. A model whose last load failed for a reason that may
+  // pass (UNAVAILABLE, RESOURCE_EXHAUSTED, INTERNAL: an I/O error, memory,
+  // oneDNN) is reloaded by every poll until it loads or fails for its
+  // files; a bad file waits for a change. When root
   // (or a model's folder) cannot be listed, logs it and leaves what is
   // loaded (or that model) as it is.
   void Poll();
@@ -126,7 +135,10 @@ class ModelRepository {
   // Triton); UNAVAILABLE "model 'x' is loading" (or "... version N is
   // loading") while a load of the model is under way (queued by LoadAll at
   // start-up or running) and nothing ready answers the request, since it
-  // may soon; NOT_FOUND naming the model (and version) if it is not ready.
+  // may soon: for a given version, only while that version is being built
+  // or the model has not been loaded before (while a loaded model reloads,
+  // a version it does not build is NOT_FOUND); NOT_FOUND naming the model
+  // (and version) if it is not ready.
   absl::StatusOr<std::shared_ptr<const ServableModel>> Get(absl::string_view name,
                                                            absl::string_view version) const;
 

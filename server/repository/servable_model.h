@@ -43,7 +43,10 @@ class ServableModel {
     Clock* clock = Clock::Real();
   };
 
-  // Loads <model_dir>/<version>/model.onnx. Errors name the file at fault.
+  // Loads <model_dir>/<version>/model.onnx. Errors name the file at fault
+  // (model.onnx, or config.pbtxt when it disagrees with the graph), or the
+  // model and version when the scheduler cannot start. May throw
+  // std::bad_alloc (the repository turns it into a load error).
   static absl::StatusOr<std::shared_ptr<ServableModel>> Load(const Options& options);
   ~ServableModel();
 

@@ -43,6 +43,7 @@ inference::ModelConfig ToTritonModelConfig(const ModelConfig& config) {
   inference::ModelConfig out;
   out.set_name(config.name());
   out.set_platform(config.platform());
+  out.set_backend(config.backend());
   out.set_max_batch_size(config.max_batch_size());
   for (const ModelTensor& input : config.input()) CopyTensor(input, out.add_input());
   for (const ModelTensor& output : config.output()) CopyTensor(output, out.add_output());

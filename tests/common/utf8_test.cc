@@ -44,5 +44,31 @@ TEST(ClientTextTest, InvalidLongTextIsEscapedAndCut) {
   EXPECT_TRUE(IsValidUtf8(quoted));
 }
 
+// A load error quoting a name from a file: the message stays readable, only
+// the bytes that are not UTF-8 (and control characters) are escaped.
+TEST(PrintableTextTest, EscapesOnlyWhatIsNotPrintableUtf8) {
+  EXPECT_EQ(PrintableText("model 'caf\xc3\xa9': ok", 100), "model 'caf\xc3\xa9': ok");
+  EXPECT_EQ(PrintableText("input 'x\xff"
+                          "y' (\xe2\x82\xac)\n",
+                          100),
+            "input 'x\\xffy' (\xe2\x82\xac)\\n");
+  // A truncated sequence, an overlong encoding, a lone continuation byte.
+  EXPECT_EQ(PrintableText("\xe2\x82", 100), "\\xe2\\x82");
+  EXPECT_EQ(PrintableText("\xc0\xaf", 100), "\\xc0\\xaf");
+  EXPECT_EQ(PrintableText("\x80", 100), "\\x80");
+  for (const std::string text : {std::string("a\xff\xfe\x80\xc3"), std::string(300, '\xc3')}) {
+    EXPECT_TRUE(IsValidUtf8(PrintableText(text, 100))) << text;
+  }
+}
+
+TEST(PrintableTextTest, LongTextIsCutAtACharacterAndSaysHowLongItWas) {
+  EXPECT_EQ(PrintableText(std::string(5000, 'a'), 1024),
+            std::string(1024, 'a') + "... (5000 bytes)");
+  // "é" starting at the last byte kept is kept whole.
+  const std::string text = std::string(9, 'a') + "\xc3\xa9" + "tail";
+  EXPECT_EQ(PrintableText(text, 10), std::string(9, 'a') + "\xc3\xa9... (15 bytes)");
+  EXPECT_EQ(PrintableText("short", 10), "short");
+}
+
 }  // namespace
 }  // namespace mlpserve

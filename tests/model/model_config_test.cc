@@ -5,10 +5,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
@@ -119,6 +121,29 @@ TEST(ModelConfigTest, DynamicBatchingQueueSizeDefault) {
   absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->dynamic_batching().max_queue_size(), kDefaultMaxQueueSize);
+}
+
+// Triton takes preferred sizes in any order; the batcher refused [64, 32]
+// at load with a message naming neither the file nor the field.
+TEST(ModelConfigTest, PreferredBatchSizesAreSortedWithoutDuplicates) {
+  absl::StatusOr<ModelConfig> parsed = ParseModelConfig(
+      "dynamic_batching { preferred_batch_size: [64, 8, 32, 8, 64] }", kSource, "m");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  absl::StatusOr<ModelConfig> c = CompleteModelConfig(*parsed, SmallMlp());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(c->dynamic_batching().preferred_batch_size(), ElementsAre(8, 32, 64));
+}
+
+// Triton configs name their backend; mlpserve takes it as information, as
+// it takes platform.
+TEST(ModelConfigTest, TritonBackendIsAccepted) {
+  absl::StatusOr<ModelConfig> c =
+      ParseModelConfig("backend: \"onnxruntime\"\nmax_batch_size: 8", kSource, "m");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->backend(), "onnxruntime");
+  absl::StatusOr<ModelConfig> complete = CompleteModelConfig(*c, SmallMlp());
+  ASSERT_TRUE(complete.ok()) << complete.status();
+  EXPECT_EQ(complete->backend(), "onnxruntime");
 }
 
 TEST(ModelConfigTest, PartialTensorIsCompleted) {
@@ -428,6 +453,35 @@ TEST_F(ReadModelConfigTest, ADirectoryIsNotAnEmptyConfig) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(c.status().message()),
               HasSubstr(dir_ + "/config.pbtxt: cannot be read: a directory, not a regular file"));
+}
+
+// A dangling symbolic link is a config.pbtxt the operator put there: it
+// used to read as "no file" and the model loaded with the defaults.
+TEST_F(ReadModelConfigTest, ADanglingSymbolicLinkIsNotAMissingConfig) {
+  std::filesystem::create_symlink(dir_ + "/gone.pbtxt", dir_ + "/config.pbtxt");
+  absl::StatusOr<ModelConfig> c = ReadModelConfig(dir_, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr(dir_ + "/config.pbtxt: cannot be read: a symbolic link to '" + dir_ +
+                        "/gone.pbtxt', which does not exist"));
+}
+
+// The size is checked before anything is allocated: a sparse file costs no
+// disk, and reading it whole used to throw std::bad_alloc.
+TEST_F(ReadModelConfigTest, AConfigLargerThanTheLimitIsRefusedWithItsSize) {
+  const std::string path = dir_ + "/config.pbtxt";
+  std::ofstream(path) << "max_batch_size: 8\n";
+  std::filesystem::resize_file(path, uintmax_t{1} << 40);  // 1 TiB, sparse
+  absl::StatusOr<ModelConfig> c = ReadModelConfig(dir_, "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr(path + ": cannot be read: its size is 1099511627776 bytes; the limit is "
+                               "1048576 bytes"));
+  std::filesystem::resize_file(path, kMaxConfigFileBytes);  // at the limit: read
+  c = ReadModelConfig(dir_, "m");
+  EXPECT_FALSE(absl::StrContains(c.status().message(), "limit")) << c.status();
 }
 
 }  // namespace

@@ -8,10 +8,13 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "server/common/utf8.h"
+#include "server/model/model_config.h"
 #include "tests/model/onnx_test_graph.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
@@ -318,6 +321,33 @@ TEST_F(ModelRepositoryTest, PollRetriesAModelWhoseFilePermissionsChanged) {
   EXPECT_EQ(attempts, 2);
 }
 
+// A read that fails for a reason that may pass (UNAVAILABLE: an I/O error,
+// a file read short) is retried by every poll, with no change on disk; a bad
+// file waits for a change (PollRetriesAModelWhoseFilePermissionsChanged).
+// The short read here: a sysfs file says 4096 bytes and reads a few.
+TEST_F(ModelRepositoryTest, PollRetriesALoadThatFailedOnAReadError) {
+  const fs::path short_file = "/sys/devices/system/cpu/online";
+  std::error_code ec;
+  if (fs::file_size(short_file, ec) != 4096 || ec) GTEST_SKIP() << "no " << short_file;
+  fs::create_directories(fs::path(root_) / "r" / "1");
+  fs::create_symlink(short_file, fs::path(root_) / "r" / "1" / "model.onnx");
+  std::atomic<int> attempts{0};
+  ModelRepository::Options options;
+  options.root = root_;
+  options.metrics = metrics_.get();
+  options.on_version_load = [&](const std::string&, int64_t) { ++attempts; };
+  std::unique_ptr<ModelRepository> repo = *ModelRepository::Create(options);
+  EXPECT_EQ(repo->LoadAll(), 0);
+  ASSERT_EQ(attempts, 1);
+  const std::vector<ModelVersionStatus> index = repo->Index();
+  ASSERT_EQ(index.size(), 1u);
+  EXPECT_THAT(index[0].reason, HasSubstr("of 4096 bytes"));
+  repo->Poll();
+  EXPECT_EQ(attempts, 2);
+  repo->Poll();
+  EXPECT_EQ(attempts, 3);
+}
+
 // SIGTERM during the start-up load: the model being loaded finishes, the
 // rest are skipped and no longer reported as loading.
 TEST_F(ModelRepositoryTest, StopLoadingSkipsTheModelsNotStartedYet) {
@@ -364,6 +394,168 @@ TEST_F(ModelRepositoryTest, VersionBeingBuiltIsLoading) {
   load.join();
   EXPECT_TRUE(seen_loading);
   EXPECT_EQ(States(*repo), (std::map<std::string, ModelState>{{"big:1", ModelState::kReady}}));
+}
+
+// A sparse 1 TiB model.onnx (`truncate -s 1T`) used to be allocated whole:
+// std::bad_alloc ended the server. Now it is a load error with its size and
+// the limit, and the other models serve.
+TEST_F(ModelRepositoryTest, AnOnnxFileLargerThanProtobufsLimitIsALoadError) {
+  AddVersion("good", 1);
+  fs::create_directories(fs::path(root_) / "huge" / "1");
+  const fs::path file = fs::path(root_) / "huge" / "1" / "model.onnx";
+  std::ofstream(file) << "x";
+  fs::resize_file(file, uintmax_t{1} << 40);
+  auto repo = Open();
+  EXPECT_EQ(repo->LoadAll(), 1);
+  const absl::Status status = repo->LoadModel("huge");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr(file.string() + ": cannot read the ONNX file: its size "
+                                                          "is 1099511627776 bytes; the limit is "
+                                                          "2147483647 bytes"));
+  EXPECT_TRUE(repo->Get("good", "").ok());
+}
+
+// A config.pbtxt link whose target is gone used to read as "no config": the
+// model silently reloaded with the defaults.
+TEST_F(ModelRepositoryTest, ADanglingConfigLinkIsALoadErrorAndTheModelKeepsServing) {
+  AddVersion("m", 1);
+  const fs::path config = fs::path(root_) / "m" / "config.pbtxt";
+  std::ofstream(config) << "max_batch_size: 4";
+  auto repo = Open();
+  ASSERT_EQ(repo->LoadAll(), 1);
+  fs::remove(config);
+  fs::create_symlink(fs::path(root_) / "m" / "gone.pbtxt", config);
+  const absl::Status status = repo->LoadModel("m");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr(config.string() + ": cannot be read: a symbolic link"));
+  EXPECT_EQ((*repo->Get("m", "1"))->config().max_batch_size(), 4);
+}
+
+// Tensor names from config.pbtxt (or the ONNX file) may be any bytes; the
+// reason goes into RepositoryIndex, a protobuf string whose bad UTF-8 made
+// clients refuse the whole response. It is also kept short.
+TEST_F(ModelRepositoryTest, LoadErrorReasonsAreValidUtf8AndCapped) {
+  AddVersion("m", 1);
+  std::ofstream(fs::path(root_) / "m" / "config.pbtxt")
+      << "input { name: \"x\\377" << std::string(5000, 'a') << "\" }";
+  auto repo = Open();
+  EXPECT_EQ(repo->LoadAll(), 0);
+  const std::vector<ModelVersionStatus> index = repo->Index();
+  ASSERT_EQ(index.size(), 1u);
+  const std::string& reason = index[0].reason;
+  EXPECT_TRUE(IsValidUtf8(reason)) << reason;
+  EXPECT_THAT(reason, HasSubstr("config.pbtxt: model 'm': input 'x\\xffaaa"));
+  EXPECT_THAT(reason, HasSubstr("... ("));  // cut, with the full length
+  EXPECT_LT(reason.size(), 1200u);
+}
+
+// "01", "+1" and " 1" parsed as version 1 while paths were rebuilt from the
+// number ("1"): wrong files and the same version twice. Only canonical names
+// are versions; the others are ignored, as Triton ignores "v2".
+TEST_F(ModelRepositoryTest, OnlyCanonicalDecimalFolderNamesAreVersions) {
+  AddVersion("m", 2);
+  for (const char* name : {"01", "+3", " 4", "0005", "6 "}) {
+    fs::create_directories(fs::path(root_) / "m" / name);
+    fs::copy_file(fs::path(MLPSERVE_SOURCE_DIR) / "models/leaky_mlp/1/model.onnx",
+                  fs::path(root_) / "m" / name / "model.onnx");
+  }
+  std::ofstream(fs::path(root_) / "m" / "config.pbtxt") << "version_policy { all {} }";
+  auto repo = Open();
+  EXPECT_EQ(repo->LoadAll(), 1);
+  EXPECT_THAT(repo->ReadyVersions("m"), ElementsAre(2));
+  const std::vector<ModelVersionStatus> index = repo->Index();
+  ASSERT_EQ(index.size(), 1u);  // no failed version
+  EXPECT_EQ(index[0].state, ModelState::kReady);
+}
+
+// preferred_batch_size in any order (as Triton takes it) loads.
+TEST_F(ModelRepositoryTest, UnsortedPreferredBatchSizesLoad) {
+  AddVersion("m", 1);
+  std::ofstream(fs::path(root_) / "m" / "config.pbtxt")
+      << "dynamic_batching { preferred_batch_size: [32, 16, 32] }";
+  auto repo = Open();
+  ASSERT_TRUE(repo->LoadModel("m").ok());
+  EXPECT_THAT((*repo->Get("m", ""))->config().dynamic_batching().preferred_batch_size(),
+              ElementsAre(16, 32));
+}
+
+// While a loaded model reloads, a version it is not building is not
+// "loading": it does not exist. Before the model's first load, any version
+// may be the one coming.
+TEST_F(ModelRepositoryTest, OnlyAVersionThatMayBeBuildingIsLoading) {
+  AddVersion("m", 1);
+  std::ofstream(fs::path(root_) / "m" / "config.pbtxt") << "version_policy { all {} }";
+  ModelRepository::Options options;
+  options.root = root_;
+  options.metrics = metrics_.get();
+  ModelRepository* repo_ptr = nullptr;
+  std::map<std::string, absl::StatusCode> seen;  // "<building>:<asked>" -> code
+  options.on_version_load = [&](const std::string&, int64_t version) {
+    for (const char* asked : {"2", "99"}) {
+      seen[absl::StrCat(version, ":", asked)] = repo_ptr->Get("m", asked).status().code();
+    }
+  };
+  std::unique_ptr<ModelRepository> repo = *ModelRepository::Create(options);
+  repo_ptr = repo.get();
+  ASSERT_EQ(repo->LoadAll(), 1);  // first load: no entry yet
+  EXPECT_EQ(seen["1:99"], absl::StatusCode::kUnavailable);
+  AddVersion("m", 2);
+  ASSERT_TRUE(repo->LoadModel("m").ok());  // reload: builds version 2 only
+  EXPECT_EQ(seen["2:2"], absl::StatusCode::kUnavailable);
+  EXPECT_EQ(seen["2:99"], absl::StatusCode::kNotFound);
+}
+
+// SIGTERM during a poll: the model being reloaded finishes, the other
+// changed ones are not reloaded.
+TEST_F(ModelRepositoryTest, StopLoadingEndsAPollAfterTheModelItIsLoading) {
+  AddVersion("a", 1);
+  AddVersion("b", 1);
+  ModelRepository::Options options;
+  options.root = root_;
+  options.metrics = metrics_.get();
+  ModelRepository* repo_ptr = nullptr;
+  std::vector<std::string> loads;
+  options.on_version_load = [&](const std::string& model, int64_t) {
+    loads.push_back(model);
+    if (loads.size() == 3) repo_ptr->StopLoading();  // the poll's first reload
+  };
+  std::unique_ptr<ModelRepository> repo = *ModelRepository::Create(options);
+  repo_ptr = repo.get();
+  ASSERT_EQ(repo->LoadAll(), 2);
+  for (const char* name : {"a", "b"}) {
+    std::ofstream(fs::path(root_) / name / "config.pbtxt") << "max_batch_size: 8";
+  }
+  repo->Poll();
+  EXPECT_THAT(loads, ElementsAre("a", "b", "a"));
+  EXPECT_EQ((*repo->Get("a", ""))->config().max_batch_size(), 8);
+  EXPECT_EQ((*repo->Get("b", ""))->config().max_batch_size(), kDefaultMaxBatchSize);
+}
+
+// config.pbtxt edited while the model loads (after it was read, before a
+// later version is built): the next poll must see the change. The stamp
+// used to be taken per version after the read, so the later version kept
+// the old config for good.
+TEST_F(ModelRepositoryTest, AConfigEditedDuringALoadIsReloadedByTheNextPoll) {
+  AddVersion("m", 1);
+  AddVersion("m", 2);
+  const fs::path config = fs::path(root_) / "m" / "config.pbtxt";
+  std::ofstream(config) << "version_policy { all {} } max_batch_size: 4";
+  ModelRepository::Options options;
+  options.root = root_;
+  options.metrics = metrics_.get();
+  bool edited = false;
+  options.on_version_load = [&](const std::string&, int64_t version) {
+    if (version == 1 && !edited) {
+      std::ofstream(config) << "version_policy { all {} } max_batch_size: 16";
+      edited = true;
+    }
+  };
+  std::unique_ptr<ModelRepository> repo = *ModelRepository::Create(options);
+  ASSERT_EQ(repo->LoadAll(), 2);
+  repo->Poll();
+  for (const char* version : {"1", "2"}) {
+    EXPECT_EQ((*repo->Get("m", version))->config().max_batch_size(), 16) << version;
+  }
 }
 
 // A queued request holds its model (as a gRPC call does until answered), so

@@ -24,8 +24,10 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// As Triton configs are written: a backend, preferred sizes in any order.
 constexpr char kTunedConfig[] = R"pb(
   platform: "onnxruntime_onnx"
+  backend: "onnxruntime"
   max_batch_size: 16
   input {
     name: "input"
@@ -35,7 +37,7 @@ constexpr char kTunedConfig[] = R"pb(
   version_policy { all {} }
   dynamic_batching {
     max_queue_delay_microseconds: 250
-    preferred_batch_size: [ 4, 8 ]
+    preferred_batch_size: [ 8, 4, 8 ]
     max_queue_size: 9
     default_queue_policy { default_timeout_microseconds: 30000000 allow_timeout_override: true }
   }
@@ -166,11 +168,13 @@ TEST_F(ModelConfigRpcTest, EveryConfiguredFieldOfEachVersion) {
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(config.name(), "tuned");
     EXPECT_EQ(config.platform(), "onnxruntime_onnx");
+    EXPECT_EQ(config.backend(), "onnxruntime");
     EXPECT_EQ(config.max_batch_size(), 16);
     EXPECT_THAT(config.input(0).dims(), ElementsAre(64));
     EXPECT_EQ(config.output(0).name(), "output");  // derived from the graph
     EXPECT_TRUE(config.version_policy().has_all());
     EXPECT_EQ(config.dynamic_batching().max_queue_delay_microseconds(), 250u);
+    // Sorted, without duplicates.
     EXPECT_THAT(config.dynamic_batching().preferred_batch_size(), ElementsAre(4, 8));
     EXPECT_EQ(config.dynamic_batching().default_queue_policy().max_queue_size(), 9u);
     EXPECT_EQ(config.dynamic_batching().default_queue_policy().default_timeout_microseconds(),
