@@ -3,7 +3,7 @@
 # runtime stage carries them with only the shared libraries they load.
 #
 #   docker build -t mlpserve .
-#   docker run --rm -p 8001:8001 -p 8002:8002 mlpserve
+#   docker run --rm --stop-timeout 35 -p 8001:8001 -p 8002:8002 mlpserve
 #   docker run --rm -v $PWD/my-models:/models:ro -p 8001:8001 -p 8002:8002 mlpserve
 #
 # Arguments after the image name replace CMD (the default
@@ -58,8 +58,12 @@ USER 10001:10001
 WORKDIR /models
 # 8001: KServe v2 gRPC (+ grpc.health.v1); 8002: HTTP /metrics and /activations.
 EXPOSE 8001 8002
+# Liveness (grpc.health.v1 service "liveness"), not readiness: an
+# orchestrator that restarts unhealthy containers must not restart one whose
+# models are still loading or cannot load (a restart mends neither).
+# Readiness is `mlpserve-client health` without --service.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["mlpserve-client", "--url", "localhost:8001", "--timeout", "3", "health"]
+  CMD ["mlpserve-client", "--url", "localhost:8001", "--timeout", "3", "health", "--service", "liveness"]
 # SIGTERM drains for --shutdown-grace-secs (default 30): give docker stop -t 35.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["mlpserve"]

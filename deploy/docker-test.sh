@@ -164,8 +164,11 @@ until "${client[@]}" --url "$url" --timeout 2 health >/dev/null 2>&1; do
 done
 log "SERVING after $((SECONDS - deadline + HEALTH_TIMEOUT))s"
 # The image's own client, as the HEALTHCHECK runs it (but on this run's port).
+timeout 30 "$engine" exec "$name" mlpserve-client --url "$url" --timeout 5 health \
+  --service liveness >/dev/null ||
+  die "mlpserve-client inside the image does not report liveness SERVING"
 timeout 30 "$engine" exec "$name" mlpserve-client --url "$url" --timeout 5 health >/dev/null ||
-  die "mlpserve-client inside the image does not report SERVING"
+  die "mlpserve-client inside the image does not report readiness SERVING"
 
 models=()
 for dir in models/*/; do

@@ -254,7 +254,9 @@ class DockerfileTest(DeployTestCase):
         _, _, command = checks[-1].partition("CMD ")
         argv = exec_form(command.strip())
         self.assertEqual(argv[0], "mlpserve-client")
-        self.assertEqual(argv[-1], "health")
+        # Liveness, as the Kubernetes liveness probe: a model that cannot
+        # load must not get the container restarted.
+        self.assertEqual(argv[-3:], ["health", "--service", "liveness"])
         url = argv[argv.index("--url") + 1]
         self.assertEqual(address_port(url), ("localhost", GRPC_PORT))
 
