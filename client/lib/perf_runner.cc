@@ -26,6 +26,9 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kLateSend = std::chrono::milliseconds(1);
 // Only UNAVAILABLE completions for this long: the server is unreachable.
 constexpr auto kUnreachableAfter = std::chrono::seconds(1);
+// ... and at least this many calls in a row failed so: a slow open loop
+// (--request-rate 1) must not give up on a server that restarts.
+constexpr int64_t kUnreachableCalls = 20;
 
 // One measured (or warm-up) run: the requests in flight and their outcomes.
 // Shared by the calls it launched (each holds a shared_ptr), so it outlives
@@ -208,15 +211,18 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
   // A server that is gone (shut down, crashed, unreachable) fails every call
   // at once with UNAVAILABLE: the closed loop would spin re-issuing them for
   // the rest of the level. Stops the phase once every call completing for
-  // kUnreachableAfter was UNAVAILABLE.
+  // kUnreachableAfter, and at least kUnreachableCalls of them, was
+  // UNAVAILABLE.
   void NoteUnreachableLocked(const grpc::Status& status, Clock::time_point now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
       unavailable_since_.reset();
+      unavailable_calls_ = 0;
       return;
     }
     if (!unavailable_since_.has_value()) unavailable_since_ = now;
-    if (now - *unavailable_since_ >= kUnreachableAfter) {
+    ++unavailable_calls_;
+    if (now - *unavailable_since_ >= kUnreachableAfter && unavailable_calls_ >= kUnreachableCalls) {
       unreachable_ = true;
       stopped_ = true;
     }
@@ -243,6 +249,7 @@ class PerfRunner::Phase : public std::enable_shared_from_this<Phase> {
   Clock::duration max_send_lag_ ABSL_GUARDED_BY(mu_) = Clock::duration::zero();
   // Since when every completion was UNAVAILABLE; empty after any other.
   std::optional<Clock::time_point> unavailable_since_ ABSL_GUARDED_BY(mu_);
+  int64_t unavailable_calls_ ABSL_GUARDED_BY(mu_) = 0;  // in a row
   bool unreachable_ ABSL_GUARDED_BY(mu_) = false;
 };
 

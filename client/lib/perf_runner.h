@@ -37,7 +37,8 @@
 // Warm-up requests are sent first and not counted.
 //
 // A phase (warm-up or measured run) stops early when every call completing
-// for a second failed UNAVAILABLE (LevelResult::unreachable): a server that
+// for a second, and at least 20 calls in a row, failed UNAVAILABLE
+// (LevelResult::unreachable): a server that
 // is gone fails calls at once, and the closed loop would spin re-issuing
 // them. An unreachable warm-up skips the measured run.
 //

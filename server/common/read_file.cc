@@ -50,6 +50,16 @@ absl::StatusOr<fs::file_status> StatusOf(const std::string& path) {
   return status;
 }
 
+// Why a file could not be opened: FAILED_PRECONDITION when its permissions
+// forbid it (the same every time: not worth a retry), UNAVAILABLE otherwise
+// (an I/O error, a file gone for a moment).
+absl::Status OpenError(int error) {
+  if (error == EACCES || error == EPERM) {
+    return absl::FailedPreconditionError(std::strerror(error));
+  }
+  return absl::UnavailableError(std::strerror(error));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uintmax_t max_bytes) {
@@ -67,7 +77,7 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uintmax_t m
         absl::StrCat("its size is ", size, " bytes; the limit is ", max_bytes, " bytes"));
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::UnavailableError(std::strerror(errno));
+  if (!in) return OpenError(errno);
   std::string bytes;
   try {
     bytes.resize(static_cast<size_t>(size));
@@ -86,7 +96,7 @@ absl::StatusOr<std::string> ReadFileOrPipe(const std::string& path) {
   if (!status.ok()) return status.status();
   if (fs::is_directory(*status)) return absl::InvalidArgumentError("a directory, not a file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::UnavailableError(std::strerror(errno));
+  if (!in) return OpenError(errno);
   std::ostringstream bytes;
   bytes << in.rdbuf();  // fails (harmlessly) on an empty input
   if (in.bad()) return absl::UnavailableError("read failed");

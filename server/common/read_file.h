@@ -16,8 +16,9 @@ namespace mlpserve {
 // directory would otherwise read as empty, a FIFO would block the caller
 // until a writer comes) or when its size exceeds `max_bytes` (checked before
 // any allocation: a sparse `truncate -s 1T` file costs nothing to make);
-// RESOURCE_EXHAUSTED when the buffer cannot be allocated; UNAVAILABLE when
-// it cannot be opened or is read short (permissions, I/O errors, a file
+// RESOURCE_EXHAUSTED when the buffer cannot be allocated;
+// FAILED_PRECONDITION when its permissions forbid opening it; UNAVAILABLE
+// when it cannot be opened otherwise or is read short (I/O errors, a file
 // truncated while read). Messages say what went wrong (with the size and
 // the limit) without the path: the caller names the path and what the file
 // is for.
@@ -28,7 +29,8 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uintmax_t m
 // such as /dev/stdin. For secrets read once at start-up, where a pipe is the
 // safer way to hand them over. NOT_FOUND when nothing is there,
 // INVALID_ARGUMENT for a directory or a symbolic link to nothing,
-// UNAVAILABLE when it cannot be read.
+// FAILED_PRECONDITION when its permissions forbid opening it, UNAVAILABLE
+// when it cannot be read otherwise.
 absl::StatusOr<std::string> ReadFileOrPipe(const std::string& path);
 
 }  // namespace mlpserve

@@ -33,7 +33,8 @@ std::string ClientText(absl::string_view text);
 // for a protobuf string: its valid UTF-8 characters as they are, each byte
 // that is not part of one and each control character C-escaped ("\xff",
 // "\n"); cut after about `max_bytes` bytes of `text` (at a character
-// boundary), then "... (N bytes)".
+// boundary), then "... (N bytes)". An escaped byte takes 4 bytes, so the
+// result may reach about 4 x max_bytes.
 std::string PrintableText(absl::string_view text, size_t max_bytes);
 
 }  // namespace mlpserve

@@ -73,7 +73,8 @@ absl::StatusOr<std::unique_ptr<MetricsRegistry>> MetricsRegistry::Create() {
               "ModelInfer latency from receipt to response, of requests the scheduler took "
               "(refusals count only in mlpserve_requests_total)."),
         Build(BuildHistogram(), reg, "mlpserve_queue_duration_seconds",
-              "Time a computed request waited in the queue."),
+              "Time a request waited in the queue: until its batch started, or until it was "
+              "dropped at its deadline or cancellation."),
         Build(BuildHistogram(), reg, "mlpserve_compute_duration_seconds",
               "Engine time per executed batch."),
         Build(BuildHistogram(), reg, "mlpserve_batch_size", "Rows per executed batch."),

@@ -123,11 +123,12 @@ std::string VersionStamp(const std::string& config_stamp, const fs::path& model_
 }
 
 // Whether a load that failed with `status` may succeed unchanged later (an
-// I/O error, memory, oneDNN failing to create a primitive): Poll retries
-// those. A bad file (INVALID_ARGUMENT, NOT_FOUND) waits for a change.
+// I/O error, memory): Poll retries those. A bad file (INVALID_ARGUMENT,
+// NOT_FOUND), an unreadable one (FAILED_PRECONDITION: a chmod changes its
+// stamp) and oneDNN refusing a primitive (INTERNAL: the same every time)
+// wait for a change.
 bool IsTransient(const absl::Status& status) {
-  return absl::IsUnavailable(status) || absl::IsResourceExhausted(status) ||
-         absl::IsInternal(status);
+  return absl::IsUnavailable(status) || absl::IsResourceExhausted(status);
 }
 
 absl::StatusOr<std::string> FolderStamp(const fs::path& model_dir) {
@@ -252,13 +253,24 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
                 model_dir.string(), "/config.pbtxt: version_policy selects none of the versions ",
                 absl::StrJoin(available, ", "))));
   }
+  // Every version to build counts as loading from now on, not only the one
+  // being built: a client asking for a later one meanwhile is told to retry
+  // (UNAVAILABLE), not that it does not exist.
+  std::vector<std::pair<int64_t, std::string>> to_build;  // version, stamp
   for (int64_t version : versions) {
-    const std::string stamp = VersionStamp(config_stamp, model_dir, version);
+    std::string stamp = VersionStamp(config_stamp, model_dir, version);
     auto old = current.ready.find(version);
     if (old != current.ready.end() && old->second.fingerprint == stamp) {
       entry.ready[version] = old->second;  // unchanged: keeps serving untouched
       continue;
     }
+    to_build.emplace_back(version, std::move(stamp));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [version, stamp] : to_build) loading_.insert({name, version});
+  }
+  for (const auto& [version, stamp] : to_build) {
     ServableModel::Options options;
     options.model_dir = model_dir.string();
     options.name = name;
@@ -266,10 +278,6 @@ ModelRepository::ModelEntry ModelRepository::BuildEntry(const std::string& name,
     options.config = *config;
     options.metrics = options_.metrics;
     options.clock = options_.clock;
-    {
-      absl::MutexLock lock(&mu_);
-      loading_.insert({name, version});
-    }
     if (options_.on_version_load) options_.on_version_load(name, version);
     absl::StatusOr<std::shared_ptr<ServableModel>> model = LoadVersion(options);
     if (model.ok()) {

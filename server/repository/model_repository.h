@@ -7,8 +7,9 @@
 // logged when the model loads). The
 // version policy of config.pbtxt (default: latest 1) picks the versions that
 // are loaded. A version that fails to load is logged with the reason and
-// reported UNAVAILABLE (the index's reason: printable, at most about 1 KiB;
-// the log has it whole); every other model and version still serves, and a
+// reported UNAVAILABLE (the index's reason: printable, cut after about 1 KiB
+// of the message, up to 4 KiB where every byte needs escaping; the log has
+// it whole); every other model and version still serves, and a
 // version that was already serving keeps serving when its replacement fails.
 // Running out of memory while building a version is a load error of that
 // version (RESOURCE_EXHAUSTED), not the end of the server.
@@ -118,9 +119,9 @@ class ModelRepository {
   // vanished ones unloaded and forgotten, changed ones (version folders,
   // model.onnx or config.pbtxt size, mtime or ctime, stamped before they
   // are read) reloaded. A model whose last load failed for a reason that may
-  // pass (UNAVAILABLE, RESOURCE_EXHAUSTED, INTERNAL: an I/O error, memory,
-  // oneDNN) is reloaded by every poll until it loads or fails for its
-  // files; a bad file waits for a change. When root
+  // pass (UNAVAILABLE, RESOURCE_EXHAUSTED: an I/O error, memory) is
+  // reloaded by every poll until it loads or fails for its files; a bad or
+  // unreadable file, or a model oneDNN cannot compile, waits for a change. When root
   // (or a model's folder) cannot be listed, logs it and leaves what is
   // loaded (or that model) as it is.
   void Poll();

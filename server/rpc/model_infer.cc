@@ -65,9 +65,6 @@ class InferReactor final
   std::atomic<bool> cancelled_{false};
 };
 
-// InferRequest::id of the next request: unique in the process, never reused.
-std::atomic<uint64_t> next_request_id{1};
-
 // What the executor needs to answer one call; owned by the request's `done`.
 // Holding the model keeps its names, metrics and stats alive until the
 // answer is sent, whichever thread sends it.
@@ -129,9 +126,6 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
                                                        grpc::ByteBuffer* response_bytes) {
   auto* reactor = new InferReactor();
   const absl::Time start = options_.clock->Now();
-  // gRPC's deadline is a wall time; the scheduler's clock is monotonic.
-  const absl::Time deadline =
-      FromWallDeadline(context->deadline(), start, std::chrono::system_clock::now());
   if (absl::Status auth = CheckInferenceAuth(*context, "ModelInfer"); !auth.ok()) {
     options_.metrics->RecordUnroutedRequest(auth.code());
     reactor->FinishWith(auth, response_bytes);
@@ -162,6 +156,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
     return reactor;
   }
 
+  // gRPC's deadline is a wall time; the scheduler's clock is monotonic.
+  const absl::Time deadline =
+      FromWallDeadline(context->deadline(), start, std::chrono::system_clock::now());
   auto call = std::make_shared<PendingCall>(
       PendingCall{reactor, response_bytes, *model, options_.clock, start,
                   Elapsed(start, options_.clock->Now()), input->rows});
@@ -176,7 +173,10 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   infer->done = [call](absl::StatusOr<absl::Span<const float>> output, const InferTiming& timing) {
     call->Answer(std::move(output), timing, ModelMetrics::Admission::kAdmitted);
   };
-  infer->id = next_request_id.fetch_add(1, std::memory_order_relaxed);
+  // The reactor's address: no other request can have it while this one is
+  // queued (the reactor lives until after the request is answered), and
+  // OnCancel, which names the request by it, runs before OnDone frees it.
+  infer->id = reinterpret_cast<uintptr_t>(reactor);
   reactor->set_queued(*model, infer->id);
   // After a successful Submit the call may already be finished: touch nothing
   // of it here (OnDone waits until this handler has returned, though).

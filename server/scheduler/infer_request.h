@@ -39,9 +39,10 @@ struct InferRequest {
   // CANCELLED. May be empty.
   std::function<bool()> is_cancelled;
   // Names the request to ModelScheduler::CancelQueued (which the rpc layer
-  // calls from the call's OnCancel). Non-zero ids must be unique among the
-  // requests of a scheduler and never reused (the rpc layer takes them from
-  // a process-wide counter); 0: not cancellable by id.
+  // calls from the call's OnCancel). A non-zero id must not be another
+  // request's from Submit until the request is answered and, after that,
+  // until the last CancelQueued with it (the rpc layer uses the call's
+  // reactor's address: the reactor outlives both); 0: not cancellable by id.
   uint64_t id = 0;
   // Called exactly once with the request's [rows, output_features] result
   // (valid only during the call) or with the error that ended it:

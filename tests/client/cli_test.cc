@@ -276,7 +276,11 @@ TEST(CliServerGoneTest, PerfAbortsWhenTheServerGoesAwayAndKeepsTheFigures) {
                               "--warmup 0 --json " + json_path + " 2>&1";
   CommandRun run;
   std::thread client([&] { run = RunCommand(command); });
-  while (server->infer_calls() < 50) std::this_thread::yield();
+  // Bounded: a client that ended early must fail the test, not hang it.
+  for (const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       server->infer_calls() < 50 && std::chrono::steady_clock::now() < give_up;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   server.reset();
   client.join();
   EXPECT_EQ(run.exit_code, 1) << run.out;

@@ -1,5 +1,6 @@
 #include "client/lib/perf_runner.h"
 
+#include <chrono>
 #include <memory>
 #include <thread>
 
@@ -316,7 +317,11 @@ TEST(PerfRunnerTest, ClosedLoopStopsWhenTheServerGoesAway) {
   spec.concurrency = 2;
   spec.duration = std::chrono::seconds(20);
   std::thread stopper([&] {
-    while (server->infer_calls() < 50) std::this_thread::yield();
+    // Bounded: a client that ended early must fail the test, not hang it.
+    for (const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+         server->infer_calls() < 50 && std::chrono::steady_clock::now() < give_up;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     server.reset();  // Shutdown: the port closes, every later call is UNAVAILABLE.
   });
   absl::StatusOr<LevelResult> r = runner->RunLevel(spec);

@@ -520,11 +520,17 @@ class KubernetesTest(DeployTestCase):
         self.assertEqual(pdb["spec"].get("maxUnavailable"), 1)
         self.assertNotIn("minAvailable", pdb["spec"])
         self.assertGreater(hpa["spec"]["minReplicas"], pdb["spec"]["maxUnavailable"])
+        # An unready pod (a model that cannot load) must not block drains.
+        self.assertEqual(pdb["spec"].get("unhealthyPodEvictionPolicy"), "AlwaysAllow")
 
     def test_replicas_spread_over_nodes(self):
         spread = self.pod["spec"].get("topologySpreadConstraints", [])
         by_key = {c["topologyKey"]: c for c in spread}
         self.assertIn("kubernetes.io/hostname", by_key)
+        hard = [c for c in spread if c["whenUnsatisfiable"] == "DoNotSchedule"]
+        for constraint in hard:
+            # Tainted nodes (a control plane) must not count as empty domains.
+            self.assertEqual(constraint.get("nodeTaintsPolicy"), "Honor", constraint["topologyKey"])
         for constraint in spread:
             self.assertTrue(selector_matches(constraint["labelSelector"]["matchLabels"],
                                              self.pod_labels), constraint["topologyKey"])

@@ -491,7 +491,7 @@ TEST_F(ModelRepositoryTest, OnlyAVersionThatMayBeBuildingIsLoading) {
   ModelRepository* repo_ptr = nullptr;
   std::map<std::string, absl::StatusCode> seen;  // "<building>:<asked>" -> code
   options.on_version_load = [&](const std::string&, int64_t version) {
-    for (const char* asked : {"2", "99"}) {
+    for (const char* asked : {"2", "3", "99"}) {
       seen[absl::StrCat(version, ":", asked)] = repo_ptr->Get("m", asked).status().code();
     }
   };
@@ -500,8 +500,11 @@ TEST_F(ModelRepositoryTest, OnlyAVersionThatMayBeBuildingIsLoading) {
   ASSERT_EQ(repo->LoadAll(), 1);  // first load: no entry yet
   EXPECT_EQ(seen["1:99"], absl::StatusCode::kUnavailable);
   AddVersion("m", 2);
-  ASSERT_TRUE(repo->LoadModel("m").ok());  // reload: builds version 2 only
+  AddVersion("m", 3);
+  ASSERT_TRUE(repo->LoadModel("m").ok());  // reload: builds versions 2, then 3
   EXPECT_EQ(seen["2:2"], absl::StatusCode::kUnavailable);
+  // Version 3 is built after 2: while 2 builds it is loading too.
+  EXPECT_EQ(seen["2:3"], absl::StatusCode::kUnavailable);
   EXPECT_EQ(seen["2:99"], absl::StatusCode::kNotFound);
 }
 
