@@ -4,11 +4,12 @@
 //
 // The real clock is monotonic: an NTP step of the wall clock moves neither
 // queued requests' delays and deadlines nor measured durations. Its values
-// still read as wall times (the wall clock at its first use plus the steady
-// time elapsed since), close enough for timestamps such as ModelStatistics'
-// last_inference, but they drift from the wall clock by any step since.
-// Wall-clock times from outside (gRPC deadlines) enter this time line through
-// FromWallDeadline, once, when the request arrives.
+// read as wall times (the wall clock at its first use plus the steady time
+// elapsed since) but drift from the wall clock by any step since, so they
+// cross the border in both directions as distances from "now": wall-clock
+// times from outside (gRPC deadlines) enter through FromWallDeadline, once,
+// when the request arrives; times shown to the outside (ModelStatistics'
+// last_inference) leave through ToWallTime, when they are shown.
 //
 // Thread-safety: every method of every implementation is thread-safe.
 #ifndef MLPSERVE_SERVER_COMMON_CLOCK_H_
@@ -37,6 +38,14 @@ class Clock {
 // time_point::max() (gRPC's "no deadline"); saturates instead of overflowing.
 absl::Time FromWallDeadline(std::chrono::system_clock::time_point deadline, absl::Time clock_now,
                             std::chrono::system_clock::time_point wall_now);
+
+// `t`, a time of a clock that reads `clock_now` while the wall clock reads
+// `wall_now`, as a wall time: wall_now - (clock_now - t). Infinite times stay
+// as they are.
+inline absl::Time ToWallTime(absl::Time t, absl::Time clock_now, absl::Time wall_now) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return t;
+  return wall_now - (clock_now - t);
+}
 
 // The time from `from` to `to`, 0 when `to` is earlier: the real clock never
 // goes back, but an injected one may (FakeClock::Advance with a negative

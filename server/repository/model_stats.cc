@@ -24,7 +24,7 @@ void ModelStats::RecordRequest(const RequestRecord& record) {
   success_count_.fetch_add(1, kRelaxed);
   success_ns_.fetch_add(Ns(record.total), kRelaxed);
   inference_count_.fetch_add(static_cast<uint64_t>(record.rows), kRelaxed);
-  last_inference_ms_.store(static_cast<uint64_t>(absl::ToUnixMillis(record.now)), kRelaxed);
+  last_inference_ns_.store(absl::ToUnixNanos(record.now), kRelaxed);
   const InferTiming* timing = record.timing;
   if (timing == nullptr) return;
   computed_count_.fetch_add(1, kRelaxed);
@@ -90,7 +90,8 @@ BatchSizeStats ModelStats::PerExecution(int64_t rows, const BatchSums& sums) {
 
 ModelStatsSnapshot ModelStats::Snapshot() const {
   ModelStatsSnapshot s;
-  s.last_inference_ms = last_inference_ms_.load(kRelaxed);
+  const int64_t last_ns = last_inference_ns_.load(kRelaxed);
+  if (last_ns != kNever) s.last_inference = absl::FromUnixNanos(last_ns);
   s.inference_count = inference_count_.load(kRelaxed);
   s.execution_count = execution_count_.load(kRelaxed);
   s.success_count = success_count_.load(kRelaxed);

@@ -30,6 +30,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -50,9 +51,11 @@ struct BatchSizeStats {
 };
 
 struct ModelStatsSnapshot {
-  uint64_t last_inference_ms = 0;  // Unix ms of the last successful request; 0 never
-  uint64_t inference_count = 0;    // rows computed
-  uint64_t execution_count = 0;    // batches executed
+  // When the last successful request ended, on the request clock's time
+  // line (RequestRecord::now); InfinitePast() if none has.
+  absl::Time last_inference = absl::InfinitePast();
+  uint64_t inference_count = 0;  // rows computed
+  uint64_t execution_count = 0;  // batches executed
   uint64_t success_count = 0, success_ns = 0;
   uint64_t fail_count = 0, fail_ns = 0;
   uint64_t queue_count = 0, queue_ns = 0;
@@ -103,7 +106,8 @@ class ModelStats final : public BatchObserver {
   static BatchSizeStats PerExecution(int64_t rows, const BatchSums& sums);
 
   BatchObserver* const next_;
-  std::atomic<uint64_t> last_inference_ms_{0};
+  static constexpr int64_t kNever = std::numeric_limits<int64_t>::min();
+  std::atomic<int64_t> last_inference_ns_{kNever};  // Unix ns on the request clock
   std::atomic<uint64_t> inference_count_{0};
   std::atomic<uint64_t> execution_count_{0};
   std::atomic<uint64_t> success_count_{0}, success_ns_{0};

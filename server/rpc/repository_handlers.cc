@@ -105,11 +105,16 @@ void SetDuration(uint64_t count, uint64_t ns, inference::StatisticDuration* out)
   out->set_ns(ns);
 }
 
-void FillStatistics(const ServableModel& model, inference::ModelStatistics* out) {
+// `clock`: the request clock, whose times ModelStats holds.
+void FillStatistics(const ServableModel& model, const Clock& clock,
+                    inference::ModelStatistics* out) {
   const ModelStatsSnapshot s = model.stats().Snapshot();
   out->set_name(model.name());
   out->set_version(model.version_string());
-  out->set_last_inference(s.last_inference_ms);
+  if (s.last_inference != absl::InfinitePast()) {
+    const absl::Time wall = ToWallTime(s.last_inference, clock.Now(), absl::Now());
+    out->set_last_inference(static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixMillis(wall))));
+  }
   out->set_inference_count(s.inference_count);
   out->set_execution_count(s.execution_count);
   inference::InferStatistics* infer = out->mutable_inference_stats();
@@ -151,7 +156,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
       reactor->Finish(ToGrpcStatus(model.status()));
       return reactor;
     }
-    FillStatistics(**model, response->add_model_stats());
+    FillStatistics(**model, *options_.clock, response->add_model_stats());
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
@@ -168,7 +173,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
     if (!request->name().empty() && status.name != request->name()) continue;
     absl::StatusOr<std::shared_ptr<const ServableModel>> model =
         options_.repository->Get(status.name, std::to_string(status.version));
-    if (model.ok()) FillStatistics(**model, response->add_model_stats());
+    if (model.ok()) FillStatistics(**model, *options_.clock, response->add_model_stats());
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;

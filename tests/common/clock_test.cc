@@ -63,5 +63,18 @@ TEST(ClockTest, NoDeadlineStaysInfiniteAndFarOnesSaturate) {
   EXPECT_LT(long_past, clock_now);
 }
 
+TEST(ClockTest, ATimeShownOutsideIsItsDistanceFromNowOnTheWallClock) {
+  // A request that ended 90 s ago on a clock whose time line is not the
+  // wall clock's: shown 90 s before the wall clock's now, whatever either
+  // clock reads, also after a wall-clock step.
+  const absl::Time clock_now = absl::UnixEpoch() + absl::Hours(5);
+  const absl::Time ended = clock_now - absl::Seconds(90);
+  const absl::Time wall_now = absl::FromUnixSeconds(1'800'000'000);
+  EXPECT_EQ(ToWallTime(ended, clock_now, wall_now), wall_now - absl::Seconds(90));
+  EXPECT_EQ(ToWallTime(ended, clock_now, wall_now + absl::Hours(1)),
+            wall_now + absl::Hours(1) - absl::Seconds(90));
+  EXPECT_EQ(ToWallTime(absl::InfinitePast(), clock_now, wall_now), absl::InfinitePast());
+}
+
 }  // namespace
 }  // namespace mlpserve

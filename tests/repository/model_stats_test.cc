@@ -57,7 +57,7 @@ TEST(ModelStatsTest, SumsComputedRequestsAndTheirBatchesBySize) {
   EXPECT_EQ(s.fail_count, 0u);
   EXPECT_EQ(s.inference_count, 4u);
   EXPECT_EQ(s.execution_count, 2u);
-  EXPECT_EQ(s.last_inference_ms, 1'700'000'000'123u);
+  EXPECT_EQ(s.last_inference, absl::FromUnixMillis(1'700'000'000'123));
   EXPECT_EQ(s.queue_count, 3u);
   EXPECT_EQ(s.queue_ns, 21'000u);
   EXPECT_EQ(s.compute_count, 3u);
@@ -96,7 +96,8 @@ TEST(ModelStatsTest, FailuresCountOnlyAsFailures) {
   EXPECT_EQ(s.execution_count, 0u);
   EXPECT_EQ(s.input_count, 0u);
   EXPECT_EQ(s.output_count, 0u);
-  EXPECT_TRUE(s.batches.empty());  // a failed batch is no execution
+  EXPECT_TRUE(s.batches.empty());                     // a failed batch is no execution
+  EXPECT_EQ(s.last_inference, absl::InfinitePast());  // no success yet
 }
 
 TEST(ModelStatsTest, ABatchSizeAppearsOnlyOnceItsBatchIsReported) {

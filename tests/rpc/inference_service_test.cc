@@ -449,6 +449,43 @@ TEST_F(InferenceServiceTest, ModelStatisticsSplitsRequestTimeAndCountsBatchesByS
   EXPECT_EQ(one.compute_output().ns() + three.compute_output().ns(), s.compute_output().ns());
 }
 
+TEST(ModelStatisticsClockTest, LastInferenceIsShownAsAWallTimeWhateverTheRequestClockReads) {
+  // The request clock reads 1970 plus an hour (as a monotonic clock drifts
+  // from the wall clock after a step) and moves 5 s after the request:
+  // ModelStatistics shows the request 5 s before the wall clock's now.
+  FakeClock clock;
+  const std::string repository = MakeTempDir("stats_clock_repo");
+  AddModelWithBundledWeights(repository, "unbatched", "leaky_mlp", "max_batch_size: 8\n");
+  TestServer::Options options;
+  options.clock = &clock;
+  absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(repository, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->NewStub();
+  {
+    grpc::ClientContext context;
+    inference::ModelInferResponse response;
+    const grpc::Status status = stub->ModelInfer(
+        &context, MakeInferRequest("unbatched", RandomRows(1, kFeatures, 1), 1, true), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  clock.Advance(absl::Seconds(5));
+  grpc::ClientContext context;
+  inference::ModelStatisticsRequest request;
+  request.set_name("unbatched");
+  inference::ModelStatisticsResponse response;
+  const absl::Time before = absl::Now();
+  const grpc::Status status = stub->ModelStatistics(&context, request, &response);
+  const absl::Time after = absl::Now();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.model_stats_size(), 1);
+  const absl::Time shown =
+      absl::FromUnixMillis(static_cast<int64_t>(response.model_stats(0).last_inference()));
+  EXPECT_GE(shown, before - absl::Seconds(5) - absl::Milliseconds(1));  // whole ms, rounded down
+  EXPECT_LE(shown, after - absl::Seconds(5));
+  server->reset();
+  std::filesystem::remove_all(repository);
+}
+
 TEST_F(InferenceServiceTest, NonFiniteInputsAreComputedUnlessTheModelRefusesThem) {
   std::vector<float> input = RandomRows(2, kFeatures, 3);
   input[5] = std::numeric_limits<float>::quiet_NaN();

@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string&
   repository_options.root = repository;
   repository_options.metrics = server->metrics_.get();
   repository_options.on_version_load = options.on_version_load;
+  if (options.clock != nullptr) repository_options.clock = options.clock;
   absl::StatusOr<std::unique_ptr<ModelRepository>> repo =
       ModelRepository::Create(repository_options);
   if (!repo.ok()) return repo.status();
@@ -44,6 +45,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const std::string&
   service_options.repository = server->repository_.get();
   service_options.metrics = server->metrics_.get();
   service_options.server_version = MLPSERVE_VERSION;
+  if (options.clock != nullptr) service_options.clock = options.clock;
   service_options.controller = options.model_control ? server->controller_.get() : nullptr;
   server->service_ = std::make_unique<InferenceService>(service_options);
   GrpcServer::Options grpc_options;

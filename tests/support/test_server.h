@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/inference.grpc.pb.h"
+#include "server/common/clock.h"
 #include "server/metrics/http_server.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/repository/model_repository.h"
@@ -32,6 +33,9 @@ class TestServer {
     // GrpcServer::Options' connection age and its grace.
     absl::Duration max_connection_age = absl::InfiniteDuration();
     absl::Duration max_connection_age_grace = absl::InfiniteDuration();
+    // The request clock of the repository (schedulers) and the service;
+    // null: Clock::Real(). Not owned; outlives the server.
+    Clock* clock = nullptr;
   };
   // Loads every model under `repository` and starts serving. With
   // `model_control` the repository RPCs load and unload (explicit mode).
