@@ -193,7 +193,8 @@ void AddInferCommand(CLI::App* app, const GlobalFlags* flags, int* exit_code) {
       "infer",
       "One inference; prints {model_name, model_version, id, outputs:[{name, datatype, "
       "shape, data}]}.\nInput file: {\"inputs\": [[row], ...]} or {\"data\": [...], "
-      "\"shape\": [N, F]}");
+      "\"shape\": [N, F]}\nAsks ModelMetadata first for the input's name and width and checks "
+      "the input against it before sending (a wrong width: exit 2).");
   auto f = std::make_shared<InferFlags>();
   sub->add_option("model", f->model, "Model name")->required();
   sub->add_option("--version", f->version, "Model version (default: the server picks)");
