@@ -7,7 +7,8 @@
 // With a negative slope the output is >= 0 on both sides and cannot tell, so
 // such layers are counted on the matmul output before the activation runs.
 // Where the output cannot tell x < 0 from x == 0 (ReLU, slope == 0), x == 0
-// counts as negative.
+// counts as negative. A NaN x is not negative and counts in positive_rows:
+// a unit fed NaN is broken upstream, not dead.
 #ifndef MLPSERVE_SERVER_ENGINE_ACTIVATION_COUNTS_H_
 #define MLPSERVE_SERVER_ENGINE_ACTIVATION_COUNTS_H_
 
@@ -21,7 +22,7 @@ struct LayerSignCounts {
   int layer_index = 0;
   int64_t values = 0;    // rows * units seen
   int64_t negative = 0;  // of those, pre-activation < 0
-  // Per unit: rows in this batch where the pre-activation was > 0.
+  // Per unit: rows in this batch where the pre-activation was > 0 (or NaN).
   std::vector<uint32_t> positive_rows;
 };
 

@@ -231,6 +231,14 @@ absl::StatusOr<std::shared_ptr<const CompiledMlp>> CompiledMlp::Create(Mlp mlp,
   const int num_layers = static_cast<int>(impl->mlp.layers.size());
   for (size_t i = 0; i < impl->mlp.layers.size(); ++i) {
     impl->plans.push_back(MakePlan(impl->mlp, i, &impl->observed_layers));
+    const LayerPlan& plan = impl->plans.back();
+    if (impl->non_finite_refusal.empty() && plan.fused == dnnl::algorithm::eltwise_relu &&
+        plan.fused_alpha == 0.0f) {
+      impl->non_finite_refusal =
+          absl::StrCat("layer ", i, "'s activation (node '", impl->mlp.layers[i].activation.node,
+                       "') is a ReLU, which this engine computes as max(x, 0): NaN would come "
+                       "out as 0, not NaN");
+    }
   }
   impl->tensors.resize(num_layers);
   for (int64_t rows : BatchBuckets(options.max_batch_size)) {
@@ -260,6 +268,7 @@ CompiledMlp::~CompiledMlp() = default;
 const Mlp& CompiledMlp::mlp() const { return impl_->mlp; }
 int64_t CompiledMlp::max_batch_size() const { return impl_->max_batch_size; }
 int CompiledMlp::threads() const { return impl_->threads; }
+const std::string& CompiledMlp::non_finite_refusal() const { return impl_->non_finite_refusal; }
 int64_t CompiledMlp::weight_bytes() const { return impl_->weight_bytes; }
 
 std::string CompiledMlp::implementations() const {

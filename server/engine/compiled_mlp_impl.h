@@ -91,6 +91,7 @@ struct CompiledMlp::Impl {
   int observed_layers = 0;
   size_t scratchpad_bytes = 0;  // max over all primitives
   int64_t weight_bytes = 0;
+  std::string non_finite_refusal;  // see CompiledMlp::non_finite_refusal
   // Distinct (primitive kind, oneDNN implementation) pairs, in creation order.
   std::vector<std::pair<std::string, std::string>> implementations;
 };

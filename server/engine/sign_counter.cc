@@ -35,7 +35,7 @@ constexpr int64_t kBlock = 32;
     const float* __restrict row = data + r * stride;
     for (int64_t c = 0; c < n; ++c) {
       const float v = row[c];
-      pos[c] += static_cast<uint32_t>(v > t);
+      pos[c] += static_cast<uint32_t>(!(v <= t));  // v > t, or NaN
       neg[c] += static_cast<uint32_t>(v < t) | (static_cast<uint32_t>(v == t) & zero_neg[c]);
     }
   }

@@ -12,8 +12,11 @@
 namespace mlpserve::engine_internal {
 
 // How a value v of unit c is classified:
-//   positive  iff v > threshold
+//   positive  iff v > threshold, or v is NaN
 //   negative  iff v < threshold, or v == threshold where zero_is_negative[c]
+// A NaN has no sign: it is never negative, and it counts with the positives
+// so that a layer fed NaN (a broken input upstream, which the server does not
+// refuse unless told to) does not report every unit dead.
 // (ReLU-like outputs use threshold 0 with zero_is_negative set: an output of 0
 // cannot tell x < 0 from x == 0; sigmoid outputs use threshold 0.5.)
 struct SignRule {

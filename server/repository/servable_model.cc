@@ -122,6 +122,10 @@ absl::StatusOr<std::shared_ptr<ServableModel>> ServableModel::Load(const Options
         "an order of magnitude slower than on a CPU oneDNN has JIT kernels for",
         id, model->compiled_->implementations());
   }
+  if (!model->config_.reject_non_finite() && !model->compiled_->non_finite_refusal().empty()) {
+    spdlog::info("model '{}': inputs with NaN or infinity are refused: {}", id,
+                 model->compiled_->non_finite_refusal());
+  }
   return model;
 }
 

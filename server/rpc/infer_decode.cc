@@ -108,9 +108,9 @@ absl::Status CheckFinite(absl::string_view bytes, const TensorContract& c) {
     float v;
     std::memcpy(&v, bytes.data() + i, sizeof(float));
     if (!std::isfinite(v)) {
-      return Invalid(c, c.input_name,
-                     absl::StrCat("value ", i / sizeof(float),
-                                  " is not finite and the model sets reject_non_finite"));
+      return Invalid(
+          c, c.input_name,
+          absl::StrCat("value ", i / sizeof(float), " is not finite and ", c.non_finite_reason));
     }
   }
   return absl::OkStatus();

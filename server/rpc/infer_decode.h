@@ -22,7 +22,9 @@ struct TensorContract {
   absl::string_view output_name;
   int64_t input_features = 0;
   int64_t max_batch_size = 0;
+  // Refuse NaN and infinity in the input, because of `non_finite_reason`.
   bool reject_non_finite = false;
+  absl::string_view non_finite_reason = "the model sets reject_non_finite";
 };
 
 struct DecodedInput {

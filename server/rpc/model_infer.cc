@@ -25,6 +25,10 @@ TensorContract ContractOf(const ServableModel& model) {
   contract.input_features = model.compiled().input_features();
   contract.max_batch_size = config.max_batch_size();
   contract.reject_non_finite = config.reject_non_finite();
+  if (!contract.reject_non_finite && !model.compiled().non_finite_refusal().empty()) {
+    contract.reject_non_finite = true;
+    contract.non_finite_reason = model.compiled().non_finite_refusal();
+  }
   return contract;
 }
 

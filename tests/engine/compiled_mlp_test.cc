@@ -2,6 +2,8 @@
 // naive double reference in tests/support.
 #include "server/engine/compiled_mlp.h"
 
+#include <cmath>
+#include <limits>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -68,6 +70,7 @@ std::vector<ActivationCase> ActivationCases() {
   return {
       {"None", MakeActivation(ActivationKind::kNone)},
       {"Relu", MakeActivation(ActivationKind::kRelu)},
+      {"LeakyReluZero", MakeActivation(ActivationKind::kLeakyRelu, 0.0f)},
       {"LeakyRelu001", MakeActivation(ActivationKind::kLeakyRelu, 0.01f)},
       {"LeakyRelu0001", MakeActivation(ActivationKind::kLeakyRelu, 0.001f)},
       {"LeakyReluNegative", MakeActivation(ActivationKind::kLeakyRelu, -0.2f)},
@@ -119,6 +122,41 @@ TEST_P(SingleLayerTest, MatchesReferenceOnSeveralThreads) {
         ExpectMatchesReference(model, *context, rows, static_cast<uint32_t>(rows + width));
       }
     }
+  }
+}
+
+// NaN in one row of the input: that row's outputs are NaN, as onnxruntime's
+// and torch's are, and the other rows are computed as usual; or the model
+// says why it cannot give NaN back (CompiledMlp::non_finite_refusal), which
+// the ReLU kinds must.
+TEST_P(SingleLayerTest, NanInARowComesOutAsNanOrTheModelSaysWhyNot) {
+  const Activation& activation = GetParam().activation;
+  const Activation hidden = activation.kind == ActivationKind::kSoftmax  // last layer only
+                                ? MakeActivation(ActivationKind::kNone)
+                                : activation;
+  auto model = MustCompile(RandomMlp(48, {40, 10}, hidden, activation, 7), 8);
+  ASSERT_NE(model, nullptr);
+  const bool relu = activation.kind == ActivationKind::kRelu ||
+                    (activation.kind == ActivationKind::kLeakyRelu && activation.alpha == 0.0f);
+  if (relu) {
+    EXPECT_THAT(model->non_finite_refusal(), ::testing::HasSubstr("layer 0's activation (node '"));
+    return;
+  }
+  EXPECT_EQ(model->non_finite_refusal(), "");
+  auto context = MustContext(model);
+  ASSERT_NE(context, nullptr);
+  std::vector<float> input = RandomInput(3, 48, 11);
+  input[48 + 5] = std::numeric_limits<float>::quiet_NaN();
+  PieceInput pieces(input, 48, 1);
+  auto out = context->Run(pieces.pieces(), 3, nullptr);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->size(), 30u);
+  for (size_t i = 10; i < 20; ++i) EXPECT_TRUE(std::isnan((*out)[i])) << "output " << i;
+  for (int64_t row : {0, 2}) {
+    const std::vector<float> one(input.begin() + row * 48, input.begin() + (row + 1) * 48);
+    EXPECT_TRUE(NearReference(out->subspan(static_cast<size_t>(row) * 10, 10),
+                              testing::ReferenceForward(model->mlp(), one, 1)))
+        << "row " << row;
   }
 }
 

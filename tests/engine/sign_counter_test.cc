@@ -3,7 +3,9 @@
 // partial block alone, and both together.
 #include "server/engine/sign_counter.h"
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -25,7 +27,7 @@ NaiveCounts Naive(const std::vector<float>& data, int64_t rows, int64_t units, f
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < units; ++c) {
       const float v = data[static_cast<size_t>(r * units + c)];
-      if (v > threshold) {
+      if (v > threshold || std::isnan(v)) {
         ++counts.positive_rows[static_cast<size_t>(c)];
       } else if (v < threshold || zero_is_negative[static_cast<size_t>(c)] != 0) {
         ++counts.negative;
@@ -40,13 +42,15 @@ TEST(SignCounterTest, MatchesANaiveLoopForEveryWidth) {
   for (float threshold : {0.0f, 0.5f}) {
     for (int64_t units : {1, 10, 31, 32, 33, 64, 70, 512, 1000}) {
       for (int64_t rows : {1, 3, 64}) {
-        // Values on, above and below the threshold, a third of each.
+        // Values on, above and below the threshold, and NaN, a quarter of each.
         std::vector<float> data(static_cast<size_t>(rows * units));
-        std::uniform_int_distribution<int> pick(0, 2);
+        std::uniform_int_distribution<int> pick(0, 3);
         std::uniform_real_distribution<float> magnitude(0.001f, 2.0f);
         for (float& v : data) {
           const int kind = pick(rng);
-          v = kind == 0 ? threshold : threshold + (kind == 1 ? 1.0f : -1.0f) * magnitude(rng);
+          v = kind == 3   ? std::numeric_limits<float>::quiet_NaN()
+              : kind == 0 ? threshold
+                          : threshold + (kind == 1 ? 1.0f : -1.0f) * magnitude(rng);
         }
         std::vector<uint32_t> zero_is_negative(static_cast<size_t>(units));
         for (uint32_t& z : zero_is_negative) z = static_cast<uint32_t>(pick(rng) == 0);

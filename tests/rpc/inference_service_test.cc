@@ -13,6 +13,7 @@
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "server/model/onnx_import.h"
+#include "tests/model/onnx_test_graph.h"
 #include "tests/support/infer_messages.h"
 #include "tests/support/reference_mlp.h"
 #include "tests/support/temp_dir.h"
@@ -482,6 +483,46 @@ TEST(ModelStatisticsClockTest, LastInferenceIsShownAsAWallTimeWhateverTheRequest
       absl::FromUnixMillis(static_cast<int64_t>(response.model_stats(0).last_inference()));
   EXPECT_GE(shown, before - absl::Seconds(5) - absl::Milliseconds(1));  // whole ms, rounded down
   EXPECT_LE(shown, after - absl::Seconds(5));
+  server->reset();
+  std::filesystem::remove_all(repository);
+}
+
+TEST(NonFiniteInputTest, AReluModelRefusesNanAndInfinitySayingWhy) {
+  // 4 -> Relu(3) -> 2: oneDNN's fused ReLU would answer a NaN row with
+  // ordinary numbers (max(NaN, 0) = 0), so the model refuses non-finite input
+  // without reject_non_finite, naming the activation; finite rows compute.
+  OnnxTestGraph::Options graph_options;
+  graph_options.in_features = 4;
+  OnnxTestGraph graph(graph_options);
+  graph.AppendGemm("fc1", {3, 4}, std::vector<float>(12, 0.25f), {3}, {0.1f, -0.1f, 0.2f});
+  graph.Append("Relu", "relu1");
+  graph.AppendGemm("fc2", {2, 3}, {1.f, -1.f, 0.5f, 0.5f, 2.f, -2.f}, {2}, {0.f, 1.f});
+  const std::string repository = MakeTempDir("relu_repo");
+  std::filesystem::create_directories(repository + "/relu/1");
+  std::ofstream(repository + "/relu/1/model.onnx", std::ios::binary) << graph.Serialized(2);
+  std::ofstream(repository + "/relu/config.pbtxt") << "max_batch_size: 8\n";
+  absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(repository);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->NewStub();
+  auto infer = [&](const std::vector<float>& input, inference::ModelInferResponse* response) {
+    grpc::ClientContext context;
+    return stub->ModelInfer(&context, MakeInferRequest("relu", input, 2, true), response);
+  };
+  inference::ModelInferResponse response;
+  for (const float bad :
+       {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    const grpc::Status status = infer({1.f, 2.f, 3.f, 4.f, 1.f, bad, 1.f, 1.f}, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("model 'relu' version 1 input 'input': value 5 is not finite and layer "
+                          "0's activation (node 'relu1') is a ReLU"));
+  }
+  const std::vector<float> finite = {1.f, 2.f, 3.f, 4.f, -1.f, -2.f, -3.f, -4.f};
+  const grpc::Status status = infer(finite, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  absl::StatusOr<Mlp> mlp = ImportOnnxFile(repository + "/relu/1/model.onnx");
+  ASSERT_TRUE(mlp.ok()) << mlp.status();
+  ExpectNear(RawOutput(response), ReferenceForward(*mlp, finite, 2));
   server->reset();
   std::filesystem::remove_all(repository);
 }
