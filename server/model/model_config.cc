@@ -15,6 +15,9 @@
 namespace mlpserve {
 namespace {
 
+// Triton's names for an ONNX model's platform and backend.
+constexpr absl::string_view kOnnxRuntimePlatform = "onnxruntime_onnx";
+constexpr absl::string_view kOnnxRuntimeBackend = "onnxruntime";
 constexpr int32_t kMaxInstanceCount = 64;
 constexpr int32_t kMaxThreadsPerInstance = 64;
 // Bounds that keep durations and counts representable where they are used
@@ -275,6 +278,13 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& m
   if (!config.has_max_batch_size()) config.set_max_batch_size(kDefaultMaxBatchSize);
   if (config.instance_count() == 0) config.set_instance_count(1);
   if (config.threads_per_instance() == 0) config.set_threads_per_instance(1);
+  if (config.platform().empty()) {
+    // Every model is an ONNX file, which Triton's auto-complete calls
+    // "onnxruntime_onnx" (also for backend "onnxruntime"); another backend
+    // is what Triton's ModelMetadata reports when platform is empty.
+    const bool onnx = config.backend().empty() || config.backend() == kOnnxRuntimeBackend;
+    config.set_platform(onnx ? std::string(kOnnxRuntimePlatform) : config.backend());
+  }
   if (absl::Status s = CheckValues(config, model, /*zero_ok=*/false); !s.ok()) return s;
 
   if (absl::Status s = CompleteTensor(config.mutable_input(), "input", mlp.input_name,

@@ -64,7 +64,10 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text, absl::strin
 
 // Returns `config` with every default and graph-derived field filled in;
 // dynamic_batching.preferred_batch_size sorted and without duplicates (Triton
-// takes them in any order).
+// takes them in any order). An empty platform becomes "onnxruntime_onnx"
+// when backend is empty or "onnxruntime" (Triton's auto-complete for an ONNX
+// model), and the backend's name otherwise (what Triton's ModelMetadata
+// reports then), so that ModelMetadata and ModelConfig agree.
 // INVALID_ARGUMENT when an input/output name or dims disagree with `mlp`.
 absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& mlp);
 

@@ -399,7 +399,14 @@ absl::Status ModelRepository::UnloadModel(const std::string& name) {
   {
     absl::MutexLock control(&control_mu_);
     if (!HasModel(name)) {
-      return absl::NotFoundError(absl::StrCat("unknown model '", ClientText(name), "'"));
+      // A folder never loaded (RepositoryIndex lists it UNAVAILABLE "not
+      // loaded") is as unloaded as it can be: nothing to do, as for a second
+      // unload. Only a name with no folder is unknown.
+      absl::StatusOr<std::vector<std::string>> folders = ModelFolders();
+      if (!folders.ok()) return folders.status();
+      if (std::binary_search(folders->begin(), folders->end(), name)) return absl::OkStatus();
+      return absl::NotFoundError(absl::StrCat("model '", ClientText(name),
+                                              "' is not in repository '", options_.root, "'"));
     }
     ModelEntry retired;
     retired.failures.push_back({name, 0, ModelState::kUnavailable, "unloaded"});

@@ -112,7 +112,9 @@ class ModelRepository {
   absl::Status LoadModel(const std::string& name);
 
   // Retires every version of `name`; it stays in the index as UNAVAILABLE
-  // "unloaded". NOT_FOUND when the repository does not know it.
+  // "unloaded". A model folder never loaded is left as it is (OK: the index
+  // lists it UNAVAILABLE "not loaded"); NOT_FOUND naming the root when
+  // neither a folder nor a loaded model has that name.
   absl::Status UnloadModel(const std::string& name);
 
   // Compares <root> with what is loaded: new model folders are loaded,

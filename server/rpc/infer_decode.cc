@@ -142,6 +142,11 @@ absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferReque
                                                      c.output_name, "'"));
     }
   }
+  // Parameters first: a request whose tensors are in shared memory (or that
+  // asks for a sequence) carries no contents, and is told so rather than
+  // that its contents are missing.
+  absl::StatusOr<InferParameters> parameters = ReadInferParameters(request, c);
+  if (!parameters.ok()) return parameters.status();
   absl::StatusOr<int64_t> rows = CheckShape(input, c);
   if (!rows.ok()) return rows.status();
   absl::StatusOr<absl::string_view> bytes = InputBytes(request, c, *rows);
@@ -152,8 +157,6 @@ absl::StatusOr<DecodedInput> DecodeInferRequest(const inference::ModelInferReque
                      bytes->size(), " are input values; at most ", kMaxNonTensorBytes,
                      " bytes of id, parameters and other fields are accepted"));
   }
-  absl::StatusOr<InferParameters> parameters = ReadInferParameters(request, c);
-  if (!parameters.ok()) return parameters.status();
   if (c.reject_non_finite) {
     if (absl::Status s = CheckFinite(*bytes, c); !s.ok()) return s;
   }

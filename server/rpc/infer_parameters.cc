@@ -13,7 +13,6 @@ using Parameters = google::protobuf::Map<std::string, inference::InferParameter>
 
 constexpr const char* kSharedMemory[] = {"shared_memory_region", "shared_memory_byte_size",
                                          "shared_memory_offset"};
-constexpr const char* kSequence[] = {"sequence_id", "sequence_start", "sequence_end"};
 
 // "model 'm' input 'x'", "model 'm' output 'y'" or "model 'm'".
 std::string Where(const TensorContract& c, absl::string_view kind, absl::string_view tensor) {
@@ -55,22 +54,54 @@ absl::StatusOr<int64_t> IntegerParameter(const Parameters& parameters, const cha
                                                  "' must be an int64_param or uint64_param"));
 }
 
-absl::Status CheckRequestParameters(const Parameters& parameters, const TensorContract& c,
-                                    InferParameters* out) {
-  for (const char* name : kSequence) {
-    if (parameters.contains(name)) {
-      return Refused(Where(c, "", ""), name,
-                     "mlpserve has no sequence batching (its models are stateless)");
+// OK when the sequence parameters, if any, say "not a sequence", as Triton
+// reads them: sequence_id 0 (int) or "" (string), sequence_start and
+// sequence_end false. A sequence is refused: mlpserve has no sequence
+// batching.
+absl::Status CheckNoSequence(const Parameters& parameters, const TensorContract& c) {
+  constexpr const char* kStateless = "mlpserve has no sequence batching (its models are stateless)";
+  if (auto it = parameters.find("sequence_id"); it != parameters.end()) {
+    const inference::InferParameter& id = it->second;
+    switch (id.parameter_choice_case()) {
+      case inference::InferParameter::kInt64Param:
+        if (id.int64_param() != 0) return Refused(Where(c, "", ""), "sequence_id", kStateless);
+        break;
+      case inference::InferParameter::kUint64Param:
+        if (id.uint64_param() != 0) return Refused(Where(c, "", ""), "sequence_id", kStateless);
+        break;
+      case inference::InferParameter::kStringParam:
+        if (!id.string_param().empty()) {
+          return Refused(Where(c, "", ""), "sequence_id", kStateless);
+        }
+        break;
+      default:
+        return absl::InvalidArgumentError(absl::StrCat(
+            Where(c, "", ""),
+            ": parameter 'sequence_id' must be an int64_param, uint64_param or string_param"));
     }
   }
+  for (const char* name : {"sequence_start", "sequence_end"}) {
+    auto it = parameters.find(name);
+    if (it == parameters.end()) continue;
+    if (it->second.parameter_choice_case() != inference::InferParameter::kBoolParam) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Where(c, "", ""), ": parameter '", name, "' must be a bool_param"));
+    }
+    if (it->second.bool_param()) return Refused(Where(c, "", ""), name, kStateless);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequestParameters(const Parameters& parameters, const TensorContract& c,
+                                    InferParameters* out) {
+  if (absl::Status s = CheckNoSequence(parameters, c); !s.ok()) return s;
+  // 0 (or absent): no timeout, as Triton reads it.
   absl::StatusOr<int64_t> timeout_us = IntegerParameter(parameters, "timeout", 0, c);
   if (!timeout_us.ok()) return timeout_us.status();
-  if (*timeout_us < 0 || (parameters.contains("timeout") && *timeout_us == 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Where(c, "", ""),
-                     ": parameter 'timeout' must be a positive number of "
-                     "microseconds, got ",
-                     *timeout_us));
+  if (*timeout_us < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Where(c, "", ""), ": parameter 'timeout' must be a number of microseconds (0: none), got ",
+        *timeout_us));
   }
   if (*timeout_us > 0) out->timeout = absl::Microseconds(*timeout_us);
   absl::StatusOr<int64_t> priority = IntegerParameter(parameters, "priority", 0, c);

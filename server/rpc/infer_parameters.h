@@ -4,7 +4,8 @@
 // were ignored, and ignores the rest, as Triton leaves custom parameters to
 // backends that may ignore them:
 //
-//   request "timeout"        int64 microseconds > 0: a request that has not
+//   request "timeout"        int64 microseconds (0: none, as Triton reads
+//                            it); above 0, a request that has not
 //                            started computing within it is answered
 //                            DEADLINE_EXCEEDED (Triton's queue timeout;
 //                            a model's dynamic_batching.default_queue_policy
@@ -14,8 +15,11 @@
 //   request "priority"       int64 >= 0: accepted; mlpserve has one
 //                            priority level
 //   request "sequence_id", "sequence_start", "sequence_end":
-//                            refused: no sequence batching (the models are
-//                            stateless)
+//                            refused when they ask for a sequence (id
+//                            other than 0 or "", or start / end true): no
+//                            sequence batching (the models are stateless);
+//                            Triton's "not a sequence" (id 0 or "", start
+//                            and end false) is accepted
 //   input/output "shared_memory_region", "shared_memory_byte_size",
 //   "shared_memory_offset":  refused: no shared-memory extension
 //   output "classification": refused: the output tensor is returned as is
@@ -23,7 +27,8 @@
 //   "binary_data":           accepted: HTTP/REST transport hints (gRPC
 //                            carries tensors as bytes anyway)
 //
-// A name it reads ("timeout", "priority") with a value of another type is
+// A name it reads ("timeout", "priority", "sequence_*") with a value of
+// another type (sequence_id: int64, uint64 or string; start, end: bool) is
 // refused too. Every refusal is INVALID_ARGUMENT naming the model, the
 // tensor when there is one, and the parameter.
 #ifndef MLPSERVE_SERVER_RPC_INFER_PARAMETERS_H_

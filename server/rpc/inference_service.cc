@@ -99,9 +99,16 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
   // Qualified: inside InferenceService, ModelConfig names the RPC.
   const mlpserve::ModelConfig& config = (*model)->config();
   response->set_name((*model)->name());
-  for (int64_t version : options_.repository->ReadyVersions(request->name())) {
-    response->add_versions(std::to_string(version));
+  // As Triton: the version asked for, or every ready version when none is.
+  if (!request->version().empty()) {
+    response->add_versions((*model)->version_string());
+  } else {
+    for (int64_t version : options_.repository->ReadyVersions(request->name())) {
+      response->add_versions(std::to_string(version));
+    }
   }
+  // The completed config's, as ModelConfig reports it ("onnxruntime_onnx"
+  // when config.pbtxt names none: CompleteModelConfig).
   response->set_platform(config.platform());
   for (const ModelTensor& input : config.input()) AddTensor(input, response->mutable_inputs());
   for (const ModelTensor& output : config.output()) AddTensor(output, response->mutable_outputs());

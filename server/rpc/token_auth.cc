@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/token_file.h"
 
@@ -30,7 +31,8 @@ absl::Status TokenAuth::Check(const grpc::ServerContextBase& context, absl::stri
   auto it = metadata.find("authorization");
   if (it != metadata.end()) {
     const absl::string_view value(it->second.data(), it->second.size());
-    if (value.substr(0, kBearer.size()) == kBearer &&
+    // The scheme is case-insensitive (RFC 7235 section 2.1): "bearer" too.
+    if (absl::StartsWithIgnoreCase(value, kBearer) &&
         ConstantTimeEquals(value.substr(kBearer.size()), token_)) {
       return absl::OkStatus();
     }

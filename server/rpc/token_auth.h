@@ -3,8 +3,9 @@
 // The token comes from a file (read as ReadTokenFile does: whitespace around
 // it is ignored) so that it never appears on a command line or in a log. A
 // call is authenticated when its metadata carries `authorization: Bearer
-// <token>`; the comparison takes the same time wherever the first
-// difference is.
+// <token>` (the scheme in any case, as RFC 7235 has it: "bearer", "BEARER");
+// the token's comparison takes the same time wherever the first difference
+// is.
 //
 // Immutable after FromFile; thread-safe.
 #ifndef MLPSERVE_SERVER_RPC_TOKEN_AUTH_H_

@@ -300,6 +300,38 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
        [](auto& r) { (*r.mutable_parameters())["sequence_id"].set_int64_param(7); },
        grpc::StatusCode::INVALID_ARGUMENT,
        "model 'leaky_mlp': parameter 'sequence_id' is not supported: mlpserve has no sequence"},
+      {"sequence start",
+       [](auto& r) { (*r.mutable_parameters())["sequence_start"].set_bool_param(true); },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "parameter 'sequence_start' is not supported: mlpserve has no sequence"},
+      {"string sequence id",
+       [](auto& r) { (*r.mutable_parameters())["sequence_id"].set_string_param("s1"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "parameter 'sequence_id' is not supported"},
+      {"sequence end of another type",
+       [](auto& r) { (*r.mutable_parameters())["sequence_end"].set_int64_param(0); },
+       grpc::StatusCode::INVALID_ARGUMENT, "parameter 'sequence_end' must be a bool_param"},
+      // As tritonclient sends a tensor in shared memory: no contents at all.
+      // The parameter is named, not the missing contents.
+      {"shared-memory input without contents",
+       [](auto& r) {
+         r.clear_raw_input_contents();
+         auto& parameters = *r.mutable_inputs(0)->mutable_parameters();
+         parameters["shared_memory_region"].set_string_param("input_data");
+         parameters["shared_memory_byte_size"].set_int64_param(3 * kFeatures * sizeof(float));
+         parameters["shared_memory_offset"].set_int64_param(0);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "input 'input': parameter 'shared_memory_region' is not supported: mlpserve has no "
+       "shared-memory extension"},
+      {"shared-memory output, input without contents",
+       [](auto& r) {
+         r.clear_raw_input_contents();
+         auto* output = r.add_outputs();
+         output->set_name("output");
+         (*output->mutable_parameters())["shared_memory_region"].set_string_param("output_data");
+       },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "output 'output': parameter 'shared_memory_region' is not supported"},
       {"shared-memory input",
        [](auto& r) {
          (*r.mutable_inputs(0)->mutable_parameters())["shared_memory_region"].set_string_param(
@@ -328,9 +360,10 @@ TEST_F(InferenceServiceTest, BadRequestsGetClearErrors) {
        [](auto& r) { (*r.mutable_parameters())["timeout"].set_string_param("1s"); },
        grpc::StatusCode::INVALID_ARGUMENT,
        "parameter 'timeout' must be an int64_param or uint64_param"},
-      {"zero timeout", [](auto& r) { (*r.mutable_parameters())["timeout"].set_int64_param(0); },
+      {"negative timeout",
+       [](auto& r) { (*r.mutable_parameters())["timeout"].set_int64_param(-1); },
        grpc::StatusCode::INVALID_ARGUMENT,
-       "parameter 'timeout' must be a positive number of microseconds, got 0"},
+       "parameter 'timeout' must be a number of microseconds (0: none), got -1"},
       {"negative priority",
        [](auto& r) { (*r.mutable_parameters())["priority"].set_int64_param(-1); },
        grpc::StatusCode::INVALID_ARGUMENT, "parameter 'priority' must not be negative, got -1"},
@@ -373,6 +406,37 @@ TEST_F(InferenceServiceTest, TransportHintsAndCustomParametersAreAccepted) {
   const grpc::Status status = Infer(request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ExpectNear(RawOutput(response), Reference("leaky_mlp", input, 2));
+}
+
+// Triton's "no sequence" and "no timeout": sequence_id 0 or "" with
+// sequence_start and sequence_end false, timeout 0.
+TEST_F(InferenceServiceTest, ZeroSequenceIdAndZeroTimeoutAreAccepted) {
+  const std::vector<float> input = RandomRows(2, kFeatures, 12);
+  using Set = void (*)(inference::InferParameter*);
+  const std::pair<const char*, Set> ids[] = {
+      {"int64 0", [](inference::InferParameter* p) { p->set_int64_param(0); }},
+      {"uint64 0", [](inference::InferParameter* p) { p->set_uint64_param(0); }},
+      {"empty string", [](inference::InferParameter* p) { p->set_string_param(""); }},
+      {"absent", nullptr},
+  };
+  for (const auto& [name, set_id] : ids) {
+    SCOPED_TRACE(name);
+    inference::ModelInferRequest request = MakeInferRequest("leaky_mlp", input, 2, true);
+    auto& parameters = *request.mutable_parameters();
+    if (set_id != nullptr) set_id(&parameters["sequence_id"]);
+    parameters["sequence_start"].set_bool_param(false);
+    parameters["sequence_end"].set_bool_param(false);
+    parameters["timeout"].set_int64_param(0);
+    inference::ModelInferResponse response;
+    const grpc::Status status = Infer(request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ExpectNear(RawOutput(response), Reference("leaky_mlp", input, 2));
+  }
+  inference::ModelInferRequest request = MakeInferRequest("leaky_mlp", input, 2, true);
+  (*request.mutable_parameters())["timeout"].set_uint64_param(0);
+  inference::ModelInferResponse response;
+  const grpc::Status status = Infer(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
 }
 
 TEST_F(InferenceServiceTest, ModelStatisticsRefusesAVersionWithoutAModel) {

@@ -48,8 +48,9 @@ constexpr char kTunedConfig[] = R"pb(
 )pb";
 
 // leaky_mlp as bundled (its config.pbtxt), "bare" (its weights, no
-// config.pbtxt), "tuned" (versions 1 and 2, kTunedConfig) and "broken"
-// (not an ONNX file).
+// config.pbtxt), "tuned" (versions 1 and 2, kTunedConfig), "onnxruntime"
+// and "custom" (a config naming only a backend) and "broken" (not an ONNX
+// file).
 class ModelConfigRpcTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -59,6 +60,8 @@ class ModelConfigRpcTest : public ::testing::Test {
     fs::create_directories(fs::path(*root_) / "bare" / "1");
     fs::copy_file(onnx, fs::path(*root_) / "bare" / "1" / "model.onnx");
     AddModelWithBundledWeights(*root_, "tuned", "leaky_mlp", kTunedConfig);
+    AddModelWithBundledWeights(*root_, "onnxruntime", "leaky_mlp", "backend: \"onnxruntime\"\n");
+    AddModelWithBundledWeights(*root_, "custom", "leaky_mlp", "backend: \"custom\"\n");
     fs::create_directories(fs::path(*root_) / "tuned" / "2");
     fs::copy_file(onnx, fs::path(*root_) / "tuned" / "2" / "model.onnx");
     fs::create_directories(fs::path(*root_) / "broken" / "1");
@@ -83,13 +86,14 @@ class ModelConfigRpcTest : public ::testing::Test {
     return status;
   }
 
-  grpc::Status Metadata(const std::string& name, const std::string& version) {
+  grpc::Status Metadata(const std::string& name, const std::string& version,
+                        inference::ModelMetadataResponse* response = nullptr) {
     grpc::ClientContext context;
     inference::ModelMetadataRequest request;
     request.set_name(name);
     request.set_version(version);
-    inference::ModelMetadataResponse response;
-    return stub_->ModelMetadata(&context, request, &response);
+    inference::ModelMetadataResponse ignored;
+    return stub_->ModelMetadata(&context, request, response != nullptr ? response : &ignored);
   }
 
   static std::string* root_;
@@ -143,7 +147,8 @@ TEST_F(ModelConfigRpcTest, ModelWithoutConfigPbtxtReportsDerivedValues) {
   const grpc::Status status = Config("bare", "1", &config);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(config.name(), "bare");
-  EXPECT_EQ(config.platform(), "");
+  EXPECT_EQ(config.platform(), "onnxruntime_onnx");  // as Triton's auto-complete
+  EXPECT_EQ(config.backend(), "");
   EXPECT_EQ(config.max_batch_size(), 64);
   ExpectLeakyMlpTensors(config);
   EXPECT_FALSE(config.has_dynamic_batching());  // every request runs alone
@@ -191,6 +196,41 @@ TEST_F(ModelConfigRpcTest, EveryConfiguredFieldOfEachVersion) {
                                       {"activation_stats.sample_every", "5"},
                                       {"activation_stats.dead_window_rows", "2000"},
                                   }));
+  }
+}
+
+// ModelMetadata and ModelConfig report the same platform: config.pbtxt's,
+// or "onnxruntime_onnx" (every model is ONNX) when it names none or only
+// backend "onnxruntime", or the backend's name for another backend.
+TEST_F(ModelConfigRpcTest, MetadataAndConfigReportTheSamePlatform) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"leaky_mlp", "onnxruntime_onnx"},
+      {"bare", "onnxruntime_onnx"},
+      {"onnxruntime", "onnxruntime_onnx"},
+      {"custom", "custom"},
+  };
+  for (const auto& [name, platform] : cases) {
+    SCOPED_TRACE(name);
+    inference::ModelConfig config;
+    ASSERT_TRUE(Config(name, "", &config).ok());
+    inference::ModelMetadataResponse metadata;
+    ASSERT_TRUE(Metadata(name, "", &metadata).ok());
+    EXPECT_EQ(config.platform(), platform);
+    EXPECT_EQ(metadata.platform(), platform);
+  }
+}
+
+// As Triton: a request naming a version lists that version only; without
+// one, every ready version.
+TEST_F(ModelConfigRpcTest, MetadataListsTheRequestedVersionOnly) {
+  inference::ModelMetadataResponse metadata;
+  ASSERT_TRUE(Metadata("tuned", "", &metadata).ok());
+  EXPECT_THAT(metadata.versions(), ElementsAre("1", "2"));
+  for (const char* version : {"1", "2"}) {
+    SCOPED_TRACE(version);
+    metadata.Clear();
+    ASSERT_TRUE(Metadata("tuned", version, &metadata).ok());
+    EXPECT_THAT(metadata.versions(), ElementsAre(version));
   }
 }
 

@@ -132,5 +132,57 @@ TEST_F(RepositoryRpcTest, UnloadTakesOnlyABoolUnloadDependents) {
   EXPECT_FALSE(Ready());
 }
 
+// In explicit mode a model folder need not be loaded: RepositoryIndex lists
+// it UNAVAILABLE "not loaded", and unloading it is a no-op that succeeds, as
+// a second unload does. Only a name with no folder is NOT_FOUND.
+TEST(RepositoryUnloadTest, UnloadOfAFolderNeverLoadedIsANoOp) {
+  const std::string root = MakeTempDir("repository_unload");
+  CopyBundledModel("leaky_mlp", root);
+  TestServer::Options options;
+  options.model_control = true;
+  options.load_all = false;
+  absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(root, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub = (*server)->NewStub();
+  auto unload = [&](const std::string& name) {
+    grpc::ClientContext context;
+    inference::RepositoryModelUnloadRequest request;
+    request.set_model_name(name);
+    inference::RepositoryModelUnloadResponse response;
+    return stub->RepositoryModelUnload(&context, request, &response);
+  };
+  auto index = [&] {
+    grpc::ClientContext context;
+    inference::RepositoryIndexResponse response;
+    EXPECT_TRUE(stub->RepositoryIndex(&context, {}, &response).ok());
+    return response;
+  };
+  ASSERT_EQ(index().models_size(), 1);
+  EXPECT_EQ(index().models(0).reason(), "not loaded");
+
+  grpc::Status status = unload("leaky_mlp");
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  inference::RepositoryIndexResponse after = index();
+  ASSERT_EQ(after.models_size(), 1);
+  EXPECT_EQ(after.models(0).state(), "UNAVAILABLE");
+  EXPECT_EQ(after.models(0).reason(), "not loaded");
+
+  status = unload("nope");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("model 'nope' is not in repository '" + root));
+
+  // It still loads, and unloads, as any model.
+  grpc::ClientContext context;
+  inference::RepositoryModelLoadRequest load;
+  load.set_model_name("leaky_mlp");
+  inference::RepositoryModelLoadResponse loaded;
+  ASSERT_TRUE(stub->RepositoryModelLoad(&context, load, &loaded).ok());
+  EXPECT_FALSE((*server)->repository().ReadyVersions("leaky_mlp").empty());
+  EXPECT_TRUE(unload("leaky_mlp").ok());
+  EXPECT_TRUE((*server)->repository().ReadyVersions("leaky_mlp").empty());
+  server->reset();
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace mlpserve::testing
