@@ -16,7 +16,9 @@ namespace mlpserve {
 namespace {
 
 constexpr int64_t kMinOpset = 9;
-constexpr int64_t kMaxOpset = 17;
+// Opsets 18-21 changed none of the imported operators for float tensors
+// (Identity, Reshape, Flatten, Constant gained types; nothing else here).
+constexpr int64_t kMaxOpset = 21;
 
 // Walks the chain of nodes from the graph input to the graph output, building
 // the Mlp layer by layer. One instance per import.
@@ -295,6 +297,8 @@ class Importer {
       status = ImportActivation(node, ActivationKind::kSoftmax);
     } else if (op == "Identity" || op == "Dropout" || op == "Flatten") {
       status = ImportNoOp(node);
+    } else if (op == "Reshape") {
+      status = ImportReshape(node);
     } else {
       return Error(absl::StrCat(NodeLabel(node), " is not supported"));
     }
@@ -329,13 +333,7 @@ class Importer {
   // random units, which no inference server should do.
   absl::Status CheckInferenceDropout(const onnx::NodeProto& node) {
     const std::string name = ResolveConstant(node.input(2));
-    const onnx::TensorProto* tensor = nullptr;
-    if (auto it = initializers_.find(name); it != initializers_.end()) {
-      tensor = it->second;
-    } else if (auto c = constant_nodes_.find(name); c != constant_nodes_.end()) {
-      const onnx::AttributeProto* value = FindAttribute(*c->second, "value");
-      if (value != nullptr && value->has_t()) tensor = &value->t();
-    }
+    const onnx::TensorProto* tensor = ConstantProto(name);
     if (tensor == nullptr) {
       return NodeError(node, absl::StrCat("training_mode '", node.input(2),
                                           "' is not a constant; export with model.eval()"));
@@ -346,6 +344,56 @@ class Importer {
       return NodeError(node, absl::StrCat("training_mode '", node.input(2),
                                           "' is true: dropout would zero random units; export "
                                           "with model.eval()"));
+    }
+    return absl::OkStatus();
+  }
+
+  // The TensorProto of the initializer or Constant node (attribute `value`)
+  // `resolved_name` names, or nullptr.
+  const onnx::TensorProto* ConstantProto(const std::string& resolved_name) const {
+    if (auto it = initializers_.find(resolved_name); it != initializers_.end()) return it->second;
+    if (auto c = constant_nodes_.find(resolved_name); c != constant_nodes_.end()) {
+      const onnx::AttributeProto* value = FindAttribute(*c->second, "value");
+      if (value != nullptr && value->has_t()) return &value->t();
+    }
+    return nullptr;
+  }
+
+  // Reshape of the [batch, features] chain to a constant [batch, features]
+  // (torch's x.view(-1, F) / x.reshape(-1, F) exports as Reshape with the
+  // constant [-1, F]): the identity. The first dim must keep the batch (-1,
+  // or 0 = copy), the second the features (F, or 0 = copy, or -1 after a
+  // copied batch). Anything else would change what a row is.
+  absl::Status ImportReshape(const onnx::NodeProto& node) {
+    if (node.input(0) != current_) return NodeError(node, "must take the chain as input 0");
+    if (node.input_size() < 2 || node.input(1).empty()) return NodeError(node, "has no shape");
+    const std::string name = ResolveConstant(node.input(1));
+    const onnx::TensorProto* tensor = ConstantProto(name);
+    if (tensor == nullptr) {
+      return NodeError(node, absl::StrCat("shape '", node.input(1),
+                                          "' is not a constant; a Reshape is served only as "
+                                          "x.view(-1, features), with a constant shape"));
+    }
+    absl::StatusOr<std::vector<int64_t>> shape = DecodeInt64Vector(*tensor, name, 8);
+    if (!shape.ok()) return NodeError(node, shape.status().message());
+    int64_t allowzero = 0;
+    if (absl::Status s = GetAttribute<int64_t>(node, "allowzero", 0, allowzero); !s.ok()) return s;
+    const bool copies = allowzero == 0;  // 0 means "this dim of the input"
+    const std::vector<int64_t>& dims = *shape;
+    const bool batch_kept = dims.size() == 2 && (dims[0] == -1 || (dims[0] == 0 && copies));
+    const bool features_kept =
+        dims.size() == 2 && ((dims[1] > 0 && (features_ < 0 || dims[1] == features_)) ||
+                             (dims[1] == 0 && copies) || (dims[1] == -1 && dims[0] == 0 && copies));
+    if (!batch_kept || !features_kept) {
+      return NodeError(
+          node, absl::StrCat("shape ", ShapeString(dims), (copies ? "" : " with allowzero"),
+                             " changes the [batch, ",
+                             features_ >= 0 ? absl::StrCat(features_) : std::string("features"),
+                             "] rows; only a reshape to [-1, features] is served"));
+    }
+    if (dims[1] > 0 && features_ < 0) {
+      features_ = dims[1];
+      features_from_ = NodeLabel(node);
     }
     return absl::OkStatus();
   }

@@ -130,6 +130,47 @@ absl::StatusOr<bool> DecodeBoolScalar(const onnx::TensorProto& tensor,
   return tensor.int32_data(0) != 0;
 }
 
+absl::StatusOr<std::vector<int64_t>> DecodeInt64Vector(const onnx::TensorProto& tensor,
+                                                       const std::string& tensor_name,
+                                                       int64_t max_elements) {
+  if (tensor.data_type() != onnx::TensorProto::INT64) {
+    return TensorError(tensor_name,
+                       absl::StrCat("data type ", tensor.data_type(), "; expected INT64 (7)"));
+  }
+  if (tensor.dims_size() > 1) {
+    return TensorError(tensor_name, absl::StrCat("has rank ", tensor.dims_size(), "; expected 1"));
+  }
+  const std::vector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
+  absl::StatusOr<int64_t> count = ElementCount(dims, tensor_name);
+  if (!count.ok()) return count.status();
+  if (*count > max_elements) {
+    return TensorError(tensor_name,
+                       absl::StrCat("holds ", *count, " values; at most ", max_elements));
+  }
+  std::vector<int64_t> values;
+  if (tensor.has_raw_data()) {
+    const std::string& raw = tensor.raw_data();
+    if (raw.size() != static_cast<size_t>(*count) * 8) {
+      return TensorError(tensor_name, absl::StrCat("raw_data holds ", raw.size(),
+                                                   " bytes but dims need ", *count, " INT64"));
+    }
+    for (int64_t i = 0; i < *count; ++i) {
+      uint64_t bits = 0;
+      for (int b = 7; b >= 0; --b) {
+        bits = (bits << 8) | static_cast<unsigned char>(raw[static_cast<size_t>(i * 8 + b)]);
+      }
+      values.push_back(static_cast<int64_t>(bits));
+    }
+    return values;
+  }
+  if (tensor.int64_data_size() != *count) {
+    return TensorError(tensor_name, absl::StrCat("int64_data holds ", tensor.int64_data_size(),
+                                                 " values but dims need ", *count));
+  }
+  values.assign(tensor.int64_data().begin(), tensor.int64_data().end());
+  return values;
+}
+
 std::string ShapeString(const std::vector<int64_t>& dims) {
   return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
 }

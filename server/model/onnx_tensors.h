@@ -44,6 +44,13 @@ absl::StatusOr<FloatTensor> DecodeConstantNode(const onnx::NodeProto& node);
 absl::StatusOr<bool> DecodeBoolScalar(const onnx::TensorProto& tensor,
                                       const std::string& tensor_name);
 
+// The values of an INT64 TensorProto of rank 0 or 1 with at most
+// `max_elements` values (raw_data little-endian, or int64_data), e.g.
+// Reshape's shape. INVALID_ARGUMENT naming the tensor for anything else.
+absl::StatusOr<std::vector<int64_t>> DecodeInt64Vector(const onnx::TensorProto& tensor,
+                                                       const std::string& tensor_name,
+                                                       int64_t max_elements);
+
 // Broadcasts a per-unit vector (PRelu slope, Gemm C, Add bias) to `n` values:
 // a single value (scalar, [1], [1, 1]), [n] or [1, n]. Empty on other shapes.
 std::vector<float> BroadcastRow(const FloatTensor& t, int64_t n);

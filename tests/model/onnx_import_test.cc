@@ -304,11 +304,92 @@ TEST(OnnxImportTest, FlattenThatReshapesIsRejected) {
   ExpectError(Import(g.Build(2)), {"node 'Flatten_0' (op Flatten)", "axis 0"});
 }
 
+// torch's x.view(-1, F): Reshape to a constant [batch, F] shape, from an
+// initializer or a Constant node, raw_data or int64_data, before or after a
+// layer. The identity when it keeps every row; refused when it would not.
+TEST(OnnxImportTest, ReshapeThatKeepsTheRowsIsTheIdentity) {
+  struct Case {
+    std::vector<int64_t> shape;
+    bool constant_node, raw, after_layer;
+    int64_t allowzero;  // -1: unset
+    std::string error;  // "" when served
+  };
+  const std::vector<Case> cases = {
+      {{-1, 3}, true, true, false, -1, ""},
+      {{-1, 3}, false, false, false, -1, ""},
+      {{0, -1}, true, false, false, -1, ""},
+      {{0, 0}, false, true, false, 0, ""},
+      {{-1, 2}, true, true, true, -1, ""},
+      {{-1, 0}, true, true, true, -1, ""},
+      {{-1, 4}, true, true, false, -1, "shape [-1, 4] changes the [batch, 3] rows"},
+      {{1, 3}, true, true, false, -1, "shape [1, 3] changes"},
+      {{-1}, true, true, false, -1, "shape [-1] changes"},
+      {{-1, 1, 3}, true, true, false, -1, "shape [-1, 1, 3] changes"},
+      {{0, 3}, true, true, false, 1, "shape [0, 3] with allowzero changes"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::PrintToString(c.shape) + (c.after_layer ? " after a layer" : ""));
+    OnnxTestGraph g({});
+    if (c.after_layer) g.AppendGemm("Gemm_0", {2, 3}, {1, 2, 3, 4, 5, 6}, {2}, {0, 0});
+    onnx::TensorProto shape;
+    shape.set_data_type(onnx::TensorProto::INT64);
+    shape.add_dims(static_cast<int64_t>(c.shape.size()));
+    for (int64_t d : c.shape) {
+      if (c.raw) {
+        std::string bytes(8, '\0');
+        for (int b = 0; b < 8; ++b) {
+          bytes[static_cast<size_t>(b)] = static_cast<char>(static_cast<uint64_t>(d) >> (8 * b));
+        }
+        shape.mutable_raw_data()->append(bytes);
+      } else {
+        shape.add_int64_data(d);
+      }
+    }
+    if (c.constant_node) {
+      onnx::NodeProto* constant = g.graph()->add_node();
+      constant->set_name("shape_const");
+      constant->set_op_type("Constant");
+      constant->add_output("shape");
+      onnx::AttributeProto* value = constant->add_attribute();
+      value->set_name("value");
+      value->set_type(onnx::AttributeProto::TENSOR);
+      *value->mutable_t() = shape;
+    } else {
+      shape.set_name("shape");
+      *g.graph()->add_initializer() = shape;
+    }
+    onnx::NodeProto* reshape = g.Append("Reshape", "Reshape_1", {"shape"});
+    if (c.allowzero >= 0) testing::SetIntAttr(reshape, "allowzero", c.allowzero);
+    if (!c.after_layer) g.AppendGemm("Gemm_2", {2, 3}, {1, 2, 3, 4, 5, 6}, {2}, {0, 0});
+    absl::StatusOr<Mlp> mlp = Import(g.Build(2));
+    if (c.error.empty()) {
+      ASSERT_TRUE(mlp.ok()) << mlp.status();
+      ASSERT_EQ(mlp->layers.size(), 1u);
+      EXPECT_EQ(mlp->input_features(), 3);
+    } else {
+      ExpectError(mlp, {"node 'Reshape_1' (op Reshape)", c.error});
+    }
+  }
+}
+
+TEST(OnnxImportTest, ReshapeToAComputedShapeIsRefused) {
+  OnnxTestGraph g({});
+  g.graph()->add_input()->set_name("shape");  // fed at run time
+  g.Append("Reshape", "Reshape_0", {"shape"});
+  g.AppendGemm("Gemm_1", {2, 3}, {1, 2, 3, 4, 5, 6}, {2}, {0, 0});
+  ExpectError(Import(g.Build(2)), {"more than one input"});
+  OnnxTestGraph h({});
+  h.Initializer("shape", {2}, {-1.f, 3.f});  // FLOAT, not INT64
+  h.Append("Reshape", "Reshape_0", {"shape"});
+  h.AppendGemm("Gemm_1", {2, 3}, {1, 2, 3, 4, 5, 6}, {2}, {0, 0});
+  ExpectError(Import(h.Build(2)), {"node 'Reshape_0' (op Reshape)", "expected INT64"});
+}
+
 TEST(OnnxImportTest, OpsetRange) {
-  for (int64_t opset : {9, 11, 13, 17}) {
+  for (int64_t opset : {9, 11, 13, 17, 18, 21}) {
     EXPECT_TRUE(Import(GemmGraph(WithOpset(opset)).Build(2)).ok()) << opset;
   }
-  for (int64_t opset : {1, 8, 18, 100}) {
+  for (int64_t opset : {1, 8, 22, 100}) {
     ExpectError(Import(GemmGraph(WithOpset(opset)).Build(2)),
                 {"opset " + std::to_string(opset) + " is not supported"});
   }

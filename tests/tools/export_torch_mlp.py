@@ -2,11 +2,14 @@
 """Exports a torch MLP with Leaky ReLU and PReLU plus its reference outputs.
 
     /usr/bin/python3 tests/tools/export_torch_mlp.py OUT_DIR [--seed N] [--rows N]
+                                                    [--view] [--opset N]
 
 Writes
   OUT_DIR/<name>/1/model.onnx  the model (Linear, LeakyReLU(0.001), Linear,
                                PReLU with per-channel slopes, some 0 and some
-                               negative, Linear), batch dimension dynamic
+                               negative, Linear), batch dimension dynamic;
+                               with --view, forward() starts with
+                               x.view(-1, in_features) (a Reshape node)
   OUT_DIR/input.bin            float32 rows [rows, in_features], row-major
   OUT_DIR/expected.bin         torch's float32 outputs [rows, out_features]
   OUT_DIR/meta.json            {"model", "rows", "in_features", "out_features", ...}
@@ -47,16 +50,31 @@ def build(seed: int) -> nn.Module:
     return model
 
 
+class ViewFirst(nn.Module):
+    """x.view(-1, F) before the layers, as hand-written forward()s often do."""
+
+    def __init__(self, layers: nn.Module):
+        super().__init__()
+        self.layers = layers
+
+    def forward(self, x):
+        return self.layers(x.view(-1, IN_FEATURES))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rows", type=int, default=33)
+    parser.add_argument("--view", action="store_true")
+    parser.add_argument("--opset", type=int, default=13)
     args = parser.parse_args()
     if args.rows < 1:
         parser.error("--rows must be positive")
 
     model = build(args.seed)
+    if args.view:
+        model = ViewFirst(model).eval()
     version_dir = os.path.join(args.out_dir, MODEL_NAME, "1")
     os.makedirs(version_dir, exist_ok=True)
     torch.onnx.export(
@@ -66,7 +84,7 @@ def main() -> None:
         input_names=["input"],
         output_names=["output"],
         dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-        opset_version=13,
+        opset_version=args.opset,
     )
 
     # Inputs wide enough that every activation sees both signs.
@@ -81,6 +99,8 @@ def main() -> None:
         "in_features": IN_FEATURES,
         "out_features": OUT_FEATURES,
         "seed": args.seed,
+        "view": args.view,
+        "opset": args.opset,
         "torch_version": torch.__version__,
     }
     with open(os.path.join(args.out_dir, "meta.json"), "w") as f:
