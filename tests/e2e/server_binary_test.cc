@@ -1,12 +1,24 @@
-// The real binaries, as a user runs them: flags, exit codes, logged ports,
-// the CLI client, PyTorch parity through the server, and SIGTERM.
+// The real binaries, as a user runs them: flags (against README.md's tables), exit
+// codes, logged ports, the CLI client, PyTorch parity through the server, SIGTERM.
 #include <signal.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -26,12 +38,138 @@ const std::string& kClient = kClientBinary;
 const std::string& kModels = kBundledModels;
 const std::string kPython = "/usr/bin/python3";
 
+// The long flags ("--name", not --help) of a CLI11 --help text's option lines
+// ("  --name TYPE ..." or "  -h,--help ...").
+std::set<std::string> HelpFlags(const std::string& help) {
+  std::set<std::string> flags;
+  for (absl::string_view line : absl::StrSplit(help, '\n')) {
+    if (!absl::ConsumePrefix(&line, "  ") || !absl::StartsWith(line, "-")) continue;
+    for (absl::string_view name : absl::StrSplit(line.substr(0, line.find(' ')), ',')) {
+      if (absl::StartsWith(name, "--") && name != "--help") flags.emplace(name);
+    }
+  }
+  return flags;
+}
+
+// The names in a CLI11 --help text's "Subcommands:" section.
+std::set<std::string> HelpSubcommands(const std::string& help) {
+  std::set<std::string> names;
+  const size_t start = help.find("\nSubcommands:\n");
+  if (start == std::string::npos) return names;
+  for (absl::string_view line : absl::StrSplit(help.substr(start + 14), '\n')) {
+    if (!absl::ConsumePrefix(&line, "  ")) break;
+    if (!absl::StartsWith(line, " ")) names.emplace(line.substr(0, line.find(' ')));
+  }
+  return names;
+}
+
+// Every "--name" in `text`.
+std::set<std::string> FlagsIn(const std::string& text) {
+  std::set<std::string> flags;
+  static const std::regex kFlag("--[a-z0-9][a-z0-9-]*");
+  for (std::sregex_iterator it(text.begin(), text.end(), kFlag), end; it != end; ++it) {
+    flags.insert(it->str());
+  }
+  return flags;
+}
+
+// README.md's section "## <title>", up to the next "## ".
+std::string ReadmeSection(const std::string& title) {
+  const std::string readme = ReadFile(std::string(MLPSERVE_SOURCE_DIR) + "/README.md");
+  const size_t start = readme.find("\n## " + title + "\n");
+  if (start == std::string::npos) return "";
+  return readme.substr(start + 1, readme.find("\n## ", start + 1) - start);
+}
+
+// The first cells (text between the first two unescaped '|', "\|" kept as
+// "|") of the rows of the table in `section` whose header starts with
+// `header`, the separator row left out.
+std::vector<std::string> FirstCells(const std::string& section, const std::string& header) {
+  std::vector<std::string> cells;
+  const size_t start = section.find("\n" + header);
+  if (start == std::string::npos) return cells;
+  for (absl::string_view line : absl::StrSplit(section.substr(start + 1), '\n')) {
+    if (!absl::ConsumePrefix(&line, "|")) break;
+    std::string cell;
+    for (size_t i = 0; i < line.size() && line[i] != '|'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '|') ++i;
+      cell.push_back(line[i]);
+    }
+    if (!absl::StartsWith(absl::StripAsciiWhitespace(cell), "---")) cells.push_back(cell);
+  }
+  if (!cells.empty()) cells.erase(cells.begin());  // the header
+  return cells;
+}
+
+// The names in `a` that are not in `b`, comma-separated ("" if none).
+std::string Missing(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::vector<std::string> missing;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(missing));
+  return absl::StrJoin(missing, ", ");
+}
+
+// Every flag the server defines (its --help) is a row of README.md's "Server
+// flags" table, and every flag there is one the server has.
 TEST(ServerBinaryTest, HelpDocumentsEveryFlag) {
   RunResult result = RunCommand({kServer, "--help"});
   EXPECT_EQ(result.exit_code, 0);
-  for (const char* flag : {"--model-repository", "--grpc-address", "--metrics-address",
-                           "--log-level", "--shutdown-grace-secs"}) {
-    EXPECT_THAT(result.output, HasSubstr(flag));
+  const std::set<std::string> defined = HelpFlags(result.output);
+  ASSERT_FALSE(defined.empty()) << result.output;
+  EXPECT_THAT(defined,
+              ::testing::IsSupersetOf({"--model-repository", "--grpc-address", "--metrics-address",
+                                       "--log-level", "--shutdown-grace-secs"}));
+  std::set<std::string> documented;
+  for (const std::string& cell : FirstCells(ReadmeSection("Server flags"), "| flag |")) {
+    documented.merge(FlagsIn(cell));
+  }
+  EXPECT_EQ(Missing(defined, documented), "")
+      << "flags of `mlpserve --help` without a row in README.md's \"Server flags\" table";
+  EXPECT_EQ(Missing(documented, defined), "")
+      << "flags in README.md's \"Server flags\" table that `mlpserve --help` does not have";
+}
+
+// The client's subcommands (and `models`' own) are the rows of README.md's
+// CLI table in "Calling it", each row's flags are flags of its subcommand,
+// and every global option is mentioned in that section.
+TEST(ServerBinaryTest, ClientHelpMatchesTheReadme) {
+  RunResult help = RunCommand({kClient, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  const std::set<std::string> subcommands = HelpSubcommands(help.output);
+  ASSERT_FALSE(subcommands.empty()) << help.output;
+  const std::string section = ReadmeSection("Calling it");
+  std::set<std::string> documented;
+  for (const std::string& cell : FirstCells(section, "| command |")) {
+    const std::vector<std::string> words = absl::StrSplit(
+        absl::StripAsciiWhitespace(absl::StrReplaceAll(cell, {{"`", ""}})), ' ', absl::SkipEmpty());
+    if (words.empty()) continue;
+    const std::string& name = words[0];
+    documented.insert(name);
+    if (subcommands.count(name) == 0) continue;  // reported below
+    RunResult sub = RunCommand({kClient, name, "--help"});
+    EXPECT_EQ(sub.exit_code, 0) << sub.output;
+    EXPECT_EQ(Missing(FlagsIn(cell), HelpFlags(sub.output)), "")
+        << "flags in README.md's row for `" << name << "` that `" << name << " --help` lacks";
+    const std::set<std::string> nested = HelpSubcommands(sub.output);
+    if (nested.empty()) continue;
+    std::set<std::string> nested_documented;  // `models list | load NAME | ...`
+    for (absl::string_view alternative : absl::StrSplit(cell, '|')) {
+      std::vector<std::string> w =
+          absl::StrSplit(absl::StripAsciiWhitespace(absl::StrReplaceAll(alternative, {{"`", ""}})),
+                         ' ', absl::SkipEmpty());
+      if (!w.empty() && w[0] == name) w.erase(w.begin());
+      if (!w.empty()) nested_documented.insert(w[0]);
+    }
+    EXPECT_EQ(nested, nested_documented) << "`" << name << "` subcommands vs README.md's row";
+  }
+  EXPECT_EQ(Missing(subcommands, documented), "")
+      << "subcommands of `mlpserve-client --help` without a row in README.md's CLI table";
+  EXPECT_EQ(Missing(documented, subcommands), "")
+      << "rows of README.md's CLI table that are not mlpserve-client subcommands";
+  for (const std::string& flag : HelpFlags(help.output)) {
+    EXPECT_TRUE(absl::StrContains(section, "`" + flag + "`") ||
+                absl::StrContains(section, "`" + flag + " "))
+        << "global option " << flag << " of `mlpserve-client --help` is not in README.md's "
+        << "\"Calling it\" (as `" << flag << "` or `" << flag << " VALUE`)";
   }
 }
 

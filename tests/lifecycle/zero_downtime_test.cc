@@ -23,6 +23,7 @@
 #include "server/model/onnx_import.h"
 #include "tests/model/onnx_test_graph.h"
 #include "tests/support/reference_mlp.h"
+#include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
@@ -337,6 +338,25 @@ TEST_F(ZeroDowntimeTest, UnloadAndModelControlModes) {
   ASSERT_TRUE(static_server.ok());
   auto static_stub = (*static_server)->NewStub();
   EXPECT_EQ(Load(*static_stub, "a").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // The real binary in each mode without model control: none, and poll (the
+  // repository drives loads; Triton too refuses the RPCs in poll mode).
+  for (const char* mode : {"none", "poll"}) {
+    SCOPED_TRACE(mode);
+    ServerProcess server(root_, {"--model-control-mode", mode});
+    ASSERT_TRUE(server.ready()) << server.log();
+    auto refusing = server.Stub();
+    const grpc::Status load = Load(*refusing, "a");
+    EXPECT_EQ(load.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(load.error_message(), "RepositoryModelLoad needs --model-control-mode explicit");
+    grpc::ClientContext context;
+    const grpc::Status refused_unload =
+        refusing->RepositoryModelUnload(&context, unload, &unloaded);
+    EXPECT_EQ(refused_unload.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(refused_unload.error_message(),
+              "RepositoryModelUnload needs --model-control-mode explicit");
+    EXPECT_EQ(Index(*refusing)["a:1"].state(), "READY");  // neither RPC changed anything
+  }
 }
 
 }  // namespace

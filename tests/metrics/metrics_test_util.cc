@@ -12,13 +12,17 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace mlpserve::testing {
 
@@ -135,6 +139,94 @@ int FreePort() {
   }
   close(fd);
   return port;
+}
+
+namespace {
+
+// Inodes of the TCP sockets listening on `port`, from a /proc/net/tcp{,6}
+// table: "sl local_address(hex ip:hex port) rem_address st ... inode ...".
+std::set<std::string> ListeningInodes(const std::string& table, int port) {
+  std::set<std::string> inodes;
+  std::istringstream in(table);
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() < 10 || fields[3] != "0A") continue;  // 0A: TCP_LISTEN
+    const size_t colon = fields[1].rfind(':');
+    int local_port = 0;
+    if (colon == std::string::npos ||
+        !absl::SimpleHexAtoi(fields[1].substr(colon + 1), &local_port) || local_port != port) {
+      continue;
+    }
+    inodes.insert(fields[9]);
+  }
+  return inodes;
+}
+
+}  // namespace
+
+bool ProcessListensOn(int pid, int port) {
+  const std::string proc = absl::StrCat("/proc/", pid);
+  std::set<std::string> inodes = ListeningInodes(ReadFile(proc + "/net/tcp"), port);
+  inodes.merge(ListeningInodes(ReadFile(proc + "/net/tcp6"), port));
+  if (inodes.empty()) return false;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(proc + "/fd", error), end; !error && it != end;
+       it.increment(error)) {
+    const std::filesystem::path target = std::filesystem::read_symlink(it->path(), error);
+    if (error) {  // the descriptor was closed meanwhile
+      error.clear();
+      continue;
+    }
+    absl::string_view link = target.native();
+    if (absl::ConsumePrefix(&link, "socket:[") && absl::ConsumeSuffix(&link, "]") &&
+        inodes.count(std::string(link)) > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+SpawnedServer SpawnOnFreePort(const std::function<std::vector<std::string>(int port)>& argv,
+                              const std::string& log_path, int attempts, int timeout_seconds) {
+  SpawnedServer server;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    server.port = FreePort();
+    if (server.port <= 0) {
+      server.error = "no free port";
+      return server;
+    }
+    const size_t log_start = ReadFile(log_path).size();  // this attempt's log follows
+    const int pid = Spawn(argv(server.port), log_path);
+    if (pid <= 0) {
+      server.error = "could not fork";
+      return server;
+    }
+    for (const absl::Time give_up = absl::Now() + absl::Seconds(timeout_seconds);;) {
+      if (ProcessListensOn(pid, server.port)) {
+        server.pid = pid;
+        server.error.clear();
+        return server;
+      }
+      const bool exited = waitpid(pid, nullptr, WNOHANG) == pid;
+      const std::string log = ReadFile(log_path).substr(log_start);
+      if (absl::StrContains(log, "address already in use")) {  // try another port
+        if (!exited) StopProcess(pid, 10);
+        server.error = absl::StrCat("port ", server.port, " taken at start ", attempt, " of ",
+                                    attempts, "; log:\n", log);
+        break;
+      }
+      if (exited || absl::Now() > give_up) {
+        if (!exited) StopProcess(pid, 10);
+        server.error = absl::StrCat(exited ? "exited" : "did not listen", " on port ", server.port,
+                                    " within ", timeout_seconds, " s; log:\n", log);
+        return server;
+      }
+      usleep(50 * 1000);
+    }
+  }
+  return server;
 }
 
 std::map<std::string, double> ParseSamples(const std::string& text) {

@@ -4,6 +4,7 @@
 #define MLPSERVE_TESTS_METRICS_METRICS_TEST_UTIL_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -52,8 +53,33 @@ std::string ReadFile(const std::string& path);
 // True when `program` is an executable found on PATH.
 bool HaveProgram(const std::string& program);
 
-// A free loopback TCP port (bound, read back, closed).
+// A free loopback TCP port (bound, read back, closed). Only a hint: nothing
+// reserves it, so another process (a parallel ctest job) may bind it before
+// the caller does. To start a server process on it, use SpawnOnFreePort,
+// which tries another port when that happens.
 int FreePort();
+
+// Whether process `pid` (a child of this one, or any process of this user)
+// holds a TCP socket listening on `port` (IPv4 or IPv6), as /proc shows.
+bool ProcessListensOn(int pid, int port);
+
+struct SpawnedServer {
+  int pid = 0;        // > 0: running and listening on `port`; 0: failed
+  int port = 0;       // the port it listens on
+  std::string error;  // why it failed, with the last attempt's log
+};
+
+// Starts the server process argv(port) (Spawn: searched on PATH, output
+// appended to `log_path`) on a port from FreePort() and waits until it
+// listens there (ProcessListensOn). When the port was taken first (the
+// process exits, or logs "address already in use", before it listens), the
+// process is stopped and started again on a new port, at most `attempts`
+// starts in all. Fails (pid 0) when the process exits for another reason,
+// or does not listen within `timeout_seconds` of a start. The caller owns
+// the process (StopProcess).
+SpawnedServer SpawnOnFreePort(const std::function<std::vector<std::string>(int port)>& argv,
+                              const std::string& log_path, int attempts = 5,
+                              int timeout_seconds = 60);
 
 // Sample values of a text-format exposition keyed by the series as written:
 // `name{label="v",...}` (labels in the order printed) or `name`.

@@ -12,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -52,8 +54,8 @@ nlohmann::json QueryUntilPresent(int port, const std::string& query, int timeout
 
 // A real Prometheus with deploy/prometheus's configuration and alerts,
 // scraping and evaluating every second, pointed at `targets` instead of the
-// shipped mlpserve:8002 (the compose stack's service name). On failure `pid`
-// is 0 and `error` says why.
+// shipped mlpserve:8002 (the compose stack's service name), listening on
+// `port`. On failure `pid` is 0 and `error` says why.
 struct PrometheusProcess {
   std::string dir;
   std::string log;
@@ -83,17 +85,18 @@ PrometheusProcess StartPrometheus(const std::vector<std::string>& targets) {
                                         {"evaluation_interval: 15s", "evaluation_interval: 1s"}});
   std::ofstream(p.dir + "/prometheus.yml") << config;
   std::ofstream(p.dir + "/alerts.yml") << ReadFile(deploy + "alerts.yml");
-  p.port = FreePort();
-  if (p.port <= 0) {
-    p.error = "no free port";
-    return p;
-  }
   p.log = p.dir + "/prometheus.log";
-  p.pid = Spawn({"prometheus", "--config.file=" + p.dir + "/prometheus.yml",
-                 "--storage.tsdb.path=" + p.dir + "/data",
-                 absl::StrCat("--web.listen-address=127.0.0.1:", p.port), "--log.level=warn"},
-                p.log);
-  if (p.pid <= 0) p.error = "could not start prometheus";
+  // Retried on another port if a parallel test takes the free one first.
+  const SpawnedServer server = SpawnOnFreePort(
+      [&](int port) -> std::vector<std::string> {
+        return {"prometheus", "--config.file=" + p.dir + "/prometheus.yml",
+                absl::StrCat("--storage.tsdb.path=", p.dir, "/data-", port),
+                absl::StrCat("--web.listen-address=127.0.0.1:", port), "--log.level=warn"};
+      },
+      p.log);
+  p.port = server.port;
+  p.pid = server.pid;
+  p.error = server.error;
   return p;
 }
 
@@ -147,6 +150,47 @@ nlohmann::json Query(int port, absl::string_view promql) {
   return nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
 }
 
+// Prometheus' alerting and recording rules, read once every rule had been
+// evaluated after a given time (or the wait ended).
+struct RulesAnswer {
+  std::vector<nlohmann::json> rules;     // every rule of every group
+  std::vector<std::string> unevaluated;  // names of those not evaluated since
+  nlohmann::json last;                   // the last /api/v1/rules answer
+};
+
+// Polls /api/v1/rules until every rule's lastEvaluation (RFC 3339; the zero
+// time 0001-01-01 before the first) is later than `after` (Unix seconds), for
+// at most `timeout_seconds`. Rule groups are evaluated on their own
+// schedule, late on a loaded machine: a fixed wait could read a rule that
+// has not run yet ("unknown" health).
+RulesAnswer RulesEvaluatedAfter(int port, double after, int timeout_seconds) {
+  RulesAnswer answer;
+  answer.unevaluated.push_back("(no answer)");
+  const absl::Time since = absl::FromUnixNanos(static_cast<int64_t>(after * 1e9));
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(timeout_seconds);
+       absl::Now() < give_up; usleep(250 * 1000)) {
+    const HttpResponse r = HttpGet(port, "/api/v1/rules");
+    answer.last = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    if (!answer.last.is_object() || answer.last["status"] != "success") continue;
+    answer.rules.clear();
+    answer.unevaluated.clear();
+    for (const nlohmann::json& group : answer.last["data"]["groups"]) {
+      for (const nlohmann::json& rule : group["rules"]) {
+        answer.rules.push_back(rule);
+        absl::Time evaluated;
+        std::string error;
+        if (!absl::ParseTime(absl::RFC3339_full, rule.value("lastEvaluation", ""), &evaluated,
+                             &error) ||
+            evaluated <= since) {
+          answer.unevaluated.push_back(rule.value("name", "?"));
+        }
+      }
+    }
+    if (!answer.rules.empty() && answer.unevaluated.empty()) break;
+  }
+  return answer;
+}
+
 // Two replicas, as Kubernetes runs them: the same server scraped as two
 // targets (127.0.0.1 and localhost: two `instance` values, each exporting the
 // same model/version/layer series). Every dashboard query and every alert
@@ -162,13 +206,15 @@ TEST_F(MetricsToolsTest, DashboardQueriesAndAlertRulesWorkWithTwoReplicas) {
   // Both targets scraped twice (rates need two samples), and every rule
   // evaluated after that.
   bool scraped = false;
+  double scraped_at = 0;  // Prometheus' time of the query that saw it, Unix seconds
   for (int i = 0; i < 60 * 4 && !scraped; ++i) {
     const nlohmann::json j = Query(port, "count(count_over_time(up{job=\"mlpserve\"}[1m]) >= 2)");
     scraped = j.is_object() && j["status"] == "success" && !j["data"]["result"].empty() &&
               j["data"]["result"][0]["value"][1] == "2";
+    if (scraped) scraped_at = j["data"]["result"][0]["value"][0].get<double>();
     if (!scraped) usleep(250 * 1000);
   }
-  if (scraped) usleep(2500 * 1000);  // > 2 evaluation intervals
+  const RulesAnswer rules = scraped ? RulesEvaluatedAfter(port, scraped_at, 60) : RulesAnswer{};
 
   const nlohmann::json dashboard = nlohmann::json::parse(
       ReadFile(std::string(MLPSERVE_SOURCE_DIR) + "/deploy/grafana/dashboards/mlpserve.json"));
@@ -182,7 +228,6 @@ TEST_F(MetricsToolsTest, DashboardQueriesAndAlertRulesWorkWithTwoReplicas) {
       answers.emplace_back(expr, Query(port, expr));
     }
   }
-  const HttpResponse rules_response = HttpGet(port, "/api/v1/rules");
   StopProcess(prometheus.pid, 10);
 
   ASSERT_TRUE(scraped) << "both targets not scraped within 60 s; log:\n"
@@ -191,17 +236,14 @@ TEST_F(MetricsToolsTest, DashboardQueriesAndAlertRulesWorkWithTwoReplicas) {
   for (const auto& [expr, answer] : answers) {
     EXPECT_EQ(answer["status"], "success") << expr << "\n" << answer.dump();
   }
-  const nlohmann::json rules =
-      nlohmann::json::parse(rules_response.body, nullptr, /*allow_exceptions=*/false);
-  ASSERT_TRUE(rules.is_object() && rules["status"] == "success") << rules_response.body;
-  int evaluated = 0;
-  for (const nlohmann::json& group : rules["data"]["groups"]) {
-    for (const nlohmann::json& rule : group["rules"]) {
-      ++evaluated;
-      EXPECT_EQ(rule["health"], "ok") << rule["name"] << ": " << rule.value("lastError", "");
-    }
+  ASSERT_TRUE(rules.unevaluated.empty())
+      << "rules not evaluated within 60 s of both targets' second scrape: "
+      << absl::StrJoin(rules.unevaluated, ", ") << "\n"
+      << rules.last.dump();
+  ASSERT_FALSE(rules.rules.empty()) << rules.last.dump();
+  for (const nlohmann::json& rule : rules.rules) {
+    EXPECT_EQ(rule["health"], "ok") << rule["name"] << ": " << rule.value("lastError", "");
   }
-  EXPECT_GT(evaluated, 0);
   // The dead-unit fraction panel: one series per replica and layer.
   bool saw_fraction = false;
   for (const auto& [expr, answer] : answers) {
