@@ -12,6 +12,9 @@ namespace mlpserve {
 // ImportOnnxModel lives in onnx_chain.cc.
 
 absl::StatusOr<Mlp> ImportOnnxBytes(absl::string_view bytes, absl::string_view source) {
+  if (bytes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": the file is empty (0 bytes)"));
+  }
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": file too large for protobuf"));
   }
@@ -25,6 +28,12 @@ absl::StatusOr<Mlp> ImportOnnxBytes(absl::string_view bytes, absl::string_view s
   if (!parsed) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": not an ONNX model (protobuf parse failed)"));
+  }
+  // Bytes that happen to parse as some other message (or a file cut short
+  // before its graph) have no graph: say that, not what the graph lacks.
+  if (!model.has_graph()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": not an ONNX model (no graph; a truncated or foreign file?)"));
   }
   return ImportOnnxModel(model, source);
 }

@@ -674,6 +674,12 @@ TEST(OnnxImportTest, GarbageBytesAreErrorsNotCrashes) {
   }
   const std::string not_onnx = "this is not an onnx file\n";
   ExpectError(ImportOnnxBytes(not_onnx, kSource), {"not an ONNX model"});
+  ExpectError(ImportOnnxBytes("", kSource), {"the file is empty (0 bytes)"});
+  onnx::ModelProto no_graph;
+  no_graph.set_ir_version(8);
+  no_graph.add_opset_import()->set_version(13);
+  ExpectError(ImportOnnxBytes(no_graph.SerializeAsString(), kSource),
+              {"not an ONNX model (no graph"});
 }
 
 TEST(OnnxImportTest, MutatedModelsNeverCrash) {
