@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
+#include "tests/support/generic_call.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
@@ -120,17 +120,7 @@ grpc::Status CallWithAuthorization(const ServerProcess& server, const std::strin
     return stream->Finish();
   }
   grpc::GenericStub stub(grpc::CreateChannel(server.url(), grpc::InsecureChannelCredentials()));
-  grpc::Slice slice(std::string{});
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  absl::Notification done;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-    status = std::move(s);
-    done.Notify();
-  });
-  done.WaitForNotification();  // the deadline bounds the wait
-  return status;
+  return GenericUnaryCall(stub, context, method, "");
 }
 
 // Who needs the token, as README's "Security and limits" and flag table say:

@@ -17,7 +17,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -30,6 +29,7 @@
 #include "proto/inference.grpc.pb.h"
 #include "server/model/onnx_import.h"
 #include "tests/model/onnx_test_graph.h"
+#include "tests/support/generic_call.h"
 #include "tests/support/reference_mlp.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -259,17 +259,7 @@ grpc::Status GenericUnaryCall(grpc::GenericStub& stub, const std::string& method
                               const std::string& bytes) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  absl::Notification done;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-    status = std::move(s);
-    done.Notify();
-  });
-  done.WaitForNotification();  // the deadline bounds the wait
-  return status;
+  return testing::GenericUnaryCall(stub, context, method, bytes);
 }
 
 // Calls `method` as a stream carrying `messages` (a unary or server-streaming
