@@ -3,6 +3,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -10,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "oneapi/dnnl/dnnl.hpp"
+#include "server/common/utf8.h"
 #include "server/engine/compiled_mlp_impl.h"
 
 namespace mlpserve {
@@ -84,6 +87,37 @@ LayerPlan MakePlan(const Mlp& mlp, size_t index, int* observed) {
   }
   if (IsObservedLayer(mlp, index)) plan.count_slot = (*observed)++;
   return plan;
+}
+
+// Whether a row of NaN comes out of `model` as NaN in every output, as it
+// does from onnxruntime and torch: decided by running it, since it depends
+// on oneDNN's kernels (a fused ReLU is max(x, 0), which gives 0).
+absl::StatusOr<bool> CarriesNan(const std::shared_ptr<const CompiledMlp>& model) {
+  absl::StatusOr<std::unique_ptr<ExecutionContext>> context =
+      ExecutionContext::Create(model, ExecutionContext::Options());
+  if (!context.ok()) return context.status();
+  const std::vector<float> row(static_cast<size_t>(model->input_features()),
+                               std::numeric_limits<float>::quiet_NaN());
+  const absl::string_view bytes(reinterpret_cast<const char*>(row.data()),
+                                row.size() * sizeof(float));
+  absl::StatusOr<absl::Span<const float>> out = (*context)->Run({&bytes, 1}, 1, nullptr);
+  if (!out.ok()) return out.status();
+  return std::all_of(out->begin(), out->end(), [](float v) { return std::isnan(v); });
+}
+
+// CompiledMlp::non_finite_refusal of a model that does not carry NaN: the
+// first ReLU layer (the known cause), or the kernels in general.
+std::string NanRefusal(const CompiledMlp::Impl& impl) {
+  for (size_t i = 0; i < impl.plans.size(); ++i) {
+    const LayerPlan& plan = impl.plans[i];
+    if (plan.fused == dnnl::algorithm::eltwise_relu && plan.fused_alpha == 0.0f) {
+      return absl::StrCat("layer ", i, "'s activation (node '",
+                          PrintableText(impl.mlp.layers[i].activation.node, 128),
+                          "') is a ReLU, which this engine computes as max(x, 0): NaN would come "
+                          "out as 0, not NaN");
+    }
+  }
+  return "this engine's kernels turn a row of NaN into numbers on this CPU, not NaN";
 }
 
 dnnl::primitive_attr MakeAttr(const LayerPlan* plan) {
@@ -231,14 +265,6 @@ absl::StatusOr<std::shared_ptr<const CompiledMlp>> CompiledMlp::Create(Mlp mlp,
   const int num_layers = static_cast<int>(impl->mlp.layers.size());
   for (size_t i = 0; i < impl->mlp.layers.size(); ++i) {
     impl->plans.push_back(MakePlan(impl->mlp, i, &impl->observed_layers));
-    const LayerPlan& plan = impl->plans.back();
-    if (impl->non_finite_refusal.empty() && plan.fused == dnnl::algorithm::eltwise_relu &&
-        plan.fused_alpha == 0.0f) {
-      impl->non_finite_refusal =
-          absl::StrCat("layer ", i, "'s activation (node '", impl->mlp.layers[i].activation.node,
-                       "') is a ReLU, which this engine computes as max(x, 0): NaN would come "
-                       "out as 0, not NaN");
-    }
   }
   impl->tensors.resize(num_layers);
   for (int64_t rows : BatchBuckets(options.max_batch_size)) {
@@ -259,7 +285,14 @@ absl::StatusOr<std::shared_ptr<const CompiledMlp>> CompiledMlp::Create(Mlp mlp,
     impl->weight_bytes += tensors.bias.get_desc().get_size();
     impl->weight_bytes += static_cast<int64_t>(tensors.slope_values.size() * sizeof(float));
   }
-  return std::shared_ptr<const CompiledMlp>(new CompiledMlp(std::move(impl)));
+  std::shared_ptr<CompiledMlp> compiled(new CompiledMlp(std::move(impl)));
+  absl::StatusOr<bool> carries = CarriesNan(compiled);
+  if (!carries.ok()) {
+    return absl::InternalError(
+        absl::StrCat("a first run (one row of NaN) failed: ", carries.status().message()));
+  }
+  if (!*carries) compiled->impl_->non_finite_refusal = NanRefusal(*compiled->impl_);
+  return std::shared_ptr<const CompiledMlp>(std::move(compiled));
 }
 
 CompiledMlp::CompiledMlp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

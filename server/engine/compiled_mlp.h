@@ -93,10 +93,12 @@ class CompiledMlp {
   bool uses_reference_implementation() const;
   // Why this model cannot compute NaN or infinity in its input as IEEE floats
   // would (onnxruntime and torch give NaN out for NaN in), or "" when it can.
-  // oneDNN's fused ReLU (Relu, LeakyRelu with alpha 0) is max(x, 0), which is
-  // 0 for a NaN x: a row with NaN in it would get an ordinary-looking answer.
-  // Infinities count too, since inf - inf and 0 * inf are NaN. The server
-  // refuses non-finite inputs of such a model (INVALID_ARGUMENT, saying this).
+  // Create runs one row of NaN through the model and looks: oneDNN's fused
+  // ReLU (Relu, LeakyRelu with alpha 0) is max(x, 0), which is 0 for a NaN x,
+  // so a row with NaN in it would get an ordinary-looking answer (the reason
+  // names that layer); other kernels could clamp NaN on some CPU. Infinities
+  // count too, since inf - inf and 0 * inf are NaN. The server refuses
+  // non-finite inputs of such a model (INVALID_ARGUMENT, saying this).
   const std::string& non_finite_refusal() const;
 
   struct Impl;  // oneDNN objects; defined in compiled_mlp.cc

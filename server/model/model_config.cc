@@ -284,6 +284,8 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const Mlp& m
     // is what Triton's ModelMetadata reports when platform is empty.
     const bool onnx = config.backend().empty() || config.backend() == kOnnxRuntimeBackend;
     config.set_platform(onnx ? std::string(kOnnxRuntimePlatform) : config.backend());
+    // And, as Triton's auto-complete, the backend of an ONNX model.
+    if (config.backend().empty()) config.set_backend(std::string(kOnnxRuntimeBackend));
   }
   if (absl::Status s = CheckValues(config, model, /*zero_ok=*/false); !s.ok()) return s;
 

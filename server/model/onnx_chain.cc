@@ -243,13 +243,18 @@ class Importer {
       }
       if (it->second.size() > 1) {
         std::vector<std::string> names;
+        bool shape = false;
         for (int i : it->second) {
           names.push_back(
               absl::StrCat("'", graph_.node(i).name(), "' (op ", graph_.node(i).op_type(), ")"));
+          shape = shape || graph_.node(i).op_type() == "Shape";
         }
-        return Error(absl::StrCat("tensor '", current_,
-                                  "' feeds several nodes: ", absl::StrJoin(names, ", "),
-                                  "; only a chain of layers is supported"));
+        return Error(absl::StrCat(
+            "tensor '", current_, "' feeds several nodes: ", absl::StrJoin(names, ", "),
+            "; only a chain of layers is supported",
+            shape ? " (a Shape node comes from x.view(x.size(0), -1) or x.reshape(x.shape[0], "
+                    "-1): export torch.flatten(x, 1) instead)"
+                  : ""));
       }
       const int index = it->second.front();
       if (used[index]) return Error(absl::StrCat("graph has a cycle at tensor '", current_, "'"));
@@ -368,13 +373,21 @@ class Importer {
     if (node.input(0) != current_) return NodeError(node, "must take the chain as input 0");
     if (node.input_size() < 2 || node.input(1).empty()) return NodeError(node, "has no shape");
     const std::string name = ResolveConstant(node.input(1));
-    const onnx::TensorProto* tensor = ConstantProto(name);
-    if (tensor == nullptr) {
+    absl::StatusOr<std::vector<int64_t>> shape;
+    const onnx::AttributeProto* ints = nullptr;
+    if (auto c = constant_nodes_.find(name); c != constant_nodes_.end()) {
+      ints = FindAttribute(*c->second, "value_ints");
+    }
+    if (ints != nullptr) {  // Constant(value_ints=[...]), as onnx.helper writes it
+      if (ints->ints_size() > 8) return NodeError(node, "shape has more than 8 values");
+      shape = std::vector<int64_t>(ints->ints().begin(), ints->ints().end());
+    } else if (const onnx::TensorProto* tensor = ConstantProto(name); tensor != nullptr) {
+      shape = DecodeInt64Vector(*tensor, name, 8);
+    } else {
       return NodeError(node, absl::StrCat("shape '", node.input(1),
                                           "' is not a constant; a Reshape is served only as "
                                           "x.view(-1, features), with a constant shape"));
     }
-    absl::StatusOr<std::vector<int64_t>> shape = DecodeInt64Vector(*tensor, name, 8);
     if (!shape.ok()) return NodeError(node, shape.status().message());
     int64_t allowzero = 0;
     if (absl::Status s = GetAttribute<int64_t>(node, "allowzero", 0, allowzero); !s.ok()) return s;

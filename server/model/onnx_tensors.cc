@@ -149,6 +149,9 @@ absl::StatusOr<std::vector<int64_t>> DecodeInt64Vector(const onnx::TensorProto& 
   }
   std::vector<int64_t> values;
   if (tensor.has_raw_data()) {
+    if (tensor.int64_data_size() > 0) {
+      return TensorError(tensor_name, "has both raw_data and int64_data");
+    }
     const std::string& raw = tensor.raw_data();
     if (raw.size() != static_cast<size_t>(*count) * 8) {
       return TensorError(tensor_name, absl::StrCat("raw_data holds ", raw.size(),

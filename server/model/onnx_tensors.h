@@ -45,7 +45,7 @@ absl::StatusOr<bool> DecodeBoolScalar(const onnx::TensorProto& tensor,
                                       const std::string& tensor_name);
 
 // The values of an INT64 TensorProto of rank 0 or 1 with at most
-// `max_elements` values (raw_data little-endian, or int64_data), e.g.
+// `max_elements` values (raw_data little-endian, or int64_data; not both), e.g.
 // Reshape's shape. INVALID_ARGUMENT naming the tensor for anything else.
 absl::StatusOr<std::vector<int64_t>> DecodeInt64Vector(const onnx::TensorProto& tensor,
                                                        const std::string& tensor_name,

@@ -77,6 +77,13 @@ absl::StatusOr<std::shared_ptr<ServableModel>> ServableModel::Load(const Options
                         absl::StrCat(onnx_path, ": ", compiled.status().message()));
   }
   model->compiled_ = *std::move(compiled);
+  // A model whose engine cannot carry NaN through refuses NaN and infinity
+  // whatever config.pbtxt says: its complete config (ModelConfig) says so too.
+  if (!model->compiled_->non_finite_refusal().empty() && !model->config_.reject_non_finite()) {
+    model->config_.set_reject_non_finite(true);
+    spdlog::info("model '{}': inputs with NaN or infinity are refused: {}", id,
+                 model->compiled_->non_finite_refusal());
+  }
 
   model->metrics_ = options.metrics->AddModel(
       options.name, options.version, model->compiled_->mlp(), model->config_.activation_stats());
@@ -121,10 +128,6 @@ absl::StatusOr<std::shared_ptr<ServableModel>> ServableModel::Load(const Options
         "model '{}': oneDNN fell back to a reference kernel ({}); expect it to be "
         "an order of magnitude slower than on a CPU oneDNN has JIT kernels for",
         id, model->compiled_->implementations());
-  }
-  if (!model->config_.reject_non_finite() && !model->compiled_->non_finite_refusal().empty()) {
-    spdlog::info("model '{}': inputs with NaN or infinity are refused: {}", id,
-                 model->compiled_->non_finite_refusal());
   }
   return model;
 }

@@ -4,8 +4,9 @@
 // were ignored, and ignores the rest, as Triton leaves custom parameters to
 // backends that may ignore them:
 //
-//   request "timeout"        int64 microseconds (0: none, as Triton reads
-//                            it); above 0, a request that has not
+//   request "timeout"        int64 microseconds (0: as if not sent, as
+//                            Triton reads it: the model's default
+//                            applies); above 0, a request that has not
 //                            started computing within it is answered
 //                            DEADLINE_EXCEEDED (Triton's queue timeout;
 //                            a model's dynamic_batching.default_queue_policy

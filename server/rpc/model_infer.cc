@@ -24,9 +24,8 @@ TensorContract ContractOf(const ServableModel& model) {
   contract.output_name = config.output(0).name();
   contract.input_features = model.compiled().input_features();
   contract.max_batch_size = config.max_batch_size();
-  contract.reject_non_finite = config.reject_non_finite();
-  if (!contract.reject_non_finite && !model.compiled().non_finite_refusal().empty()) {
-    contract.reject_non_finite = true;
+  contract.reject_non_finite = config.reject_non_finite();  // set at load for ReLU models too
+  if (!model.compiled().non_finite_refusal().empty()) {
     contract.non_finite_reason = model.compiled().non_finite_refusal();
   }
   return contract;

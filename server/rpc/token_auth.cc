@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/common/token_file.h"
 
 namespace mlpserve {
@@ -30,11 +31,14 @@ absl::Status TokenAuth::Check(const grpc::ServerContextBase& context, absl::stri
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it != metadata.end()) {
-    const absl::string_view value(it->second.data(), it->second.size());
-    // The scheme is case-insensitive (RFC 7235 section 2.1): "bearer" too.
-    if (absl::StartsWithIgnoreCase(value, kBearer) &&
-        ConstantTimeEquals(value.substr(kBearer.size()), token_)) {
-      return absl::OkStatus();
+    absl::string_view value(it->second.data(), it->second.size());
+    // The scheme is case-insensitive and followed by one or more spaces
+    // (RFC 7235 section 2.1): "bearer  <token>" too.
+    if (absl::StartsWithIgnoreCase(value, kBearer)) {
+      value.remove_prefix(kBearer.size());
+      while (absl::ConsumePrefix(&value, " ")) {
+      }
+      if (ConstantTimeEquals(value, token_)) return absl::OkStatus();
     }
   }
   return absl::UnauthenticatedError(

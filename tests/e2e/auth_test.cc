@@ -202,21 +202,22 @@ TEST_F(AuthTest, EveryRpcIsOpenOrClosedAsTheReadmeSays) {
   }
 }
 
-// RFC 7235: the scheme is case-insensitive; the token is not, and the
-// scheme needs its space.
+// RFC 7235: the scheme is case-insensitive and followed by one or more
+// spaces; the token is case-sensitive, and the scheme needs its space.
 TEST_F(AuthTest, TheBearerSchemeIsCaseInsensitive) {
   ServerProcess server(kBundledModels, {"--auth-token-file", token_file_});
   ASSERT_TRUE(server.ready()) << server.log();
   const std::string index = "/inference.GRPCInferenceService/RepositoryIndex";
-  for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR "}) {
+  for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR ", "Bearer   "}) {
     SCOPED_TRACE(scheme);
     const grpc::Status status = CallWithAuthorization(server, index, scheme + std::string(kToken));
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
   std::string upper_token = kToken;
   for (char& c : upper_token) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (const std::string& refused : {"Basic " + std::string(kToken), "Bearer" + std::string(kToken),
-                                     "Bearer " + upper_token, std::string(kToken)}) {
+  for (const std::string& refused :
+       {"Basic " + std::string(kToken), "Bearer" + std::string(kToken), "Bearer " + upper_token,
+        std::string(kToken), "Bearer " + std::string(kToken) + " "}) {
     SCOPED_TRACE(refused);
     EXPECT_EQ(CallWithAuthorization(server, index, refused).error_code(),
               grpc::StatusCode::UNAUTHENTICATED);

@@ -142,7 +142,11 @@ TEST_P(SingleLayerTest, NanInARowComesOutAsNanOrTheModelSaysWhyNot) {
     EXPECT_THAT(model->non_finite_refusal(), ::testing::HasSubstr("layer 0's activation (node '"));
     return;
   }
-  EXPECT_EQ(model->non_finite_refusal(), "");
+  if (!model->non_finite_refusal().empty()) {
+    // Allowed (a CPU whose kernels clamp NaN), as long as it says so.
+    EXPECT_THAT(model->non_finite_refusal(), ::testing::HasSubstr("NaN"));
+    return;
+  }
   auto context = MustContext(model);
   ASSERT_NE(context, nullptr);
   std::vector<float> input = RandomInput(3, 48, 11);

@@ -372,6 +372,28 @@ TEST(OnnxImportTest, ReshapeThatKeepsTheRowsIsTheIdentity) {
   }
 }
 
+TEST(OnnxImportTest, ReshapeShapeFromAConstantsValueInts) {
+  for (const std::vector<int64_t>& dims : {std::vector<int64_t>{-1, 3}, {-1, 5}}) {
+    OnnxTestGraph g({});
+    onnx::NodeProto* constant = g.graph()->add_node();
+    constant->set_name("shape_const");
+    constant->set_op_type("Constant");
+    constant->add_output("shape");
+    onnx::AttributeProto* ints = constant->add_attribute();
+    ints->set_name("value_ints");
+    ints->set_type(onnx::AttributeProto::INTS);
+    for (int64_t d : dims) ints->add_ints(d);
+    g.Append("Reshape", "Reshape_1", {"shape"});
+    g.AppendGemm("Gemm_2", {2, 3}, {1, 2, 3, 4, 5, 6}, {2}, {0, 0});
+    absl::StatusOr<Mlp> mlp = Import(g.Build(2));
+    if (dims[1] == 3) {
+      EXPECT_TRUE(mlp.ok()) << mlp.status();
+    } else {
+      ExpectError(mlp, {"shape [-1, 5] changes the [batch, 3] rows"});
+    }
+  }
+}
+
 TEST(OnnxImportTest, ReshapeToAComputedShapeIsRefused) {
   OnnxTestGraph g({});
   g.graph()->add_input()->set_name("shape");  // fed at run time
@@ -383,6 +405,29 @@ TEST(OnnxImportTest, ReshapeToAComputedShapeIsRefused) {
   h.Append("Reshape", "Reshape_0", {"shape"});
   h.AppendGemm("Gemm_1", {2, 3}, {1, 2, 3, 4, 5, 6}, {2}, {0, 0});
   ExpectError(Import(h.Build(2)), {"node 'Reshape_0' (op Reshape)", "expected INT64"});
+  // Both encodings at once, as the float decoder refuses too.
+  OnnxTestGraph b({});
+  onnx::TensorProto* both = b.graph()->add_initializer();
+  both->set_name("shape");
+  both->set_data_type(onnx::TensorProto::INT64);
+  both->add_dims(2);
+  both->add_int64_data(-1);
+  both->add_int64_data(3);
+  both->set_raw_data(std::string(16, '\0'));
+  b.Append("Reshape", "Reshape_0", {"shape"});
+  b.AppendGemm("Gemm_1", {2, 3}, {1, 2, 3, 4, 5, 6}, {2}, {0, 0});
+  ExpectError(Import(b.Build(2)), {"has both raw_data and int64_data"});
+  // x.view(x.size(0), -1): the input also feeds a Shape node.
+  OnnxTestGraph v({});
+  onnx::NodeProto* shape = v.graph()->add_node();
+  shape->set_name("Shape_0");
+  shape->set_op_type("Shape");
+  shape->add_input("input");
+  shape->add_output("dims");
+  v.Append("Reshape", "Reshape_1", {"dims"});
+  v.AppendGemm("Gemm_2", {2, 3}, {1, 2, 3, 4, 5, 6}, {2}, {0, 0});
+  ExpectError(Import(v.Build(2)), {"'input' feeds several nodes", "'Shape_0' (op Shape)",
+                                   "export torch.flatten(x, 1) instead"});
 }
 
 TEST(OnnxImportTest, OpsetRange) {

@@ -148,7 +148,7 @@ TEST_F(ModelConfigRpcTest, ModelWithoutConfigPbtxtReportsDerivedValues) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(config.name(), "bare");
   EXPECT_EQ(config.platform(), "onnxruntime_onnx");  // as Triton's auto-complete
-  EXPECT_EQ(config.backend(), "");
+  EXPECT_EQ(config.backend(), "onnxruntime");
   EXPECT_EQ(config.max_batch_size(), 64);
   ExpectLeakyMlpTensors(config);
   EXPECT_FALSE(config.has_dynamic_batching());  // every request runs alone

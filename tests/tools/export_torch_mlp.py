@@ -87,6 +87,10 @@ def main() -> None:
         opset_version=args.opset,
     )
 
+    import onnx  # the test asserts on the exported graph's ops (--view: a Reshape)
+
+    ops = [n.op_type for n in onnx.load(os.path.join(version_dir, "model.onnx")).graph.node]
+
     # Inputs wide enough that every activation sees both signs.
     inputs = torch.randn(args.rows, IN_FEATURES, dtype=torch.float32) * 2.0
     with torch.no_grad():
@@ -101,6 +105,7 @@ def main() -> None:
         "seed": args.seed,
         "view": args.view,
         "opset": args.opset,
+        "ops": ops,
         "torch_version": torch.__version__,
     }
     with open(os.path.join(args.out_dir, "meta.json"), "w") as f:
