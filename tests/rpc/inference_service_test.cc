@@ -581,6 +581,15 @@ TEST(NonFiniteInputTest, AReluModelRefusesNanAndInfinitySayingWhy) {
                 HasSubstr("model 'relu' version 1 input 'input': value 5 is not finite and layer "
                           "0's activation (node 'relu1') is a ReLU"));
   }
+  {  // and its complete config says so, though config.pbtxt does not
+    grpc::ClientContext context;
+    inference::ModelConfigRequest request;
+    request.set_name("relu");
+    inference::ModelConfigResponse config;
+    const grpc::Status status = stub->ModelConfig(&context, request, &config);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(config.config().parameters().at("reject_non_finite").string_value(), "true");
+  }
   const std::vector<float> finite = {1.f, 2.f, 3.f, 4.f, -1.f, -2.f, -3.f, -4.f};
   const grpc::Status status = infer(finite, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
